@@ -1,0 +1,19 @@
+"""The JSON API: flask-smorest blueprints, thin. OpenAPI at /api/openapi.json."""
+from __future__ import annotations
+
+from flask import Flask
+
+from ..extensions import api
+
+# Each area module exposes `blp`; add new areas here.
+AREAS = ("auth", "geography", "users")
+
+
+def register_api(app: Flask) -> None:
+    from importlib import import_module
+
+    api.spec.components.security_scheme(
+        "csrf", {"type": "apiKey", "in": "header", "name": "X-CSRFToken"})
+    for area in AREAS:
+        module = import_module(f"{__name__}.{area}")
+        api.register_blueprint(module.blp)

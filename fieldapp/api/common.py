@@ -1,0 +1,28 @@
+"""Schemas and helpers shared by API areas."""
+from __future__ import annotations
+
+from marshmallow import Schema, fields
+
+
+class ErrorSchema(Schema):
+    code = fields.String(required=True)
+    status = fields.Integer(required=True)
+    message = fields.String(required=True)
+    errors = fields.Dict(keys=fields.String(), values=fields.List(fields.String()))
+
+
+class PageArgs(Schema):
+    page = fields.Integer(load_default=1, validate=lambda n: n >= 1)
+    per_page = fields.Integer(load_default=50, validate=lambda n: 1 <= n <= 500)
+
+
+def paginate(stmt, args: dict):
+    """Offset pagination for listing endpoints: (items, total)."""
+    from sqlalchemy import func, select
+
+    from ..extensions import db
+
+    total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    items = db.session.scalars(stmt.limit(args["per_page"]).offset(
+        (args["page"] - 1) * args["per_page"])).all()
+    return items, total

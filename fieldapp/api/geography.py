@@ -1,0 +1,96 @@
+"""Counties, towns and villages, scoped to what the user may see."""
+from __future__ import annotations
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+from sqlalchemy import select
+
+from ..auth import actor, login_required_roles
+from ..extensions import db
+from ..models import County, Town, Village
+from ..scoping import get_or_404, require_village, scoped
+from .common import PageArgs, paginate
+
+blp = Blueprint("geography", __name__, url_prefix="/api", description="Administrative areas")
+
+
+class CountySchema(Schema):
+    id = fields.Integer()
+    code = fields.String()
+    name = fields.String()
+    lat = fields.Float(allow_none=True)
+    lon = fields.Float(allow_none=True)
+
+
+class VillageSchema(Schema):
+    id = fields.Integer()
+    code = fields.String()
+    name = fields.String()
+    town = fields.Function(lambda v: v.town.name)
+    county = fields.Function(lambda v: v.county.name)
+    county_id = fields.Integer()
+    is_poor_village = fields.Boolean()
+    is_weak_branch = fields.Boolean()
+    lat = fields.Float(allow_none=True)
+    lon = fields.Float(allow_none=True)
+    radius_m = fields.Integer()
+
+
+class VillagePageSchema(Schema):
+    items = fields.List(fields.Nested(VillageSchema))
+    total = fields.Integer()
+
+
+class VillageArgs(PageArgs):
+    county_id = fields.Integer()
+    q = fields.String(validate=validate.Length(max=50))
+
+
+class VillageUpdateSchema(Schema):
+    radius_m = fields.Integer(validate=validate.Range(min=100, max=20000))
+    is_poor_village = fields.Boolean()
+    is_weak_branch = fields.Boolean()
+
+
+@blp.route("/counties")
+class Counties(MethodView):
+    @login_required_roles()
+    @blp.response(200, CountySchema(many=True))
+    def get(self):
+        """All counties of the city (public administrative information)."""
+        return db.session.scalars(select(County).order_by(County.code)).all()
+
+
+@blp.route("/villages")
+class Villages(MethodView):
+    @login_required_roles()
+    @blp.arguments(VillageArgs, location="query")
+    @blp.response(200, VillagePageSchema)
+    def get(self, args):
+        stmt = scoped(select(Village).join(Town), actor(), Village).order_by(Village.code)
+        if "county_id" in args:
+            stmt = stmt.where(Village.county_id == args["county_id"])
+        if args.get("q"):
+            stmt = stmt.where(Village.name.contains(args["q"]) | Village.code.startswith(args["q"]))
+        items, total = paginate(stmt, args)
+        return {"items": items, "total": total}
+
+
+@blp.route("/villages/<int:village_id>")
+class VillageItem(MethodView):
+    @login_required_roles()
+    @blp.response(200, VillageSchema)
+    def get(self, village_id):
+        village = get_or_404(Village, village_id)
+        require_village(actor(), village)
+        return village
+
+    @login_required_roles("admin", "county_staff")
+    @blp.arguments(VillageUpdateSchema)
+    @blp.response(200, VillageSchema)
+    def patch(self, data, village_id):
+        """Change a village's geofence radius or flags (staff of its county)."""
+        from ..services.roster import update_village
+        village = get_or_404(Village, village_id)
+        return update_village(actor(), village, data)

@@ -1,0 +1,49 @@
+"""`fieldapp user create|list`."""
+from __future__ import annotations
+
+import click
+from sqlalchemy import select
+
+from ..extensions import db
+from ..models import FirstSecretary, User
+from .common import fail_on_app_error, find_county
+
+group = click.Group("user", help="Manage user accounts.")
+
+
+@group.command("create")
+@click.option("--phone", required=True)
+@click.option("--name", required=True)
+@click.option("--role", type=click.Choice(["admin", "county_staff", "evaluator", "secretary"]),
+              required=True)
+@click.option("--county", "county_ref", help="County name or code (county_staff, evaluator).")
+@click.option("--secretary-phone", help="The FirstSecretary's phone (role secretary).")
+@click.password_option("--password", help="At least 8 characters.")
+@fail_on_app_error
+def create(phone, name, role, county_ref, secretary_phone, password):
+    """Create an account (trusted operator: any role, any county)."""
+    from ..services.accounts import create_user
+
+    county = find_county(county_ref) if county_ref else None
+    secretary = None
+    if secretary_phone:
+        secretary = db.session.scalar(select(FirstSecretary).where(
+            FirstSecretary.phone == secretary_phone).order_by(FirstSecretary.term_start.desc()))
+        if secretary is None:
+            raise click.ClickException(f"no first secretary with phone {secretary_phone}")
+    user = create_user(None, phone=phone, name=name, password=password, role=role,
+                       county=county, secretary=secretary)
+    click.echo(f"created user {user.id} {user.phone} ({user.role})")
+
+
+@group.command("list")
+@click.option("--county", "county_ref")
+def list_users(county_ref):
+    stmt = select(User).order_by(User.id)
+    if county_ref:
+        stmt = stmt.where(User.county_id == find_county(county_ref).id)
+    for user in db.session.scalars(stmt):
+        county = user.county.name if user.county else "-"
+        click.echo(f"{user.id}\t{user.phone}\t{user.role}\t{county}\t{user.name}")
+
+

@@ -1,0 +1,115 @@
+"""The error catalogue and the one JSON error shape.
+
+Every error the API returns has the shape `{code, status, message, errors}`: `code` is a
+stable machine-readable string from CATALOGUE, `status` the HTTP status, `message` a
+human sentence in the request's language, `errors` field-level messages `{field: [...]}`.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, jsonify, request
+from flask_babel import gettext, lazy_gettext as _l
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+# code -> (HTTP status, default message). Messages are English msgids; zh_Hans is default.
+CATALOGUE: dict[str, tuple[int, Any]] = {
+    "bad_request": (400, _l("The request is malformed.")),
+    "csrf_failed": (400, _l("The security token is missing or invalid. Reload the page and try again.")),
+    "not_logged_in": (401, _l("Please log in.")),
+    "invalid_credentials": (401, _l("Wrong phone number or password.")),
+    "forbidden": (403, _l("You do not have access to this.")),
+    "not_found": (404, _l("Not found.")),
+    "method_not_allowed": (405, _l("This method is not allowed here.")),
+    "conflict": (409, _l("This conflicts with existing data.")),
+    "locked": (409, _l("This record is locked.")),
+    "payload_too_large": (413, _l("The upload is too large.")),
+    "unsupported_media_type": (415, _l("Unsupported content type.")),
+    "validation_failed": (422, _l("Some fields are invalid.")),
+    "import_rejected": (422, _l("The file has errors; nothing was imported.")),
+    "sync_batch_rejected": (422, _l("Some records were rejected; nothing in this batch was stored.")),
+    "too_many_attempts": (429, _l("Too many failed attempts. Try again later.")),
+    "internal_error": (500, _l("Internal server error.")),
+}
+
+_HTTP_TO_CODE = {400: "bad_request", 401: "not_logged_in", 403: "forbidden", 404: "not_found",
+                 405: "method_not_allowed", 409: "conflict", 413: "payload_too_large",
+                 415: "unsupported_media_type", 422: "validation_failed", 429: "too_many_attempts"}
+
+
+class AppError(Exception):
+    """An error with a catalogue code. Raise it anywhere; the handler renders it."""
+
+    def __init__(self, code: str, message: str | None = None, *,
+                 errors: dict[str, list[str]] | None = None, status: int | None = None,
+                 extra: dict[str, Any] | None = None):
+        default_status, default_message = CATALOGUE[code]
+        self.code = code
+        self.status = status or default_status
+        self.message = message if message is not None else str(default_message)
+        self.errors = errors or {}
+        self.extra = extra or {}
+        super().__init__(f"{code}: {self.message}")
+
+    def to_dict(self) -> dict[str, Any]:
+        body = {"code": self.code, "status": self.status, "message": self.message,
+                "errors": self.errors}
+        body.update(self.extra)
+        return body
+
+
+def _wants_json() -> bool:
+    if request.path.startswith("/api/"):
+        return True
+    best = request.accept_mimetypes.best_match(["application/json", "text/html"])
+    return best == "application/json"
+
+
+def error_response(err: AppError):
+    if _wants_json():
+        return jsonify(err.to_dict()), err.status
+    from flask import render_template
+    return render_template("error.html", error=err), err.status
+
+
+def _smorest_errors(exc: HTTPException) -> dict[str, list[str]]:
+    """flask-smorest puts marshmallow messages in exc.data['messages'][location]."""
+    data = getattr(exc, "data", None) or {}
+    messages = data.get("messages") or {}
+    flat: dict[str, list[str]] = {}
+    for _location, fields in messages.items():
+        if isinstance(fields, dict):
+            for field, msgs in fields.items():
+                flat[field] = msgs if isinstance(msgs, list) else [msgs]
+        else:
+            flat["_schema"] = fields if isinstance(fields, list) else [str(fields)]
+    return flat
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(AppError)
+    def _app_error(err: AppError):
+        return error_response(err)
+
+    @app.errorhandler(CSRFError)
+    def _csrf(err: CSRFError):
+        return error_response(AppError("csrf_failed"))
+
+    @app.errorhandler(HTTPException)
+    def _http(exc: HTTPException):
+        status = exc.code or 500
+        code = _HTTP_TO_CODE.get(status, "bad_request" if status < 500 else "internal_error")
+        errors = _smorest_errors(exc)
+        err = AppError(code, errors=errors, status=status)
+        return error_response(err)
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception):  # pragma: no cover - last resort, logged
+        app.logger.exception("unhandled error")
+        return error_response(AppError("internal_error"))
+
+
+def translate(msgid: str, params: dict[str, Any] | None = None) -> str:
+    """Translate a domain msgid (marked with N_) in the current locale."""
+    return gettext(msgid, **(params or {}))

@@ -1,0 +1,17 @@
+"""All models, imported here so Alembic and the app see every table."""
+from .audit import AuditLog
+from .base import UTCDateTime, new_token, new_uuid, utcnow
+from .cycles import DEFAULT_CYCLE_SETTINGS, Cycle, EvaluatorAssignment
+from .geography import City, County, Town, Village
+from .roster import FirstSecretary, Household
+from .sampling import Draw, Replacement, SampleEntry, VillageDraw
+from .sync import ClientRecord
+from .users import ROLES, LoginFailure, User
+from .visits import Visit
+
+__all__ = [
+    "AuditLog", "UTCDateTime", "new_token", "new_uuid", "utcnow", "DEFAULT_CYCLE_SETTINGS",
+    "Cycle", "EvaluatorAssignment", "City", "County", "Town", "Village", "FirstSecretary",
+    "Household", "Draw", "Replacement", "SampleEntry", "VillageDraw", "ClientRecord", "ROLES",
+    "LoginFailure", "User", "Visit",
+]

@@ -1,0 +1,120 @@
+"""The one place that decides what a user may see.
+
+Every listing query goes through `scoped(stmt, user, Model)`; every single-object access
+through `require_*`. Routes never filter by role themselves.
+
+Rules:
+- admin: everything (the city).
+- county_staff: rows of their own county.
+- evaluator: rows of villages assigned to them in a cycle (EvaluatorAssignment).
+- secretary: their own FirstSecretary's rows only, and never household-level rows.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Select, false, select
+
+from .errors import AppError
+from .extensions import db
+from .models import (Cycle, EvaluatorAssignment, FirstSecretary, Household, SampleEntry, User,
+                     Village)
+
+
+def assigned_village_ids(user: User, cycle_id: int | None = None) -> Select:
+    stmt = select(EvaluatorAssignment.village_id).where(EvaluatorAssignment.user_id == user.id)
+    if cycle_id is not None:
+        stmt = stmt.where(EvaluatorAssignment.cycle_id == cycle_id)
+    else:
+        open_cycles = select(Cycle.id).where(Cycle.status == "open")
+        stmt = stmt.where(EvaluatorAssignment.cycle_id.in_(open_cycles))
+    return stmt
+
+
+def visible_village_ids(user: User) -> Select | None:
+    """A subquery of village ids the user may see, or None for 'all'."""
+    if user.role == "admin":
+        return None
+    if user.role == "county_staff":
+        return select(Village.id).where(Village.county_id == user.county_id)
+    if user.role == "evaluator":
+        return assigned_village_ids(user)
+    if user.role == "secretary" and user.secretary_id is not None:
+        return select(FirstSecretary.village_id).where(FirstSecretary.id == user.secretary_id)
+    return select(Village.id).where(false())
+
+
+# Models holding household-level answers or personal data: secretaries never see them.
+HOUSEHOLD_LEVEL = {Household, SampleEntry}
+
+
+def register_household_level(*models: Any) -> None:
+    """Areas with household-level rows (visits, ballots...) add their models here."""
+    HOUSEHOLD_LEVEL.update(models)
+
+
+def scoped(stmt: Select, user: User, model: Any) -> Select:
+    """Restrict a SELECT over `model` to the rows `user` may see."""
+    if user.role == "admin":
+        return stmt
+    if user.role == "secretary" and model in HOUSEHOLD_LEVEL:
+        return stmt.where(false())
+    if model is Village:
+        return stmt.where(Village.id.in_(visible_village_ids(user)))
+    if model is FirstSecretary and user.role == "secretary":
+        return stmt.where(FirstSecretary.id == user.secretary_id)
+    if model is User:
+        if user.role == "county_staff":
+            return stmt.where(User.county_id == user.county_id)
+        return stmt.where(User.id == user.id)
+    if model is Cycle:
+        county_id = _user_county_id(user)
+        return stmt.where((Cycle.county_id.is_(None)) | (Cycle.county_id == county_id))
+    if hasattr(model, "village_id"):
+        return stmt.where(model.village_id.in_(visible_village_ids(user)))
+    if hasattr(model, "county_id"):
+        return stmt.where(model.county_id == _user_county_id(user))
+    raise TypeError(f"no scoping rule for {model!r}")  # fail closed, loudly
+
+
+def _user_county_id(user: User) -> int | None:
+    if user.county_id is not None:
+        return user.county_id
+    if user.role == "secretary" and user.secretary is not None:
+        return user.secretary.village.county_id
+    return None
+
+
+def can_see_village(user: User, village_id: int) -> bool:
+    ids = visible_village_ids(user)
+    if ids is None:
+        return True
+    found = db.session.scalar(
+        select(Village.id).where(Village.id == village_id, Village.id.in_(ids)))
+    return found is not None
+
+
+def require_role(user: User, *roles: str) -> None:
+    if user.role not in roles:
+        raise AppError("forbidden")
+
+
+def require_county(user: User, county_id: int) -> None:
+    """Staff act only in their own county; admins anywhere."""
+    if user.role == "admin":
+        return
+    if user.role == "county_staff" and user.county_id == county_id:
+        return
+    raise AppError("forbidden")
+
+
+def require_village(user: User, village: Village) -> None:
+    if not can_see_village(user, village.id):
+        raise AppError("forbidden")
+
+
+def get_or_404(model: Any, ident: Any) -> Any:
+    obj = db.session.get(model, ident)
+    if obj is None:
+        raise AppError("not_found")
+    return obj

@@ -1,0 +1,1 @@
+"""Use cases: `fn(actor, data) -> result`. Services own their transactions."""

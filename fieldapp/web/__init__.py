@@ -1,0 +1,12 @@
+"""Server-rendered pages (staff) and the PWA's static files."""
+from __future__ import annotations
+
+from flask import Flask
+
+
+def register_web(app: Flask) -> None:
+    from .pages import bp as pages_bp
+    from .pwa import bp as pwa_bp
+
+    app.register_blueprint(pwa_bp)
+    app.register_blueprint(pages_bp)

@@ -1,0 +1,75 @@
+"""Server-rendered pages: login for everyone, the staff area (desktop-first)."""
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, make_response, redirect, render_template, request, url_for
+from flask_login import current_user, login_user, logout_user
+
+from ..auth import actor, login_required_roles
+from ..errors import AppError
+from ..services import accounts
+
+bp = Blueprint("web", __name__)
+
+STAFF_ROLES = ("admin", "county_staff")
+
+
+def _home_for(user) -> str:
+    return url_for("web.staff_home") if user.role in STAFF_ROLES else "/"
+
+
+def _safe_next(target: str | None) -> str | None:
+    """Only same-site relative paths: no open redirects."""
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    error = None
+    phone = ""
+    if request.method == "POST":
+        phone = request.form.get("phone", "")
+        try:
+            user = accounts.authenticate(phone, request.form.get("password", ""),
+                                         request.remote_addr)
+        except AppError as err:
+            error = err.message
+            return render_template("login.html", error=error, phone=phone), err.status
+        login_user(user, remember=True)
+        return redirect(_safe_next(request.args.get("next")) or _home_for(user))
+    if current_user.is_authenticated:
+        return redirect(_home_for(current_user))
+    return render_template("login.html", error=error, phone=phone)
+
+
+@bp.route("/logout", methods=["POST"])
+def logout():
+    logout_user()
+    return redirect(url_for("web.login"))
+
+
+@bp.route("/lang/<code>")
+def set_language(code: str):
+    response = make_response(redirect(_safe_next(request.args.get("next")) or "/login"))
+    if code in ("en", "zh_Hans"):
+        response.set_cookie("lang", code, max_age=365 * 24 * 3600, samesite="Lax")
+    return response
+
+
+@bp.route("/staff/")
+@login_required_roles(*STAFF_ROLES)
+def staff_home():
+    from ..services.dashboard import county_overview
+    return render_template("staff/home.html", overview=county_overview(actor()))
+
+
+@bp.route("/staff/roster")
+@login_required_roles(*STAFF_ROLES)
+def roster_import_page():
+    return render_template("staff/roster_import.html")
