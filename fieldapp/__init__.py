@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, request
+from flask import Flask, has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
@@ -68,6 +68,8 @@ def _translation_dirs() -> list[str]:
 
 
 def _select_locale() -> str:
+    if not has_request_context():  # command line, background work: the default locale
+        return "zh_Hans"
     wanted = request.args.get("lang") or request.cookies.get("lang")
     if wanted in ("en", "zh_Hans", "zh-Hans", "zh"):
         return "en" if wanted == "en" else "zh_Hans"

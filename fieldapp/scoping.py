@@ -17,8 +17,8 @@ from sqlalchemy import Select, false, select
 
 from .errors import AppError
 from .extensions import db
-from .models import (Cycle, EvaluatorAssignment, FirstSecretary, Household, SampleEntry, User,
-                     Village)
+from .models import (Cycle, EvaluatorAssignment, FirstSecretary, Household, Replacement,
+                     SampleEntry, User, Village, VillageDraw, Visit)
 
 
 def assigned_village_ids(user: User, cycle_id: int | None = None) -> Select:
@@ -45,7 +45,7 @@ def visible_village_ids(user: User) -> Select | None:
 
 
 # Models holding household-level answers or personal data: secretaries never see them.
-HOUSEHOLD_LEVEL = {Household, SampleEntry}
+HOUSEHOLD_LEVEL = {Household, SampleEntry, VillageDraw, Replacement, Visit}
 
 
 def register_household_level(*models: Any) -> None:
@@ -63,6 +63,9 @@ def scoped(stmt: Select, user: User, model: Any) -> Select:
         return stmt.where(Village.id.in_(visible_village_ids(user)))
     if model is FirstSecretary and user.role == "secretary":
         return stmt.where(FirstSecretary.id == user.secretary_id)
+    if user.role == "secretary" and hasattr(model, "secretary_id"):
+        # A secretary's own rows only, not a predecessor's in the same village.
+        return stmt.where(model.secretary_id == user.secretary_id)
     if model is User:
         if user.role == "county_staff":
             return stmt.where(User.county_id == user.county_id)

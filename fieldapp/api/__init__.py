@@ -6,7 +6,7 @@ from flask import Flask
 from ..extensions import api
 
 # Each area module exposes `blp`; add new areas here.
-AREAS = ("auth", "geography", "users")
+AREAS = ("auth", "geography", "users", "sync", "roster")
 
 
 def register_api(app: Flask) -> None:

@@ -405,7 +405,7 @@ class _Row:
 
     def error(self, column: str | None, msgid: str, **params: object) -> None:
         self.failed = True
-        self.parser.add_error(self.table, self.number, column, msgid, **params)
+        self.parser.add_error(self.table, self.number, column, msgid, params)
 
     def read(self, column: str, reader: Callable[[object], object], required: bool = False,
              invalid: str = NUMBER_INVALID):
@@ -443,15 +443,14 @@ class _Parser:
     def __init__(self, today: date) -> None:
         self.today = today
         self.result = RosterParseResult()
-        self._village_first: dict[str, tuple[str, int]] = {}  # code -> (file, row)
         self._households_seen: dict[tuple[str, str], tuple[str, int]] = {}
         self._mobiles_seen: dict[str, tuple[str, int]] = {}
 
-    def add_error(self, table: Table | None, row: int | None, column: str | None,
-                  msgid: str, file: str | None = None, **params: object) -> None:
+    def add_error(self, table: Table | None, row: int | None, column: str | None, msgid: str,
+                  params: dict[str, object] | None = None, file: str | None = None) -> None:
         self.result.errors.append(RowError(
             file if table is None else table.file, None if table is None else table.sheet,
-            row, column, msgid, params,
+            row, column, msgid, params or {},
         ))
 
     # -- tables
@@ -459,7 +458,7 @@ class _Parser:
         try:
             tables = read_tables(data, filename)
         except RosterFileError as exc:
-            self.add_error(None, None, None, exc.msgid, file=filename, **exc.params)
+            self.add_error(None, None, None, exc.msgid, exc.params, file=filename)
             return
         recognised = unrecognised = 0
         for table in tables:
@@ -467,9 +466,10 @@ class _Parser:
                 if table.sheet and "说明" in table.sheet:
                     continue  # the instructions sheet of our template (or the county's)
                 unrecognised += 1
-                self.add_error(table, table.header_row, None, TABLE_UNRECOGNISED,
-                               households="、".join(HOUSEHOLD_REQUIRED),
-                               secretaries="、".join(SECRETARY_REQUIRED))
+                self.add_error(table, table.header_row, None, TABLE_UNRECOGNISED, {
+                    "households": "、".join(HOUSEHOLD_REQUIRED),
+                    "secretaries": "、".join(SECRETARY_REQUIRED),
+                })
                 continue
             recognised += 1
             self.parse_table(table)
@@ -481,9 +481,9 @@ class _Parser:
         missing = {name for name in required if name not in table.headers}
         for name in required:
             if name in missing:
-                self.add_error(table, table.header_row, name, COLUMN_MISSING, column=name)
+                self.add_error(table, table.header_row, name, COLUMN_MISSING, {"column": name})
         for name in table.duplicate_headers:
-            self.add_error(table, table.header_row, name, COLUMN_DUPLICATE, column=name)
+            self.add_error(table, table.header_row, name, COLUMN_DUPLICATE, {"column": name})
         self.result.tables_seen.append(
             TableSummary(table.file, table.sheet, table.kind, table.header_row, len(table.rows))
         )
@@ -593,16 +593,14 @@ class _Parser:
 
     def village(self, row: _Row, code: str, name: str, township: str, county: str,
                 flags: dict[str, bool | None]) -> None:
-        here = (row.table.file, row.number)
         known = self.result.villages.get(code)
         if known is None:
             self.result.villages[code] = VillageRow(
                 code, name, township, county, flags["贫困村"], flags["软弱涣散村"],
                 row.table.file, row.table.sheet, row.number,
             )
-            self._village_first[code] = here
             return
-        first_file, first_row = self._village_first[code]
+        first_file, first_row = known.file, known.row
         if (known.name, known.township, known.county) != (name, township, county):
             row.error("村代码", VILLAGE_CONFLICT, code=code, county=known.county,
                       township=known.township, village=known.name,
@@ -660,7 +658,10 @@ def _family_size(value: object) -> int | None:
 
 
 def _phone(value: object) -> str | None:
-    text = _code_text(value) if isinstance(value, (int, float)) else normalise_cell(value)
+    try:
+        text = _code_text(value) if isinstance(value, (int, float)) else normalise_cell(value)
+    except _CellError:
+        raise _CellError(PHONE_INVALID) from None
     if text is None:
         return None
     text = re.sub(r"\s", "", text)

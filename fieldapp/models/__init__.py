@@ -15,3 +15,8 @@ __all__ = [
     "Household", "Draw", "Replacement", "SampleEntry", "VillageDraw", "ClientRecord", "ROLES",
     "LoginFailure", "User", "Visit",
 ]
+
+from .checkins import (CheckIn, DisciplineDecision, LeaveRequest, RetiredCheckinToken,  # noqa: E402
+                       SpotCheck)
+
+__all__ += ["CheckIn", "DisciplineDecision", "LeaveRequest", "RetiredCheckinToken", "SpotCheck"]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -24,6 +24,12 @@ ENTRY_STATUSES = ("pending", "visited", "unreachable", "reserve_unused", "reserv
 
 class Draw(db.Model):
     __tablename__ = "draw"
+    __table_args__ = (
+        # Re-drawing is refused: at most one active draw per cycle and county, even when two
+        # requests race (the loser gets an IntegrityError). Voided draws stay, any number.
+        Index("uq_draw_one_active", "cycle_id", "county_id", unique=True,
+              postgresql_where=text("status = 'active'"), sqlite_where=text("status = 'active'")),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     cycle_id: Mapped[int] = mapped_column(ForeignKey("cycle.id"), index=True)
     county_id: Mapped[int] = mapped_column(ForeignKey("county.id"), index=True)
@@ -55,6 +61,9 @@ class VillageDraw(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     draw_id: Mapped[int] = mapped_column(ForeignKey("draw.id"), index=True)
     village_id: Mapped[int] = mapped_column(ForeignKey("village.id"), index=True)
+    # Snapshot of Village.code at draw time: the HMAC message uses it, so the record must
+    # not change if the registry is ever corrected.
+    village_code: Mapped[str] = mapped_column(String(20))
     eligible_count: Mapped[int] = mapped_column(Integer)
     complete_census: Mapped[bool] = mapped_column(Boolean)  # 全部入样
 
@@ -94,6 +103,13 @@ class Replacement(db.Model):
     """A sampled household marked 无法访问 and the reserve that took its place."""
 
     __tablename__ = "replacement"
+    __table_args__ = (
+        # A reserve is used once: two transactions can never both take it.
+        UniqueConstraint("reserve_entry_id"),
+        # A household is replaced once; later attempts (another phone) are conflicts.
+        Index("uq_replacement_replaced_once", "replaced_entry_id", unique=True,
+              postgresql_where=text("NOT is_conflict"), sqlite_where=text("is_conflict = 0")),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     client_uuid: Mapped[str | None] = mapped_column(String(36), unique=True)
     village_draw_id: Mapped[int] = mapped_column(ForeignKey("village_draw.id"), index=True)

@@ -86,7 +86,7 @@ export function createApi(opts = {}) {
         body: body === undefined ? undefined : JSON.stringify(body),
       });
       text = await res.text();
-    } catch (err) {
+    } catch {
       clearTimeout(timer);
       const code = timedOut ? 'timeout' : 'offline';
       opts.onConnectivity?.(false);

@@ -83,7 +83,14 @@ async function tx(names, mode, fn) {
     t.onerror = () => reject(t.error);
     t.onabort = () => reject(t.error || new Error('transaction aborted'));
   });
-  const result = await fn(stores);
+  let result;
+  try {
+    result = await fn(stores);
+  } catch (err) {
+    try { t.abort(); } catch { /* already finished */ }
+    committed.catch(() => {});
+    throw err;
+  }
   await committed;
   return result;
 }

@@ -290,7 +290,8 @@ def simulate(n_households: int, rng_seed: int, draw=None):
     index = {h: i for i, h in enumerate(hh)}
     inclusion = [0] * n_households
     reserve_inclusion = [0] * n_households
-    positions = {pos: [0] * n_households for pos in ("rank1", "reserve1", "reserve2", "reserve3", "reserve4", "reserve5")}
+    names = ["rank1"] + [f"reserve{k}" for k in range(1, 6)]
+    positions = {name: [0] * n_households for name in names}
     for _ in range(DRAWS):
         seed = f"{rng.getrandbits(64):016x}"
         sample, reserves = draw(seed, hh) if draw else _ours(seed, hh)

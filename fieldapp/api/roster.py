@@ -1,0 +1,150 @@
+"""Roster: import (XLSX/CSV), the template, and scoped household/secretary listings."""
+from __future__ import annotations
+
+from flask import Response, request
+from flask.views import MethodView
+from flask_babel import gettext as _
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+from sqlalchemy import select
+
+from ..auth import actor, login_required_roles
+from ..domain.roster_template import build_template_xlsx
+from ..errors import AppError
+from ..models import FirstSecretary, Household, Village
+from ..privacy import visible_id_number
+from ..scoping import scoped
+from ..services.roster import import_roster
+from .common import PageArgs, paginate
+
+blp = Blueprint("roster", __name__, url_prefix="/api", description="Roster of households and secretaries")
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+class CountsSchema(Schema):
+    created = fields.Integer()
+    updated = fields.Integer()
+    unchanged = fields.Integer()
+
+
+class RowErrorSchema(Schema):
+    file = fields.String()
+    sheet = fields.String(allow_none=True)
+    row = fields.Integer(allow_none=True)
+    column = fields.String(allow_none=True)
+    message = fields.String()
+
+
+class ImportReportSchema(Schema):
+    dry_run = fields.Boolean()
+    files = fields.List(fields.Dict())
+    errors = fields.List(fields.Nested(RowErrorSchema))
+    counts = fields.Dict(keys=fields.String(), values=fields.Nested(CountsSchema))
+
+
+class ImportArgs(Schema):
+    dry_run = fields.Boolean(load_default=False)
+
+
+class HouseholdSchema(Schema):
+    id = fields.Integer()
+    village_id = fields.Integer()
+    village_code = fields.Function(lambda h: h.village.code)
+    household_no = fields.String()
+    head_name = fields.String()
+    # Masked for everyone but the city admin (privacy.py is the one rule).
+    id_number = fields.Function(lambda h: visible_id_number(_viewer_role(), h.id_number))
+    family_size = fields.Integer()
+    attribute = fields.String()
+    exit_status = fields.String()
+    exit_year = fields.Integer(allow_none=True)
+    phone = fields.String(allow_none=True)
+    lat = fields.Float(allow_none=True)
+    lon = fields.Float(allow_none=True)
+
+
+def _viewer_role() -> str | None:
+    from flask_login import current_user
+    return getattr(current_user, "role", None)
+
+
+class HouseholdPageSchema(Schema):
+    items = fields.List(fields.Nested(HouseholdSchema))
+    total = fields.Integer()
+
+
+class HouseholdArgs(PageArgs):
+    village_id = fields.Integer()
+    q = fields.String(validate=validate.Length(max=50))
+
+
+class SecretarySchema(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    phone = fields.String()
+    dispatch_level = fields.String()
+    dispatch_unit = fields.String()
+    village_id = fields.Integer()
+    village_code = fields.Function(lambda s: s.village.code)
+    village_name = fields.Function(lambda s: s.village.name)
+    term_start = fields.Date()
+    term_end = fields.Date(allow_none=True)
+    status = fields.String()
+
+
+class SecretaryPageSchema(Schema):
+    items = fields.List(fields.Nested(SecretarySchema))
+    total = fields.Integer()
+
+
+@blp.route("/roster/import")
+class RosterImport(MethodView):
+    @login_required_roles("admin", "county_staff")
+    @blp.arguments(ImportArgs, location="query")
+    @blp.response(200, ImportReportSchema)
+    @blp.alt_response(422, description="Rejected: every row error listed, nothing stored")
+    def post(self, args):
+        """Upload one or more XLSX/CSV files (multipart field `files`)."""
+        uploads = request.files.getlist("files")
+        if not uploads:
+            raise AppError("validation_failed", errors={"files": [_("Choose at least one file.")]})
+        files = [(f.filename or "upload", f.read()) for f in uploads]
+        return import_roster(actor(), files, dry_run=args["dry_run"]).as_dict()
+
+
+@blp.route("/roster/template.xlsx")
+class RosterTemplate(MethodView):
+    @blp.response(200, description="The roster template workbook")
+    def get(self):
+        """The blank roster template (public: it holds only example rows)."""
+        return Response(build_template_xlsx(), mimetype=XLSX, headers={
+            "Content-Disposition": "attachment; filename*=UTF-8''roster-template.xlsx"})
+
+
+@blp.route("/households")
+class Households(MethodView):
+    @login_required_roles("admin", "county_staff", "evaluator")
+    @blp.arguments(HouseholdArgs, location="query")
+    @blp.response(200, HouseholdPageSchema)
+    def get(self, args):
+        stmt = scoped(select(Household).join(Village), actor(), Household).order_by(
+            Village.code, Household.household_no)
+        if "village_id" in args:
+            stmt = stmt.where(Household.village_id == args["village_id"])
+        if args.get("q"):
+            stmt = stmt.where(Household.head_name.contains(args["q"])
+                              | Household.household_no.startswith(args["q"]))
+        items, total = paginate(stmt, args)
+        return {"items": items, "total": total}
+
+
+@blp.route("/secretaries")
+class Secretaries(MethodView):
+    @login_required_roles("admin", "county_staff", "secretary")
+    @blp.arguments(PageArgs, location="query")
+    @blp.response(200, SecretaryPageSchema)
+    def get(self, args):
+        stmt = scoped(select(FirstSecretary), actor(), FirstSecretary).order_by(FirstSecretary.id)
+        items, total = paginate(stmt, args)
+        return {"items": items, "total": total}

@@ -1,0 +1,55 @@
+"""POST /api/sync: one batch of offline records, stored exactly once, all or nothing."""
+from __future__ import annotations
+
+from flask import current_app
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from ..auth import actor, login_required_roles
+from ..services.sync import sync_batch
+
+blp = Blueprint("sync", __name__, url_prefix="/api", description="Offline sync")
+
+
+class RecordSchema(Schema):
+    uuid = fields.UUID(required=True)
+    type = fields.String(required=True, validate=validate.Length(max=20))
+    payload = fields.Dict(required=True)
+
+
+class BatchSchema(Schema):
+    device_sent_at = fields.AwareDateTime(allow_none=True, load_default=None)
+    records = fields.List(fields.Nested(RecordSchema), required=True)
+
+    @validates_schema
+    def _size(self, data, **kwargs):
+        limit = current_app.config["SYNC_MAX_BATCH"]
+        if not 1 <= len(data["records"]) <= limit:
+            raise ValidationError(f"1..{limit}", "records")
+
+
+class ResultSchema(Schema):
+    uuid = fields.String()
+    status = fields.String(metadata={"enum": ["stored", "duplicate", "rejected", "conflict",
+                                              "pending"]})
+    id = fields.Integer()
+    errors = fields.Dict()
+    data = fields.Dict()
+
+
+class BatchResultSchema(Schema):
+    results = fields.List(fields.Nested(ResultSchema))
+    server_time = fields.DateTime()
+
+
+@blp.route("/sync")
+class Sync(MethodView):
+    @login_required_roles("evaluator", "secretary", "county_staff", "admin")
+    @blp.arguments(BatchSchema)
+    @blp.response(200, BatchResultSchema)
+    @blp.alt_response(422, description="Nothing stored; per-record results say why")
+    def post(self, batch):
+        for record in batch["records"]:
+            record["uuid"] = str(record["uuid"])
+        return sync_batch(actor(), batch)

@@ -1,0 +1,50 @@
+"""`fieldapp roster import FILE... [--dry-run]` and `fieldapp roster template OUT`."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from ..errors import AppError
+from ..extensions import db
+
+group = click.Group("roster", help="Import the county roster (households, first secretaries).")
+
+
+def _echo_counts(report: dict) -> None:
+    labels = {"towns": "镇办", "villages": "村", "households": "户", "secretaries": "第一书记"}
+    for key, counts in report["counts"].items():
+        click.echo(f"{labels[key]:　<4} created {counts['created']:>6}  updated "
+                   f"{counts['updated']:>6}  unchanged {counts['unchanged']:>6}")
+
+
+@group.command("import")
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("--dry-run", is_flag=True, help="Validate and count, write nothing.")
+def import_command(files, dry_run):
+    """Import one or more XLSX/CSV files; any error stores nothing (exit status 1)."""
+    from ..services.roster import import_roster
+
+    payload = [(Path(f).name, Path(f).read_bytes()) for f in files]
+    try:
+        report = import_roster(None, payload, dry_run=dry_run).as_dict()
+    except AppError as err:
+        db.session.rollback()
+        rows = err.extra.get("rows", [])
+        for row in rows:
+            where = ":".join(str(p) for p in (row["file"], row["sheet"], row["row"]) if p)
+            column = f" [{row['column']}]" if row["column"] else ""
+            click.echo(f"{where}{column} {row['message']}", err=True)
+        raise click.ClickException(f"{err.message} ({len(rows)})") from err
+    _echo_counts(report)
+    click.echo("dry run: nothing written" if dry_run else "imported")
+
+
+@group.command("template")
+@click.argument("out", type=click.Path(dir_okay=False, writable=True))
+def template_command(out):
+    """Write the blank roster template workbook."""
+    from ..domain.roster_template import build_template_xlsx
+
+    Path(out).write_bytes(build_template_xlsx())
+    click.echo(out)

@@ -1,0 +1,86 @@
+"""Assessment cycles: create one for a county or the whole city, and change its settings.
+
+`actor` None means the command line (a trusted operator). Otherwise admins act anywhere,
+county staff only on their own county's cycle; a city-wide cycle belongs to the admins.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from ..audit import record_audit
+from ..errors import AppError, translate
+from ..extensions import db
+from ..models import DEFAULT_CYCLE_SETTINGS, County, Cycle, Draw, User
+
+# Settings that shape a draw: frozen once the cycle has an active draw (each draw also
+# stores the values it used, so the published record never depends on them).
+DRAW_SETTINGS = ("sample_size", "reserve_count", "include_exited")
+
+
+def authorize_cycle_write(actor: User | None, cycle_county_id: int | None) -> None:
+    if actor is None or actor.role == "admin":
+        return
+    if actor.role == "county_staff" and cycle_county_id is not None \
+            and cycle_county_id == actor.county_id:
+        return
+    raise AppError("forbidden")
+
+
+def _check_settings(settings: dict[str, Any]) -> None:
+    if "answer_values" in settings:
+        from ..services.instruments import registry
+        from ..domain.instruments import check_answer_values
+
+        errors = check_answer_values(settings["answer_values"], registry())
+        if errors:
+            raise AppError("validation_failed", errors={
+                f"settings.{k}": [translate(m) for m in v] for k, v in errors.items()})
+
+
+def create_cycle(actor: User | None, *, year: int, county: County | None,
+                 settings: dict[str, Any] | None = None) -> Cycle:
+    """A cycle for `county`, or for the whole city when `county` is None (admins only)."""
+    authorize_cycle_write(actor, county.id if county is not None else None)
+    settings = dict(settings or {})
+    _check_settings(settings)
+    # One cycle per year and scope; a county cycle and a city cycle of the same year would
+    # both cover the county, and its evaluators would not know which sample counts.
+    clash = select(Cycle.id).where(Cycle.year == year)
+    if county is not None:
+        clash = clash.where((Cycle.county_id == county.id) | Cycle.county_id.is_(None))
+    if db.session.scalar(clash.limit(1)) is not None:
+        raise AppError("conflict", errors={"year": [
+            _("A cycle for this year already covers this county or the city.")]})
+    cycle = Cycle(year=year, county_id=county.id if county is not None else None,
+                  status="open", settings=settings)
+    db.session.add(cycle)
+    db.session.flush()
+    record_audit(actor, "cycle.create", cycle, county_id=cycle.county_id, year=year,
+                 settings=settings)
+    db.session.commit()
+    return cycle
+
+
+def update_settings(actor: User | None, cycle: Cycle, changes: dict[str, Any]) -> Cycle:
+    authorize_cycle_write(actor, cycle.county_id)
+    if cycle.status != "open":
+        raise AppError("locked", _("This cycle is finalised."))
+    _check_settings(changes)
+    frozen = [k for k in DRAW_SETTINGS if k in changes and changes[k] != cycle.setting(k)]
+    if frozen and db.session.scalar(select(Draw.id).where(
+            Draw.cycle_id == cycle.id, Draw.status == "active").limit(1)) is not None:
+        raise AppError("locked", _("This cycle already has a draw: its sampling settings are locked."),
+                       errors={k: [_("Locked by the draw.")] for k in frozen})
+    before = dict(cycle.settings or {})
+    cycle.settings = {**before, **changes}  # a new dict: JSON columns track assignment only
+    record_audit(actor, "cycle.settings", cycle, county_id=cycle.county_id, before=before,
+                 after=cycle.settings)
+    db.session.commit()
+    return cycle
+
+
+def effective_settings(cycle: Cycle) -> dict[str, Any]:
+    return {**DEFAULT_CYCLE_SETTINGS, **(cycle.settings or {})}

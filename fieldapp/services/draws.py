@@ -1,0 +1,286 @@
+"""Run, void and publish household draws (algorithm in fieldapp/domain/sampling.py).
+
+A draw is run for one county of a cycle from one public seed; the city-wide form runs one
+draw per county with the same seed (the village code in the HMAC message makes the
+villages independent). Everything the draw used is stored: the seed exactly as entered,
+the time it was entered, the sizes, and per village every eligible household with its key
+and rank. A draw is locked: re-drawing is refused (also by a partial unique index, for two
+racing requests); an admin may void it with a written reason, and the next draw of that
+county needs a seed never used for it before.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+
+from ..audit import record_audit
+from ..domain import sampling as ds
+from ..errors import AppError, translate
+from ..extensions import db
+from ..models import (County, Cycle, Draw, Household, Replacement, SampleEntry, User, Village,
+                      VillageDraw, new_token, utcnow)
+from ..scoping import require_county
+from .cycles import effective_settings
+
+MAX_VOID_REASON = 2000
+
+
+def _seed_time() -> datetime:
+    # Whole seconds: the published `seed_recorded_at` is then exactly the stored value.
+    return utcnow().replace(microsecond=0)
+
+
+def iso_z(value: datetime) -> str:
+    return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+# --- running a draw ------------------------------------------------------------------
+
+
+def _check_seed(seed: str) -> None:
+    errors = ds.validate_seed(seed)
+    if errors:
+        raise AppError("validation_failed", errors={"seed": [translate(m) for _f, m in errors]})
+
+
+def _authorize_draw(actor: User | None, cycle: Cycle, county: County | None) -> None:
+    if actor is None:
+        return
+    if county is None:  # the whole city
+        if actor.role != "admin":
+            raise AppError("forbidden")
+        return
+    require_county(actor, county.id)
+
+
+def _eligible(village_id: int, include_exited: bool) -> list[tuple[int, str]]:
+    stmt = select(Household.id, Household.household_no).where(Household.village_id == village_id)
+    if not include_exited:
+        stmt = stmt.where(Household.exit_status != "exited")
+    return [(row.id, row.household_no) for row in db.session.execute(stmt)]
+
+
+def _draw_county(actor: User | None, cycle: Cycle, county: County, seed: str,
+                 recorded_at: datetime, settings: dict[str, Any]) -> Draw:
+    """Validate and build one county's draw in the session (no commit)."""
+    if db.session.scalar(select(Draw.id).where(
+            Draw.cycle_id == cycle.id, Draw.county_id == county.id,
+            Draw.status == "active")) is not None:
+        raise AppError("locked", _("%(county)s already has a draw in this cycle. Re-drawing is "
+                                   "refused; an admin can void it with a reason.", county=county.name))
+    if db.session.scalar(select(Draw.id).where(
+            Draw.cycle_id == cycle.id, Draw.county_id == county.id, Draw.seed == seed)) is not None:
+        raise AppError("validation_failed", errors={"seed": [
+            _("A voided draw of %(county)s used this seed: a new draw needs a new seed.",
+              county=county.name)]})
+    villages = db.session.scalars(
+        select(Village).where(Village.county_id == county.id).order_by(Village.code)).all()
+    if not villages:
+        raise AppError("validation_failed", errors={"county": [
+            _("%(county)s has no villages: import the roster first.", county=county.name)]})
+    sample_size, reserve_count = settings["sample_size"], settings["reserve_count"]
+    include_exited = bool(settings["include_exited"])
+
+    draw = Draw(cycle_id=cycle.id, county_id=county.id, algorithm=ds.ALGORITHM, seed=seed,
+                seed_recorded_at=recorded_at, sample_size=sample_size,
+                reserve_count=reserve_count, include_exited=include_exited, status="active",
+                created_by_id=actor.id if actor is not None else None, created_at=utcnow(),
+                public_token=new_token())
+    db.session.add(draw)
+    db.session.flush()
+    total = 0
+    for village in villages:
+        eligible = _eligible(village.id, include_exited)
+        ids = {no: hid for hid, no in eligible}
+        try:
+            result = ds.draw_village(seed, village.code, [no for _h, no in eligible],
+                                     sample_size, reserve_count)
+        except ValueError as exc:
+            raise AppError("validation_failed", errors={"village": [
+                _("Village %(code)s cannot be drawn: %(error)s", code=village.code,
+                  error=str(exc))]}) from exc
+        vd = VillageDraw(draw_id=draw.id, village_id=village.id, village_code=village.code,
+                         eligible_count=len(eligible), complete_census=result.complete_census)
+        db.session.add(vd)
+        db.session.flush()
+        db.session.add_all(SampleEntry(
+            village_draw_id=vd.id, village_id=village.id, household_id=ids[r.household_no],
+            household_no=r.household_no, hmac_key=r.key, rank=r.rank, role=r.role,
+            status={"sample": "pending", "reserve": "reserve_unused"}.get(r.role, "unused"),
+            token=new_token() if r.role != "unused" else None,
+        ) for r in result.ranked)
+        total += len(eligible)
+    db.session.flush()
+    record_audit(actor, "draw.run", draw, county_id=county.id, cycle_id=cycle.id, seed=seed,
+                 seed_recorded_at=iso_z(recorded_at), algorithm=ds.ALGORITHM,
+                 sample_size=sample_size, reserve_count=reserve_count,
+                 include_exited=include_exited, villages=len(villages), eligible=total)
+    return draw
+
+
+def run_draw(actor: User | None, cycle: Cycle, county: County | None, seed: str) -> list[Draw]:
+    """Record `seed` now and draw `county` (or every county of a city-wide cycle).
+
+    All or nothing: the city-wide form is refused when any county already has a draw.
+    """
+    _authorize_draw(actor, cycle, county)
+    if cycle.status != "open":
+        raise AppError("locked", _("This cycle is finalised."))
+    _check_seed(seed)
+    if county is not None:
+        if not cycle.covers_county(county.id):
+            raise AppError("validation_failed", errors={"county": [
+                _("This cycle does not cover %(county)s.", county=county.name)]})
+        counties = [county]
+    elif cycle.county_id is not None:
+        counties = [cycle.county]
+    else:
+        has_villages = select(Village.county_id).distinct()
+        counties = list(db.session.scalars(
+            select(County).where(County.id.in_(has_villages)).order_by(County.code)))
+        if not counties:
+            raise AppError("validation_failed", errors={"county": [_("There are no villages yet.")]})
+    settings = effective_settings(cycle)
+    recorded_at = _seed_time()
+    try:
+        draws = [_draw_county(actor, cycle, c, seed, recorded_at, settings) for c in counties]
+        db.session.commit()
+    except IntegrityError as exc:  # another request drew the same county just now
+        db.session.rollback()
+        raise AppError("locked", _("This county already has a draw in this cycle.")) from exc
+    except Exception:
+        db.session.rollback()
+        raise
+    return draws
+
+
+def void_draw(actor: User | None, draw: Draw, reason: str) -> Draw:
+    if actor is not None and actor.role != "admin":
+        raise AppError("forbidden")
+    reason = (reason or "").strip()
+    if not reason:
+        raise AppError("validation_failed", errors={"reason": [_("Write down why the draw is voided.")]})
+    if len(reason) > MAX_VOID_REASON:
+        raise AppError("validation_failed", errors={"reason": [
+            _("At most %(n)d characters.", n=MAX_VOID_REASON)]})
+    if draw.status != "active":
+        raise AppError("locked", _("This draw is already voided."))
+    draw.status = "voided"
+    draw.voided_at = utcnow()
+    draw.voided_by_id = actor.id if actor is not None else None
+    draw.void_reason = reason
+    record_audit(actor, "draw.void", draw, county_id=draw.county_id, cycle_id=draw.cycle_id,
+                 reason=reason, seed=draw.seed)
+    db.session.commit()
+    return draw
+
+
+# --- reading draws -------------------------------------------------------------------
+
+
+def entries_of(vd: VillageDraw) -> list[SampleEntry]:
+    return db.session.scalars(
+        select(SampleEntry).where(SampleEntry.village_draw_id == vd.id)
+        .options(selectinload(SampleEntry.household)).order_by(SampleEntry.rank)).all()
+
+
+def replacements_of(vd: VillageDraw) -> list[Replacement]:
+    return db.session.scalars(
+        select(Replacement).where(Replacement.village_draw_id == vd.id)
+        .options(selectinload(Replacement.replaced_entry), selectinload(Replacement.reserve_entry))
+        .order_by(Replacement.id)).all()
+
+
+def public_replacements(vd: VillageDraw) -> list[dict[str, Any]]:
+    """The replacements that took a reserve, in the order the server applied them.
+
+    Conflicts (a second phone) and replacements after the reserves ran out activated
+    nothing, so they are not part of the public chain; staff see them in the lists.
+    """
+    out = []
+    for rep in replacements_of(vd):
+        if rep.is_conflict or rep.reserve_entry is None:
+            continue
+        item: dict[str, Any] = {"household_no": rep.replaced_entry.household_no,
+                                "reserve_household_no": rep.reserve_entry.household_no,
+                                "reason": rep.reason}
+        if rep.attempts is not None:
+            item["attempts"] = rep.attempts
+        item["recorded_at"] = iso_z(rep.at)
+        out.append(item)
+    return out
+
+
+def domain_draw(vd: VillageDraw, entries: list[SampleEntry] | None = None) -> ds.VillageDraw:
+    """The stored result as the domain's VillageDraw: from the stored keys and ranks, never
+    recomputed, so that verifying the export really checks what was stored."""
+    entries = entries if entries is not None else entries_of(vd)
+    draw = vd.draw
+    ranked = [ds.RankedHousehold(household_no=e.household_no, key=e.hmac_key, rank=e.rank,
+                                 role=e.role) for e in entries]  # type: ignore[arg-type]
+    return ds.VillageDraw(
+        algorithm=draw.algorithm, seed=draw.seed, village_code=vd.village_code,
+        eligible=sorted(e.household_no for e in entries), ranked=ranked,
+        sample=[e.household_no for e in entries if e.role == "sample"],
+        reserves=[e.household_no for e in entries if e.role == "reserve"],
+        complete_census=vd.complete_census, sample_size=draw.sample_size,
+        reserve_count=draw.reserve_count)
+
+
+def village_record(vd: VillageDraw, include_keys: bool = True) -> dict[str, Any]:
+    """The public JSON record of one village's draw (docs/algorithms.md)."""
+    return ds.to_record(domain_draw(vd), iso_z(vd.draw.seed_recorded_at), public_replacements(vd),
+                        include_keys=include_keys)
+
+
+def find_village_draw(cycle_id: int, village_code: str, draw_id: int | None = None) -> VillageDraw:
+    """The village's draw in a cycle: the active one, or a given (possibly voided) draw."""
+    stmt = (select(VillageDraw).join(Draw).join(Village, VillageDraw.village_id == Village.id)
+            .where(Draw.cycle_id == cycle_id, Village.code == village_code))
+    stmt = stmt.where(Draw.id == draw_id) if draw_id is not None else stmt.where(Draw.status == "active")
+    vd = db.session.scalar(stmt)
+    if vd is None:
+        raise AppError("not_found")
+    return vd
+
+
+@dataclass
+class VillageQuality:
+    village_draw: VillageDraw
+    sample_count: int
+    replacements: int  # replacements that took effect (conflicts excluded)
+    conflicts: int
+    reserves_left: int
+
+    @property
+    def rate(self) -> float:
+        """Replacements per sampled household: a quality signal for county staff."""
+        return round(self.replacements / self.sample_count, 4) if self.sample_count else 0.0
+
+
+def quality(draw: Draw) -> list[VillageQuality]:
+    """Per village: sample size, replacements, conflicts and the replacement rate."""
+    vds = db.session.scalars(select(VillageDraw).where(VillageDraw.draw_id == draw.id)
+                             .options(selectinload(VillageDraw.village))
+                             .order_by(VillageDraw.village_code)).all()
+    counts = {(vd_id, role, status): n for vd_id, role, status, n in db.session.execute(
+        select(SampleEntry.village_draw_id, SampleEntry.role, SampleEntry.status, func.count())
+        .join(VillageDraw).where(VillageDraw.draw_id == draw.id)
+        .group_by(SampleEntry.village_draw_id, SampleEntry.role, SampleEntry.status))}
+    reps = {(vd_id, conflict): n for vd_id, conflict, n in db.session.execute(
+        select(Replacement.village_draw_id, Replacement.is_conflict, func.count())
+        .join(VillageDraw).where(VillageDraw.draw_id == draw.id)
+        .group_by(Replacement.village_draw_id, Replacement.is_conflict))}
+    out = []
+    for vd in vds:
+        sample = sum(n for (v, role, _s), n in counts.items() if v == vd.id and role == "sample")
+        left = counts.get((vd.id, "reserve", "reserve_unused"), 0)
+        out.append(VillageQuality(vd, sample, reps.get((vd.id, False), 0),
+                                  reps.get((vd.id, True), 0), left))
+    return out

@@ -1,0 +1,162 @@
+"""Exactly-once sync of records created on phones.
+
+A batch is one transaction: every record is stored (or recognised as a duplicate), or
+nothing is. Idempotency rests on the client's UUID, kept in the `client_record` ledger
+with a hash of the record's content:
+- same UUID, same content  -> `duplicate` (a replay after a lost response);
+- same UUID, other content -> `conflict` (never overwrite what a phone sent earlier).
+
+Record types register themselves (`register`). A handler must validate completely before
+it changes anything, raising `RecordRejected` with field errors; that is what lets the
+batch go on checking the other records and then roll back as a whole.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Callable
+
+from marshmallow import Schema, ValidationError
+from sqlalchemy.exc import IntegrityError
+
+from ..errors import AppError
+from ..extensions import db
+from ..models import ClientRecord, User, utcnow
+
+
+class RecordRejected(Exception):
+    def __init__(self, errors: dict[str, list[str]]):
+        super().__init__(errors)
+        self.errors = errors
+
+
+@dataclass
+class SyncContext:
+    """What a handler knows about the batch around its record."""
+    user: User
+    uuid: str
+    device_sent_at: datetime | None
+    received_at: datetime
+
+
+@dataclass
+class StoreResult:
+    object_id: int
+    data: dict[str, Any] = field(default_factory=dict)  # extra facts for the phone
+
+
+@dataclass
+class RecordType:
+    name: str
+    schema: type[Schema]
+    handler: Callable[[dict, SyncContext], StoreResult]
+    roles: tuple[str, ...]
+
+
+REGISTRY: dict[str, RecordType] = {}
+
+
+def register(record_type: RecordType) -> None:
+    REGISTRY[record_type.name] = record_type
+
+
+def content_hash(record_type: str, payload: Any) -> str:
+    canonical = json.dumps({"type": record_type, "payload": payload}, sort_keys=True,
+                           ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def _process(user: User, batch: dict) -> tuple[bool, list[dict]]:
+    from flask_babel import gettext as _
+
+    received_at = utcnow()
+    device_sent_at = batch.get("device_sent_at")
+    results: list[dict] = []
+    seen: dict[str, str] = {}
+    ok = True
+    for record in batch["records"]:
+        uuid, rtype, payload = record["uuid"], record["type"], record["payload"]
+        digest = content_hash(rtype, payload)
+        if uuid in seen:  # the same record twice in one batch
+            status = "duplicate" if seen[uuid] == digest else "conflict"
+            results.append({"uuid": uuid, "status": status})
+            ok = ok and status == "duplicate"
+            continue
+        seen[uuid] = digest
+        existing = db.session.get(ClientRecord, uuid)
+        if existing is not None:
+            if existing.content_hash == digest and existing.user_id == user.id:
+                results.append({"uuid": uuid, "status": "duplicate", "id": existing.object_id})
+            else:
+                ok = False
+                results.append({"uuid": uuid, "status": "conflict", "errors": {
+                    "uuid": [_("A different record with this ID was already received.")]}})
+            continue
+        spec = REGISTRY.get(rtype)
+        if spec is None or user.role not in spec.roles:
+            ok = False
+            results.append({"uuid": uuid, "status": "rejected",
+                            "errors": {"type": [_("This record type is not accepted from you.")]}})
+            continue
+        try:
+            data = spec.schema().load(payload)
+            stored = spec.handler(data, SyncContext(user, uuid, device_sent_at, received_at))
+        except ValidationError as err:
+            ok = False
+            results.append({"uuid": uuid, "status": "rejected", "errors": _flatten(err.messages)})
+            continue
+        except RecordRejected as err:
+            ok = False
+            results.append({"uuid": uuid, "status": "rejected", "errors": err.errors})
+            continue
+        db.session.add(ClientRecord(uuid=uuid, type=rtype, user_id=user.id, content_hash=digest,
+                                    object_id=stored.object_id, received_at=received_at))
+        result = {"uuid": uuid, "status": "stored", "id": stored.object_id}
+        if stored.data:
+            result["data"] = stored.data
+        results.append(result)
+    return ok, results
+
+
+def _flatten(messages: Any, prefix: str = "") -> dict[str, list[str]]:
+    """Nested marshmallow messages -> {'answers.item': [...]}: one level for the UI."""
+    flat: dict[str, list[str]] = {}
+    if isinstance(messages, dict):
+        for key, value in messages.items():
+            name = f"{prefix}.{key}" if prefix else str(key)
+            if isinstance(value, dict):
+                flat.update(_flatten(value, name))
+            else:
+                flat[name] = [str(v) for v in (value if isinstance(value, list) else [value])]
+    else:
+        flat[prefix or "_schema"] = [str(m) for m in messages]
+    return flat
+
+
+def sync_batch(user: User, batch: dict) -> dict:
+    """Store a batch all-or-nothing; raise `sync_batch_rejected` (422) listing why."""
+    for attempt in range(2):
+        ok, results = _process(user, batch)
+        if not ok:
+            db.session.rollback()
+            for result in results:
+                if result["status"] in ("stored", "duplicate"):
+                    # Valid, but not stored because the batch was refused: send again.
+                    result["status"] = "pending"
+                    result.pop("id", None)
+                    result.pop("data", None)
+            raise AppError("sync_batch_rejected",
+                           extra={"results": results, "server_time": utcnow().isoformat()})
+        try:
+            db.session.commit()
+        except IntegrityError:
+            # Another request stored one of these UUIDs (or took the same reserve) at the
+            # same moment: start again; the replay now sees those rows.
+            db.session.rollback()
+            if attempt == 1:
+                raise
+            continue
+        return {"results": results, "server_time": utcnow()}
+    raise AssertionError("unreachable")
