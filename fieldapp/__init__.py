@@ -57,6 +57,8 @@ def _init_extensions(app: Flask) -> None:
     babel.init_app(app, locale_selector=_select_locale,
                    default_translation_directories=";".join(_translation_dirs()))
     api.init_app(app)
+    from flask_babel import get_locale
+    app.jinja_env.globals["get_locale"] = get_locale
     from .auth import init_login
     init_login(app, login_manager)
 

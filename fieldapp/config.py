@@ -5,6 +5,7 @@ only changes what tests need.
 """
 from __future__ import annotations
 
+import json
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -56,6 +57,9 @@ class Config:
     LANGUAGES = ["zh_Hans", "en"]
 
     SYNC_MAX_BATCH = int(os.environ.get("SYNC_MAX_BATCH", "50"))
+    # Quality-flag thresholds (fieldapp.domain.flags.FlagThresholds field names), e.g.
+    # FLAG_THRESHOLDS='{"max_accuracy_m": 150}'; missing keys keep the defaults.
+    FLAG_THRESHOLDS: dict = json.loads(os.environ.get("FLAG_THRESHOLDS") or "{}")
     MAX_CONTENT_LENGTH = int(os.environ.get("MAX_UPLOAD_MB", "20")) * 1024 * 1024
     MAP_TILE_URL = os.environ.get("MAP_TILE_URL", "")
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "")

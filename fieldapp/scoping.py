@@ -73,6 +73,9 @@ def scoped(stmt: Select, user: User, model: Any) -> Select:
     if model is Cycle:
         county_id = _user_county_id(user)
         return stmt.where((Cycle.county_id.is_(None)) | (Cycle.county_id == county_id))
+    if model is Visit and user.role == "evaluator":
+        # An evaluator sees their own visits, not a colleague's in the same village.
+        return stmt.where(Visit.evaluator_id == user.id)
     if hasattr(model, "village_id"):
         return stmt.where(model.village_id.in_(visible_village_ids(user)))
     if hasattr(model, "county_id"):
@@ -121,3 +124,29 @@ def get_or_404(model: Any, ident: Any) -> Any:
     if obj is None:
         raise AppError("not_found")
     return obj
+
+
+def require_cycle(user: User, cycle: Cycle) -> None:
+    """Read access to a cycle: admins all; others the city-wide cycles and their county's."""
+    if user.role == "admin":
+        return
+    if cycle.county_id is None or cycle.county_id == _user_county_id(user):
+        return
+    raise AppError("forbidden")
+
+
+def require_village_draw(user: User, village_draw: VillageDraw) -> None:
+    """A village's sample (household level): admins; staff of the village's county; an
+    evaluator assigned to that village in the draw's cycle; never secretaries."""
+    if user.role == "admin":
+        return
+    if user.role == "county_staff" and village_draw.village.county_id == user.county_id:
+        return
+    if user.role == "evaluator":
+        found = db.session.scalar(select(EvaluatorAssignment.id).where(
+            EvaluatorAssignment.user_id == user.id,
+            EvaluatorAssignment.village_id == village_draw.village_id,
+            EvaluatorAssignment.cycle_id == village_draw.draw.cycle_id))
+        if found is not None:
+            return
+    raise AppError("forbidden")

@@ -6,7 +6,8 @@ from flask import Flask
 from ..extensions import api
 
 # Each area module exposes `blp`; add new areas here.
-AREAS = ("auth", "geography", "users", "sync", "roster")
+AREAS = ("auth", "geography", "users", "sync", "roster", "checkins", "instruments", "visits",
+         "cycles", "samples", "tasks")
 
 
 def register_api(app: Flask) -> None:

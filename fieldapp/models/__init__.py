@@ -20,3 +20,10 @@ from .checkins import (CheckIn, DisciplineDecision, LeaveRequest, RetiredCheckin
                        SpotCheck)
 
 __all__ += ["CheckIn", "DisciplineDecision", "LeaveRequest", "RetiredCheckinToken", "SpotCheck"]
+
+from .meetings import (MEETING_CATEGORIES, Ballot, BallotToken, Meeting,  # noqa: E402
+                       PaperTally)
+from .scores import SEVEN_ONES, ScoreLock, ScorecardEntry, ScoreResult  # noqa: E402
+
+__all__ += ["MEETING_CATEGORIES", "Ballot", "BallotToken", "Meeting", "PaperTally",
+            "SEVEN_ONES", "ScoreLock", "ScorecardEntry", "ScoreResult"]

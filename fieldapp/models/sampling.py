@@ -16,6 +16,7 @@ from .base import UTCDateTime, new_token, utcnow
 from .cycles import Cycle
 from .geography import County, Village
 from .roster import Household
+from .users import User
 
 DRAW_STATUSES = ("active", "voided")
 ENTRY_ROLES = ("sample", "reserve", "unused")
@@ -127,4 +128,5 @@ class Replacement(db.Model):
     is_conflict: Mapped[bool] = mapped_column(Boolean, default=False)
 
     replaced_entry: Mapped[SampleEntry] = relationship(foreign_keys=[replaced_entry_id])
+    actor: Mapped[User] = relationship()
     reserve_entry: Mapped[SampleEntry | None] = relationship(foreign_keys=[reserve_entry_id])

@@ -1,0 +1,182 @@
+"""Assessment cycles, their settings, and evaluator assignments."""
+from __future__ import annotations
+
+from flask.views import MethodView
+from flask_babel import gettext as _
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+from sqlalchemy import select
+
+from ..auth import actor, login_required_roles
+from ..errors import AppError
+from ..extensions import db
+from ..models import County, Cycle, EvaluatorAssignment, User, Village
+from ..scoping import get_or_404, require_county, require_cycle, scoped
+from ..services import assignments, cycles
+from .common import PageArgs, paginate
+
+blp = Blueprint("cycles", __name__, url_prefix="/api", description="Assessment cycles")
+
+STAFF = ("admin", "county_staff")
+
+
+class SettingsSchema(Schema):
+    """Cycle settings; any left out keep their defaults (DEFAULT_CYCLE_SETTINGS)."""
+
+    sample_size = fields.Integer(strict=True, validate=validate.Range(min=1, max=200))
+    reserve_count = fields.Integer(strict=True, validate=validate.Range(min=0, max=100))
+    include_exited = fields.Boolean(metadata={"description": "count 已脱贫 households as eligible"})
+    required_days = fields.Integer(strict=True, validate=validate.Range(min=0, max=31))
+    answer_values = fields.Dict(keys=fields.String(), values=fields.Dict(),
+                                metadata={"description": "option value overrides (instruments)"})
+
+
+class CycleCreateSchema(Schema):
+    year = fields.Integer(required=True, strict=True, validate=validate.Range(min=2000, max=2100))
+    county_id = fields.Integer(allow_none=True, load_default=None,
+                               metadata={"description": "null: the whole city (admins)"})
+    settings = fields.Nested(SettingsSchema, load_default=dict)
+
+
+class CycleUpdateSchema(Schema):
+    settings = fields.Nested(SettingsSchema, required=True)
+
+
+class CycleSchema(Schema):
+    id = fields.Integer()
+    year = fields.Integer()
+    county_id = fields.Integer(allow_none=True)
+    county = fields.Function(lambda c: c.county.name if c.county else None, allow_none=True)
+    status = fields.String()
+    settings = fields.Function(cycles.effective_settings)
+    created_at = fields.DateTime()
+
+
+class CycleArgs(Schema):
+    year = fields.Integer()
+    status = fields.String(validate=validate.OneOf(["open", "finalised"]))
+
+
+class AssignmentCreateSchema(Schema):
+    user_id = fields.Integer(required=True)
+    village_id = fields.Integer(required=True)
+
+
+class AssignmentSchema(Schema):
+    id = fields.Integer()
+    cycle_id = fields.Integer()
+    user_id = fields.Integer()
+    user_name = fields.Function(lambda a: a.user.name)
+    village_id = fields.Integer()
+    village_code = fields.Function(lambda a: a.village.code)
+    village_name = fields.Function(lambda a: a.village.name)
+    created_at = fields.DateTime()
+
+
+class AssignmentArgs(PageArgs):
+    village_id = fields.Integer()
+    user_id = fields.Integer()
+
+
+class AssignmentPageSchema(Schema):
+    items = fields.List(fields.Nested(AssignmentSchema))
+    total = fields.Integer()
+
+
+def _county_or_none(county_id: int | None) -> County | None:
+    if county_id is None:
+        return None
+    county = db.session.get(County, county_id)
+    if county is None:
+        raise AppError("validation_failed", errors={"county_id": [_("Unknown county.")]})
+    return county
+
+
+@blp.route("/cycles")
+class Cycles(MethodView):
+    @login_required_roles(*STAFF)
+    @blp.arguments(CycleArgs, location="query")
+    @blp.response(200, CycleSchema(many=True))
+    def get(self, args):
+        """Cycles visible to you: admins all; county staff the city-wide ones and their county's."""
+        stmt = scoped(select(Cycle), actor(), Cycle).order_by(Cycle.year.desc(), Cycle.id)
+        if "year" in args:
+            stmt = stmt.where(Cycle.year == args["year"])
+        if "status" in args:
+            stmt = stmt.where(Cycle.status == args["status"])
+        return db.session.scalars(stmt).all()
+
+    @login_required_roles(*STAFF)
+    @blp.arguments(CycleCreateSchema)
+    @blp.response(201, CycleSchema)
+    def post(self, data):
+        """Create a cycle for a county (its staff or admins) or the whole city (admins)."""
+        me = actor()
+        county_id = data["county_id"]
+        if county_id is None and me.role == "county_staff":
+            county_id = me.county_id
+        return cycles.create_cycle(me, year=data["year"], county=_county_or_none(county_id),
+                                   settings=data["settings"])
+
+
+@blp.route("/cycles/<int:cycle_id>")
+class CycleItem(MethodView):
+    @login_required_roles(*STAFF)
+    @blp.response(200, CycleSchema)
+    def get(self, cycle_id):
+        cycle = get_or_404(Cycle, cycle_id)
+        require_cycle(actor(), cycle)
+        return cycle
+
+    @login_required_roles(*STAFF)
+    @blp.arguments(CycleUpdateSchema)
+    @blp.response(200, CycleSchema)
+    def patch(self, data, cycle_id):
+        """Change settings. Sampling settings are locked once the cycle has an active draw."""
+        cycle = get_or_404(Cycle, cycle_id)
+        require_cycle(actor(), cycle)
+        return cycles.update_settings(actor(), cycle, data["settings"])
+
+
+@blp.route("/cycles/<int:cycle_id>/assignments")
+class Assignments(MethodView):
+    @login_required_roles(*STAFF)
+    @blp.arguments(AssignmentArgs, location="query")
+    @blp.response(200, AssignmentPageSchema)
+    def get(self, args, cycle_id):
+        """Evaluator assignments of the cycle in the villages you can see."""
+        cycle = get_or_404(Cycle, cycle_id)
+        require_cycle(actor(), cycle)
+        stmt = (scoped(select(EvaluatorAssignment), actor(), EvaluatorAssignment)
+                .join(Village, EvaluatorAssignment.village_id == Village.id)
+                .where(EvaluatorAssignment.cycle_id == cycle.id)
+                .order_by(Village.code, EvaluatorAssignment.id))
+        for key in ("village_id", "user_id"):
+            if key in args:
+                stmt = stmt.where(getattr(EvaluatorAssignment, key) == args[key])
+        items, total = paginate(stmt, args)
+        return {"items": items, "total": total}
+
+    @login_required_roles(*STAFF)
+    @blp.arguments(AssignmentCreateSchema)
+    @blp.response(201, AssignmentSchema)
+    def post(self, data, cycle_id):
+        """Assign an evaluator of the village's county to the village."""
+        cycle = get_or_404(Cycle, cycle_id)
+        require_cycle(actor(), cycle)
+        village = get_or_404(Village, data["village_id"])
+        require_county(actor(), village.county_id)
+        evaluator = db.session.get(User, data["user_id"])
+        if evaluator is None:
+            raise AppError("validation_failed", errors={"user_id": [_("Unknown user.")]})
+        return assignments.assign(actor(), cycle, evaluator, village)
+
+
+@blp.route("/assignments/<int:assignment_id>")
+class AssignmentItem(MethodView):
+    @login_required_roles(*STAFF)
+    @blp.response(204)
+    def delete(self, assignment_id):
+        assignment = get_or_404(EvaluatorAssignment, assignment_id)
+        require_county(actor(), assignment.village.county_id)
+        assignments.unassign(actor(), assignment)

@@ -1,0 +1,67 @@
+"""GET /api/tasks: the evaluator's offline download (contract in docs/architecture.md)."""
+from __future__ import annotations
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields
+
+from ..auth import actor, login_required_roles
+from ..services.tasks import evaluator_tasks
+from .instruments import InstrumentSchema
+
+blp = Blueprint("tasks", __name__, url_prefix="/api", description="Evaluator tasks")
+
+
+class CentreSchema(Schema):
+    lat = fields.Float(allow_none=True)
+    lon = fields.Float(allow_none=True)
+
+
+class TaskCycleSchema(Schema):
+    id = fields.Integer()
+    year = fields.Integer()
+
+
+class TaskDrawSchema(Schema):
+    id = fields.Integer()
+    seed = fields.String()
+    seed_recorded_at = fields.DateTime()
+    complete_census = fields.Boolean()
+
+
+class TaskHouseholdSchema(Schema):
+    token = fields.String(metadata={"description": "the sample token (field sheet QR, sync payloads)"})
+    household_no = fields.String()
+    head_name = fields.String()
+    family_size = fields.Integer()
+    rank = fields.Integer()
+    role = fields.String(metadata={"enum": ["sample", "reserve"]})
+    status = fields.String(metadata={"enum": ["pending", "visited", "unreachable",
+                                              "reserve_unused", "reserve_active"]})
+
+
+class TaskVillageSchema(Schema):
+    code = fields.String()
+    name = fields.String()
+    town = fields.String()
+    county = fields.String()
+    centre = fields.Nested(CentreSchema)
+    radius_m = fields.Integer()
+    cycle = fields.Nested(TaskCycleSchema)
+    draw = fields.Nested(TaskDrawSchema)
+    households = fields.List(fields.Nested(TaskHouseholdSchema))
+
+
+class TasksSchema(Schema):
+    generated_at = fields.DateTime()
+    villages = fields.List(fields.Nested(TaskVillageSchema))
+    instruments = fields.List(fields.Nested(InstrumentSchema))
+
+
+@blp.route("/tasks")
+class Tasks(MethodView):
+    @login_required_roles("evaluator")
+    @blp.response(200, TasksSchema)
+    def get(self):
+        """Villages assigned to you in open cycles with an active draw: sample and reserves."""
+        return evaluator_tasks(actor())

@@ -1,0 +1,101 @@
+"""Household visits with their quality flags.
+
+Staff see their county's visits, evaluators their own, secretaries none (answers and notes
+are household-level data). Visits are created only through POST /api/sync.
+"""
+from __future__ import annotations
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+
+from ..auth import actor, login_required_roles
+from ..domain.flags import CODES
+from ..services import visits as service
+from .common import PageArgs, paginate
+
+blp = Blueprint("visits", __name__, url_prefix="/api", description="Household visits")
+
+READERS = ("admin", "county_staff", "evaluator")
+
+
+class FlagSchema(Schema):
+    code = fields.String(metadata={"enum": list(CODES)})
+    label = fields.String()
+    message = fields.String()
+    params = fields.Dict()
+
+
+class GeoSchema(Schema):
+    lat = fields.Float()
+    lon = fields.Float()
+    accuracy = fields.Float(allow_none=True)
+    at = fields.String(allow_none=True)
+
+
+class VisitSchema(Schema):
+    id = fields.Integer()
+    uuid = fields.String(attribute="client_uuid")
+    cycle_id = fields.Integer()
+    village_id = fields.Integer()
+    village_code = fields.Function(lambda v: v.sample_entry.village.code)
+    village_name = fields.Function(lambda v: v.sample_entry.village.name)
+    household_no = fields.Function(lambda v: v.sample_entry.household_no)
+    rank = fields.Function(lambda v: v.sample_entry.rank)
+    role = fields.Function(lambda v: v.sample_entry.role)
+    evaluator_id = fields.Integer()
+    instrument_id = fields.String()
+    instrument_version = fields.Integer()
+    started_at = fields.DateTime()
+    ended_at = fields.DateTime()
+    duration_min = fields.Function(
+        lambda v: round((v.ended_at - v.started_at).total_seconds() / 60, 1))
+    lat = fields.Float(allow_none=True)
+    lon = fields.Float(allow_none=True)
+    accuracy_m = fields.Float(allow_none=True)
+    geo_at = fields.DateTime(allow_none=True)
+    geo_error = fields.String(allow_none=True)
+    received_at = fields.DateTime()
+    flags = fields.Function(lambda v: [service.flag_view(f) for f in v.flags or []],
+                            metadata={"type": "array"})
+
+
+class VisitDetailSchema(VisitSchema):
+    head_name = fields.Function(lambda v: v.sample_entry.household.head_name)
+    answers = fields.Dict()
+    note = fields.String(allow_none=True)
+    geo_start = fields.Nested(GeoSchema, allow_none=True)
+    geo_end = fields.Nested(GeoSchema, allow_none=True)
+    device_sent_at = fields.DateTime(allow_none=True)
+
+
+class VisitPageSchema(Schema):
+    items = fields.List(fields.Nested(VisitSchema))
+    total = fields.Integer()
+
+
+class VisitArgs(PageArgs):
+    village_id = fields.Integer()
+    cycle_id = fields.Integer()
+    flag = fields.String(validate=validate.OneOf(CODES))
+    flagged = fields.Boolean()
+
+
+@blp.route("/visits")
+class Visits(MethodView):
+    @login_required_roles(*READERS)
+    @blp.arguments(VisitArgs, location="query")
+    @blp.response(200, VisitPageSchema)
+    def get(self, args):
+        """Visits with their flags: staff their county's, evaluators their own."""
+        items, total = paginate(service.visits_query(actor(), args), args)
+        return {"items": items, "total": total}
+
+
+@blp.route("/visits/<int:visit_id>")
+class VisitItem(MethodView):
+    @login_required_roles(*READERS)
+    @blp.response(200, VisitDetailSchema)
+    def get(self, visit_id):
+        """One visit: answers, note, both geotags and flags."""
+        return service.get_visit(actor(), visit_id)

@@ -1,0 +1,109 @@
+"""`fieldapp sample draw|list|export|verify|void`: run, publish and check household draws.
+
+`verify` needs no database: it recomputes a published record (docs/algorithms.md).
+"""
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+from sqlalchemy import select
+
+from ..extensions import db
+from ..models import Draw
+from .common import fail_on_app_error, find_county
+from .cycles import find_cycle
+
+group = click.Group("sample", help="Household draws: run, export, verify, void.")
+
+
+@group.command("draw")
+@click.option("--cycle", "cycle_id", type=int, required=True)
+@click.option("--county", "county_ref", help="County name or code.")
+@click.option("--whole-city", is_flag=True, help="Every county of a city-wide cycle, one seed.")
+@click.option("--seed", required=True,
+              help="The public seed, exactly as published (not trimmed). Quote it.")
+@fail_on_app_error
+def draw(cycle_id, county_ref, whole_city, seed):
+    """Record the seed now and draw the county's villages (refused if already drawn)."""
+    from ..services.draws import iso_z, run_draw
+
+    if bool(county_ref) == bool(whole_city):
+        raise click.UsageError("give exactly one of --county or --whole-city")
+    county = find_county(county_ref) if county_ref else None
+    for d in run_draw(None, find_cycle(cycle_id), county, seed):
+        villages = len(d.villages)
+        click.echo(f"draw {d.id}: {d.county.name}, {villages} villages, seed recorded at "
+                   f"{iso_z(d.seed_recorded_at)}, public page /draw/{d.public_token}")
+
+
+@group.command("list")
+@click.option("--cycle", "cycle_id", type=int)
+def list_draws(cycle_id):
+    """List draws: id, cycle, county, status, seed_recorded_at, seed."""
+    from ..services.draws import iso_z
+
+    stmt = select(Draw).order_by(Draw.id)
+    if cycle_id is not None:
+        stmt = stmt.where(Draw.cycle_id == cycle_id)
+    for d in db.session.scalars(stmt):
+        click.echo(f"{d.id}\t{d.cycle_id}\t{d.county.name}\t{d.status}\t"
+                   f"{iso_z(d.seed_recorded_at)}\t{d.seed}")
+
+
+@group.command("export")
+@click.option("--cycle", "cycle_id", type=int, required=True)
+@click.option("--village", "code", required=True, help="Village code.")
+@click.option("--draw", "draw_id", type=int, help="A specific (e.g. voided) draw; default: the active one.")
+@click.option("--no-keys", is_flag=True, help="Leave out the per-household keys.")
+@click.option("-o", "--output", type=click.File("w", encoding="utf-8"), default="-")
+def export(cycle_id, code, draw_id, no_keys, output):
+    """Print a village's draw record as JSON (what `sample verify` checks)."""
+    from ..errors import AppError
+    from ..services.draws import find_village_draw, village_record
+
+    try:
+        vd = find_village_draw(cycle_id, code, draw_id)
+    except AppError:
+        raise click.ClickException(f"no {'such' if draw_id else 'active'} draw of village "
+                                   f"{code} in cycle {cycle_id}") from None
+    record = village_record(vd, include_keys=not no_keys)
+    output.write(json.dumps(record, ensure_ascii=False, indent=2) + "\n")
+
+
+@group.command("verify")
+@click.argument("file", type=click.File("r", encoding="utf-8"))
+def verify(file):
+    """Recompute a draw record (JSON file, or - for stdin) and say whether it matches."""
+    from ..domain.sampling import verify_record
+
+    try:
+        record = json.load(file)
+    except json.JSONDecodeError as exc:
+        raise click.ClickException(f"not JSON: {exc}") from exc
+    result = verify_record(record)
+    if result.ok:
+        click.echo(f"OK: village {record['village_code']}: the sample, reserves, keys and "
+                   f"replacements match seed and eligible list ({len(record['eligible'])} households).")
+        return
+    click.echo("MISMATCH:", err=True)
+    for problem in result.problems:
+        click.echo(f"  - {problem}", err=True)
+    sys.exit(1)
+
+
+
+@group.command("void")
+@click.option("--draw", "draw_id", type=int, required=True)
+@click.option("--reason", required=True, help="Why (recorded in the audit log, published).")
+@fail_on_app_error
+def void(draw_id, reason):
+    """Void a draw (operator = admin). It stays visible; the next draw needs a new seed."""
+    from ..services.draws import void_draw
+
+    d = db.session.get(Draw, draw_id)
+    if d is None:
+        raise click.ClickException(f"unknown draw: {draw_id}")
+    void_draw(None, d, reason)
+    click.echo(f"draw {draw_id} voided")

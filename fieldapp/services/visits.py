@@ -1,0 +1,339 @@
+"""Household visits: the `visit` sync record type, quality flags, and the staff listing.
+
+A visit arrives from a phone through POST /api/sync (services/sync.py). The handler
+validates everything first (payload, instrument version, answers against the instrument,
+the household's sample entry, the evaluator's assignment) and raises RecordRejected with
+field errors, so a refused batch changes nothing. Then it stores the visit, marks the
+sample entry `visited`, and recomputes the quality flags of the evaluator's visits in the
+cycle (domain/flags.py): speed and repeated-position flags depend on the neighbours in
+time and place, which may arrive out of order, so the whole series is flagged again.
+Flags never discard a visit.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from flask import current_app
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from marshmallow import RAISE, Schema, ValidationError, fields, validate
+from sqlalchemy import Select, Text, and_, cast, or_, select
+from sqlalchemy.orm import joinedload
+
+from ..domain import flags as flagdom
+from ..domain.flags import FlagThresholds, VisitFacts
+from ..errors import AppError, translate
+from ..extensions import db
+from ..models import Cycle, EvaluatorAssignment, SampleEntry, User, Village, VillageDraw, Visit
+from ..scoping import scoped
+from . import instruments
+from .sync import RecordRejected, RecordType, StoreResult, SyncContext, register
+
+GEO_ERRORS = ("denied", "unavailable", "timeout", "unsupported")
+MAX_NOTE_LENGTH = 5000
+# A sample entry a visit may be recorded for: a sampled household, or an activated reserve.
+VISITABLE = {("sample", "pending"), ("reserve", "reserve_active")}
+
+FLAG_LABELS = {
+    "no_location": _l("No location"),
+    "outside_fence": _l("Outside the village"),
+    "low_accuracy": _l("Low accuracy"),
+    "zero_accuracy": _l("Zero accuracy"),
+    "constant_accuracy": _l("Constant accuracy"),
+    "repeated_coordinates": _l("Repeated position"),
+    "short_visit": _l("Short visit"),
+    "impossible_speed": _l("Impossible speed"),
+    "clock_skew": _l("Phone clock wrong"),
+    "late_sync": _l("Late sync"),
+}
+
+
+# --- the payload --------------------------------------------------------------------
+
+
+class TranslatedSchema(Schema):
+    """A schema whose error messages are English msgids translated when it is created
+    (inside a request, so in the user's language); marshmallow fills {placeholders} after."""
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.error_messages = {k: _(v) for k, v in self.error_messages.items()}
+        for f in self.fields.values():
+            f.error_messages = {k: _(v) if isinstance(v, str) else v
+                                for k, v in f.error_messages.items()}
+            for validator in getattr(f, "validators", []):
+                if isinstance(getattr(validator, "error", None), str):
+                    validator.error = _(validator.error)
+
+
+def _req(**extra: str) -> dict[str, str]:
+    return {"required": "Required.", "null": "Required.", **extra}
+
+
+class GeoSchema(TranslatedSchema):
+    class Meta:
+        unknown = RAISE
+
+    lat = fields.Float(required=True, allow_nan=False, error_messages=_req(invalid="Not a number."),
+                       validate=validate.Range(-90, 90, error="Must be between {min} and {max}."))
+    lon = fields.Float(required=True, allow_nan=False, error_messages=_req(invalid="Not a number."),
+                       validate=validate.Range(-180, 180, error="Must be between {min} and {max}."))
+    accuracy = fields.Float(allow_none=True, load_default=None, allow_nan=False,
+                            error_messages=_req(invalid="Not a number."),
+                            validate=validate.Range(min=0, error="Must be at least {min}."))
+    at = fields.AwareDateTime(allow_none=True, load_default=None, error_messages=_req(
+        invalid="Not a valid date and time.", invalid_awareness="Give a time zone."))
+
+
+class VisitPayloadSchema(TranslatedSchema):
+    """`visit` payload (docs/architecture.md, "Offline records")."""
+
+    class Meta:
+        unknown = RAISE
+
+    sample_token = fields.String(required=True, validate=validate.Length(
+        min=1, max=64, error="Invalid household code."), error_messages=_req(invalid="Must be text."))
+    instrument_id = fields.String(required=True, validate=validate.Length(
+        min=1, max=60, error="Unknown questionnaire."), error_messages=_req(invalid="Must be text."))
+    instrument_version = fields.Integer(strict=True, required=True,
+                                        error_messages=_req(invalid="Must be a whole number."))
+    answers = fields.Dict(required=True, error_messages=_req(invalid="Expected an object of answers."))
+    note = fields.String(allow_none=True, load_default=None, error_messages=_req(
+        invalid="Must be text."), validate=validate.Length(
+            max=MAX_NOTE_LENGTH, error="At most {max} characters."))
+    started_at = fields.AwareDateTime(required=True, error_messages=_req(
+        invalid="Not a valid date and time.", invalid_awareness="Give a time zone."))
+    ended_at = fields.AwareDateTime(required=True, error_messages=_req(
+        invalid="Not a valid date and time.", invalid_awareness="Give a time zone."))
+    geo_start = fields.Nested(GeoSchema, allow_none=True, load_default=None,
+                              error_messages=_req(type="Expected an object."))
+    geo_end = fields.Nested(GeoSchema, allow_none=True, load_default=None,
+                            error_messages=_req(type="Expected an object."))
+    geo_error = fields.String(allow_none=True, load_default=None, error_messages=_req(
+        invalid="Must be text."), validate=validate.OneOf(GEO_ERRORS, error="Choose one of: {choices}."))
+
+    error_messages = {"unknown": "Unknown field.", "type": "Expected an object."}
+
+
+# --- storing a visit ------------------------------------------------------------------
+
+
+def thresholds() -> FlagThresholds:
+    return FlagThresholds.from_dict(current_app.config.get("FLAG_THRESHOLDS") or {})
+
+
+def _answers_errors(messages: Any) -> dict[str, list[str]]:
+    if not isinstance(messages, dict):
+        return {"answers": [str(m) for m in messages]}
+    out: dict[str, list[str]] = {}
+    for key, value in messages.items():
+        name = "answers" if key == "_schema" else f"answers.{key}"
+        out[name] = [str(v) for v in (value if isinstance(value, list) else [value])]
+    return out
+
+
+def _entry_errors(entry: SampleEntry | None, user: User) -> tuple[dict[str, list[str]], int | None]:
+    """Errors about the household's sample entry, and the cycle the visit belongs to."""
+    if entry is None:
+        return {"sample_token": [_("Unknown household code.")]}, None
+    draw = entry.village_draw.draw
+    if draw.status != "active":
+        return {"sample_token": [_("This household's draw was voided. Download your tasks again.")]}, None
+    assigned = db.session.scalar(
+        select(EvaluatorAssignment.id).join(Cycle, EvaluatorAssignment.cycle_id == Cycle.id).where(
+            EvaluatorAssignment.user_id == user.id, EvaluatorAssignment.village_id == entry.village_id,
+            EvaluatorAssignment.cycle_id == draw.cycle_id, Cycle.status == "open"))
+    if assigned is None:
+        return {"sample_token": [_("This household is not in a village assigned to you in an open cycle.")]}, None
+    if (entry.role, entry.status) not in VISITABLE:
+        message = {
+            "visited": _("This household has already been visited; a second visit is not accepted."),
+            "unreachable": _("This household was marked unreachable and replaced by a reserve."),
+            "reserve_unused": _("This reserve household has not been activated."),
+        }.get(entry.status, _("This household is not to be visited."))
+        return {"sample_token": [message]}, None
+    return {}, draw.cycle_id
+
+
+def store_visit(data: dict, ctx: SyncContext) -> StoreResult:
+    """The `visit` sync handler: validate fully, then store, mark visited and flag."""
+    errors: dict[str, list[str]] = {}
+    answers: dict[str, Any] = {}
+    instrument = instruments.find(data["instrument_id"], data["instrument_version"])
+    if instrument is None:
+        known = instruments.known_versions(data["instrument_id"])
+        if not known:
+            errors["instrument_id"] = [_("Unknown questionnaire.")]
+        else:
+            errors["instrument_version"] = [_(
+                "Version %(version)s of this questionnaire is not known (known: %(known)s).",
+                version=data["instrument_version"], known=", ".join(map(str, known)))]
+    else:
+        try:
+            answers = instruments.answers_schema_for(instrument)().load(data["answers"])
+        except ValidationError as err:
+            errors.update(_answers_errors(err.messages))
+
+    entry = db.session.scalar(
+        select(SampleEntry).where(SampleEntry.token == data["sample_token"])
+        .options(joinedload(SampleEntry.village_draw).joinedload(VillageDraw.draw))
+        .with_for_update(of=SampleEntry))
+    entry_errors, cycle_id = _entry_errors(entry, ctx.user)
+    errors.update(entry_errors)
+    if data["ended_at"] < data["started_at"]:
+        errors["ended_at"] = [_("The end of the visit is before its start.")]
+    if errors:
+        raise RecordRejected(errors)
+    assert entry is not None and cycle_id is not None and instrument is not None
+
+    fix = data["geo_end"] or data["geo_start"]
+    visit = Visit(
+        client_uuid=ctx.uuid, sample_entry_id=entry.id, village_id=entry.village_id,
+        cycle_id=cycle_id, evaluator_id=ctx.user.id, instrument_id=instrument.id,
+        instrument_version=instrument.version, answers=answers,
+        note=(data["note"] or "").strip() or None,
+        started_at=data["started_at"], ended_at=data["ended_at"],
+        lat=fix["lat"] if fix else None, lon=fix["lon"] if fix else None,
+        accuracy_m=fix["accuracy"] if fix else None, geo_at=fix["at"] if fix else None,
+        geo_start=_geo_json(data["geo_start"]), geo_end=_geo_json(data["geo_end"]),
+        geo_error=data["geo_error"] if not fix or data["geo_error"] else None,
+        device_sent_at=ctx.device_sent_at, received_at=ctx.received_at, flags=[])
+    db.session.add(visit)
+    entry.status = "visited"
+    db.session.flush()
+    refresh_flags(cycle_id, [ctx.user.id], around=visit)
+    return StoreResult(object_id=visit.id, data={"flags": [f["code"] for f in visit.flags]})
+
+
+def _geo_json(geo: dict | None) -> dict | None:
+    if geo is None:
+        return None
+    at = geo.get("at")
+    return {"lat": geo["lat"], "lon": geo["lon"], "accuracy": geo.get("accuracy"),
+            "at": at.isoformat() if isinstance(at, datetime) else at}
+
+
+register(RecordType(name="visit", schema=VisitPayloadSchema, handler=store_visit,
+                    roles=("evaluator",)))
+
+
+# --- flags ----------------------------------------------------------------------------
+
+
+def _facts(visit: Visit, household_id: int) -> VisitFacts:
+    return VisitFacts(household=household_id, started_at=visit.started_at, ended_at=visit.ended_at,
+                      lat=visit.lat, lon=visit.lon, accuracy_m=visit.accuracy_m,
+                      geo_error=visit.geo_error, device_sent_at=visit.device_sent_at,
+                      received_at=visit.received_at, ref=visit.client_uuid)
+
+
+def _near(coords: Iterable[tuple[float, float]], decimals: int) -> list[Any]:
+    """SQL conditions selecting visits whose position rounds like one of `coords`."""
+    half = 0.5 * 10 ** -decimals * 1.01  # a little wider: the index is computed in Python
+    return [and_(Visit.lat.between(lat - half, lat + half), Visit.lon.between(lon - half, lon + half))
+            for lat, lon in coords]
+
+
+def _coordinate_index(cycle_id: int, coords: set[tuple[float, float]], t: FlagThresholds):
+    """visit_coordinate_index restricted to the positions that matter, over the whole cycle."""
+    candidates: list[VisitFacts] = []
+    owners: dict[tuple[float, float], set[int]] = {}
+    coords_list = sorted(coords)
+    for i in range(0, len(coords_list), 100):
+        rows = db.session.execute(
+            select(Visit.lat, Visit.lon, Visit.started_at, Visit.evaluator_id, SampleEntry.household_id)
+            .join(SampleEntry, Visit.sample_entry_id == SampleEntry.id)
+            .where(Visit.cycle_id == cycle_id, or_(*_near(coords_list[i:i + 100], t.repeat_coord_decimals))))
+        for lat, lon, started_at, evaluator_id, household_id in rows:
+            candidates.append(VisitFacts(household=household_id, started_at=started_at, lat=lat, lon=lon))
+            key = (round(lat, t.repeat_coord_decimals), round(lon, t.repeat_coord_decimals))
+            owners.setdefault(key, set()).add(evaluator_id)
+    return flagdom.visit_coordinate_index(candidates, t.repeat_coord_decimals), owners
+
+
+def refresh_flags(cycle_id: int, evaluator_ids: Iterable[int], around: Visit | None = None) -> None:
+    """Flag again every visit of these evaluators in the cycle.
+
+    With `around` (a visit just stored), other evaluators' visits at the same position get
+    their repeated-position flag refreshed too.
+    """
+    t = thresholds()
+    todo = list(dict.fromkeys(evaluator_ids))
+    done: set[int] = set()
+    while todo:
+        evaluator_id = todo.pop(0)
+        if evaluator_id in done:
+            continue
+        done.add(evaluator_id)
+        rows = db.session.execute(
+            select(Visit, SampleEntry.household_id, Village.lat, Village.lon, Village.radius_m)
+            .join(SampleEntry, Visit.sample_entry_id == SampleEntry.id)
+            .join(Village, Visit.village_id == Village.id)
+            .where(Visit.cycle_id == cycle_id, Visit.evaluator_id == evaluator_id)
+            .order_by(Visit.id)).all()
+        facts = [_facts(v, hh) for v, hh, *_rest in rows]
+        fences = {v.client_uuid: ((vlat, vlon), float(radius)) if vlat is not None and vlon is not None
+                  else None for v, _hh, vlat, vlon, radius in rows}
+        coords = {(round(f.lat, t.repeat_coord_decimals), round(f.lon, t.repeat_coord_decimals))
+                  for f in facts if f.lat is not None and f.lon is not None}
+        index, owners = _coordinate_index(cycle_id, coords, t) if coords else ({}, {})
+        series = flagdom.visit_flag_series(facts, index, lambda f: fences.get(f.ref), t)
+        for (visit, *_rest), found in zip(rows, series):
+            new = [f.to_dict() for f in found]
+            if visit.flags != new:
+                visit.flags = new
+        if around is not None and evaluator_id == around.evaluator_id and around.lat is not None:
+            key = (round(around.lat, t.repeat_coord_decimals), round(around.lon, t.repeat_coord_decimals))
+            todo.extend(sorted(owners.get(key, set()) - done))
+    db.session.flush()
+
+
+# --- reading --------------------------------------------------------------------------
+
+
+def flag_view(flag: dict) -> dict:
+    """A stored flag with its label and message in the current language."""
+    params = flag.get("params") or {}
+    try:
+        message = translate(flag.get("msgid") or "", params)
+    except (KeyError, TypeError, ValueError):
+        message = flag.get("msgid") or ""
+    return {"code": flag["code"], "label": str(FLAG_LABELS.get(flag["code"], flag["code"])),
+            "message": message, "params": params}
+
+
+def visits_query(user: User, args: dict) -> Select:
+    """Visits the user may see (scoping.py), newest first, filtered by village/flag."""
+    stmt = scoped(select(Visit), user, Visit).options(
+        joinedload(Visit.sample_entry).joinedload(SampleEntry.household))
+    if args.get("village_id"):
+        stmt = stmt.where(Visit.village_id == args["village_id"])
+    if args.get("cycle_id"):
+        stmt = stmt.where(Visit.cycle_id == args["cycle_id"])
+    if args.get("flag"):
+        # Flags are a JSON list written by this module with json.dumps' default separators;
+        # the code comes from a fixed list (flags.CODES), so a text match is exact and safe.
+        stmt = stmt.where(cast(Visit.flags, Text).like(f'%"code": "{args["flag"]}"%'))
+    if args.get("flagged") is True:
+        stmt = stmt.where(cast(Visit.flags, Text).like('%"code"%'))
+    elif args.get("flagged") is False:
+        stmt = stmt.where(~cast(Visit.flags, Text).like('%"code"%'))
+    return stmt.order_by(Visit.started_at.desc(), Visit.id.desc())
+
+
+def get_visit(user: User, visit_id: int) -> Visit:
+    visit = db.session.get(Visit, visit_id)
+    if visit is None:
+        raise AppError("not_found")
+    visible = db.session.scalar(scoped(select(Visit.id).where(Visit.id == visit_id), user, Visit))
+    if visible is None:
+        raise AppError("forbidden")
+    return visit
+
+
+def village_choices(user: User) -> list[Village]:
+    """Villages with at least one visit the user may see (for the staff filter)."""
+    ids = scoped(select(Visit.village_id), user, Visit).distinct()
+    return list(db.session.scalars(select(Village).where(Village.id.in_(ids)).order_by(Village.code)))

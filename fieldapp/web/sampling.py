@@ -1,0 +1,337 @@
+"""Pages for the household draw: staff (cycles, seed and draw, assignments, quality), the
+public draw page (no login, no names) and the printable field sheet with QR codes."""
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from flask import (Blueprint, current_app, flash, jsonify, redirect, render_template, request,
+                   url_for)
+from flask_babel import gettext as _, lazy_gettext as _l
+from markupsafe import Markup
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from ..auth import actor, login_required_roles
+from ..domain.sampling import MAX_SEED_LENGTH, REPLACEMENT_REASONS
+from ..errors import AppError
+from ..extensions import db
+from ..models import (County, Cycle, Draw, EvaluatorAssignment, Replacement, User, Village,
+                      VillageDraw)
+from ..scoping import (get_or_404, require_county, require_cycle, require_village_draw, scoped)
+from ..services import assignments, cycles, draws
+
+bp = Blueprint("sampling", __name__)
+
+STAFF_ROLES = ("admin", "county_staff")
+
+ROLE_LABELS = {"sample": _l("Sample"), "reserve": _l("Reserve"), "unused": _l("Not drawn")}
+STATUS_LABELS = {"pending": _l("To visit"), "visited": _l("Visited"),
+                 "unreachable": _l("Unreachable (replaced)"), "reserve_unused": _l("Reserve, not used"),
+                 "reserve_active": _l("Reserve, activated"), "unused": _l("Not drawn")}
+DRAW_STATUS_LABELS = {"active": _l("Active"), "voided": _l("Voided")}
+
+
+@bp.app_context_processor
+def _labels():
+    return {"sampling_labels": {"role": ROLE_LABELS, "status": STATUS_LABELS,
+                                "draw_status": DRAW_STATUS_LABELS,
+                                "reason": {k: _l(v) for k, v in REPLACEMENT_REASONS.items()}}}
+
+
+# --- form inputs (HTML forms send strings; marshmallow converts and validates) ---------
+
+
+class CycleForm(Schema):
+    class Meta:
+        unknown = EXCLUDE  # the CSRF token and the submit button
+
+    year = fields.Integer(required=True, validate=validate.Range(min=2000, max=2100))
+    county_id = fields.Integer(allow_none=True, load_default=None)
+    sample_size = fields.Integer(validate=validate.Range(min=1, max=200))
+    reserve_count = fields.Integer(validate=validate.Range(min=0, max=100))
+    include_exited = fields.Boolean(load_default=False)
+
+
+class DrawForm(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    seed = fields.String(required=True, validate=validate.Length(min=1, max=MAX_SEED_LENGTH))
+    county_id = fields.Integer(allow_none=True, load_default=None)
+    confirm = fields.Boolean(load_default=False)
+
+
+class VoidForm(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=draws.MAX_VOID_REASON))
+
+
+class AssignForm(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    user_id = fields.Integer(required=True)
+    village_id = fields.Integer(required=True)
+
+
+def _form(schema: type[Schema]) -> dict:
+    raw = {k: v for k, v in request.form.items() if v != ""}
+    try:
+        return schema().load(raw)
+    except ValidationError as err:
+        raise AppError("validation_failed", errors={k: [str(m) for m in (v if isinstance(v, list) else [v])]
+                                                    for k, v in err.messages.items()}) from err
+
+
+def _flash_error(err: AppError) -> None:
+    flash(err.message, "error")
+    for field, messages in err.errors.items():
+        for message in messages:
+            flash(f"{field}: {message}", "error")
+
+
+# --- staff: cycles -------------------------------------------------------------------
+
+
+@bp.route("/staff/sampling")
+@login_required_roles(*STAFF_ROLES)
+def index():
+    me = actor()
+    items = db.session.scalars(scoped(select(Cycle), me, Cycle)
+                               .order_by(Cycle.year.desc(), Cycle.id)).all()
+    counties = (db.session.scalars(select(County).order_by(County.code)).all()
+                if me.role == "admin" else [me.county])
+    return render_template("sampling/index.html", cycles=items, counties=counties,
+                           settings_of=cycles.effective_settings)
+
+
+@bp.route("/staff/sampling/cycles", methods=["POST"])
+@login_required_roles(*STAFF_ROLES)
+def create_cycle():
+    me = actor()
+    try:
+        data = _form(CycleForm)
+        county_id = data["county_id"] if me.role == "admin" else me.county_id
+        county = db.session.get(County, county_id) if county_id is not None else None
+        settings = {k: data[k] for k in ("sample_size", "reserve_count") if k in data}
+        settings["include_exited"] = data["include_exited"]
+        cycle = cycles.create_cycle(me, year=data["year"], county=county, settings=settings)
+    except AppError as err:
+        _flash_error(err)
+        return redirect(url_for(".index"))
+    flash(_("Cycle created."), "ok")
+    return redirect(url_for(".cycle_page", cycle_id=cycle.id))
+
+
+@bp.route("/staff/sampling/cycles/<int:cycle_id>")
+@login_required_roles(*STAFF_ROLES)
+def cycle_page(cycle_id: int):
+    me = actor()
+    cycle = get_or_404(Cycle, cycle_id)
+    require_cycle(me, cycle)
+    cycle_draws = db.session.scalars(scoped(select(Draw), me, Draw).where(Draw.cycle_id == cycle.id)
+                                     .order_by(Draw.id.desc())).all()
+    if cycle.county_id is not None:
+        counties = [cycle.county]
+    elif me.role == "admin":
+        counties = db.session.scalars(select(County).order_by(County.code)).all()
+    else:
+        counties = [me.county]
+    active = {d.county_id for d in cycle_draws if d.status == "active"}
+    villages = db.session.scalars(scoped(select(Village), me, Village)
+                                  .where(Village.county_id.in_([c.id for c in counties]))
+                                  .order_by(Village.code)).all()
+    evaluators = db.session.scalars(scoped(select(User), me, User).where(
+        User.role == "evaluator", User.is_active_account.is_(True),
+        User.county_id.in_([c.id for c in counties])).order_by(User.name)).all()
+    assigned = db.session.scalars(
+        scoped(select(EvaluatorAssignment), me, EvaluatorAssignment)
+        .where(EvaluatorAssignment.cycle_id == cycle.id)
+        .options(selectinload(EvaluatorAssignment.user), selectinload(EvaluatorAssignment.village))
+        .order_by(EvaluatorAssignment.village_id, EvaluatorAssignment.id)).all()
+    by_village: dict[int, list[EvaluatorAssignment]] = {}
+    for a in assigned:
+        by_village.setdefault(a.village_id, []).append(a)
+    return render_template("sampling/cycle.html", cycle=cycle, draws=cycle_draws,
+                           counties=counties, undrawn=[c for c in counties if c.id not in active],
+                           villages=villages, evaluators=evaluators, by_village=by_village,
+                           settings=cycles.effective_settings(cycle))
+
+
+@bp.route("/staff/sampling/cycles/<int:cycle_id>/draws", methods=["POST"])
+@login_required_roles(*STAFF_ROLES)
+def run_draw(cycle_id: int):
+    me = actor()
+    cycle = get_or_404(Cycle, cycle_id)
+    require_cycle(me, cycle)
+    try:
+        data = _form(DrawForm)
+        if not data["confirm"]:
+            raise AppError("validation_failed", errors={"confirm": [
+                _("Confirm that the eligible lists were frozen before the seed was fixed.")]})
+        county = None
+        if data["county_id"] is not None:
+            county = get_or_404(County, data["county_id"])
+        elif me.role != "admin":
+            county = me.county
+        made = draws.run_draw(me, cycle, county, data["seed"])
+    except AppError as err:
+        _flash_error(err)
+        return redirect(url_for(".cycle_page", cycle_id=cycle.id))
+    flash(_("Draw done: %(n)d county(ies).", n=len(made)), "ok")
+    return redirect(url_for(".draw_page", draw_id=made[0].id))
+
+
+@bp.route("/staff/sampling/draws/<int:draw_id>")
+@login_required_roles(*STAFF_ROLES)
+def draw_page(draw_id: int):
+    draw = get_or_404(Draw, draw_id)
+    require_county(actor(), draw.county_id)
+    conflicts = db.session.scalars(
+        select(Replacement).join(VillageDraw).where(VillageDraw.draw_id == draw.id,
+                                                    Replacement.is_conflict.is_(True))
+        .options(selectinload(Replacement.replaced_entry), selectinload(Replacement.actor))
+        .order_by(Replacement.id.desc())).all()
+    recent = db.session.scalars(
+        select(Replacement).join(VillageDraw).where(VillageDraw.draw_id == draw.id)
+        .options(selectinload(Replacement.replaced_entry), selectinload(Replacement.reserve_entry),
+                 selectinload(Replacement.actor))
+        .order_by(Replacement.id.desc()).limit(200)).all()
+    first_reserve = {}
+    for rep in recent:
+        if not rep.is_conflict:
+            first_reserve[rep.replaced_entry_id] = rep.reserve_entry
+    return render_template("sampling/draw.html", draw=draw, quality=draws.quality(draw),
+                           conflicts=conflicts, replacements=recent, first_reserve=first_reserve)
+
+
+@bp.route("/staff/sampling/draws/<int:draw_id>/void", methods=["POST"])
+@login_required_roles("admin")
+def void_draw(draw_id: int):
+    draw = get_or_404(Draw, draw_id)
+    try:
+        draws.void_draw(actor(), draw, _form(VoidForm)["reason"])
+    except AppError as err:
+        _flash_error(err)
+        return redirect(url_for(".draw_page", draw_id=draw.id))
+    flash(_("The draw is voided. A new draw of this county needs a new seed."), "ok")
+    return redirect(url_for(".cycle_page", cycle_id=draw.cycle_id))
+
+
+@bp.route("/staff/sampling/cycles/<int:cycle_id>/assignments", methods=["POST"])
+@login_required_roles(*STAFF_ROLES)
+def assign(cycle_id: int):
+    me = actor()
+    cycle = get_or_404(Cycle, cycle_id)
+    require_cycle(me, cycle)
+    try:
+        data = _form(AssignForm)
+        village = get_or_404(Village, data["village_id"])
+        require_county(me, village.county_id)
+        evaluator = get_or_404(User, data["user_id"])
+        assignments.assign(me, cycle, evaluator, village)
+        flash(_("%(name)s assigned to %(village)s.", name=evaluator.name, village=village.name), "ok")
+    except AppError as err:
+        _flash_error(err)
+    return redirect(url_for(".cycle_page", cycle_id=cycle.id) + "#assignments")
+
+
+@bp.route("/staff/sampling/assignments/<int:assignment_id>/delete", methods=["POST"])
+@login_required_roles(*STAFF_ROLES)
+def unassign(assignment_id: int):
+    assignment = get_or_404(EvaluatorAssignment, assignment_id)
+    cycle_id = assignment.cycle_id
+    require_county(actor(), assignment.village.county_id)
+    try:
+        assignments.unassign(actor(), assignment)
+        flash(_("Assignment removed."), "ok")
+    except AppError as err:
+        _flash_error(err)
+    return redirect(url_for(".cycle_page", cycle_id=cycle_id) + "#assignments")
+
+
+# --- the field sheet (staff and the assigned evaluators) ------------------------------
+
+
+def visit_url(token: str) -> str:
+    """What the QR code holds: the PWA's visit screen, by unguessable token only."""
+    base = current_app.config.get("PUBLIC_BASE_URL") or request.host_url
+    return f"{base.rstrip('/')}/#/visit/{token}"
+
+
+_XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>\s*")
+
+
+@lru_cache(maxsize=4096)
+def qr_svg(data: str) -> str:
+    """An inline SVG QR code (no Pillow, no external request)."""
+    import qrcode
+    from qrcode.image.svg import SvgPathImage
+
+    qr = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, box_size=10, border=2,
+                       image_factory=SvgPathImage)
+    qr.add_data(data)
+    qr.make(fit=True)
+    svg = qr.make_image().to_string(encoding="unicode")
+    return _XML_DECL.sub("", svg)
+
+
+@bp.route("/sampling/sheet/<int:village_draw_id>")
+@login_required_roles(*STAFF_ROLES, "evaluator")
+def field_sheet(village_draw_id: int):
+    vd = get_or_404(VillageDraw, village_draw_id)
+    require_village_draw(actor(), vd)
+    rows = []
+    for e in draws.entries_of(vd):
+        if e.role == "unused":
+            continue
+        url = visit_url(e.token)
+        rows.append({"entry": e, "url": url, "svg": Markup(qr_svg(url))})
+    return render_template("sampling/sheet.html", vd=vd, draw=vd.draw, rows=rows)
+
+
+# --- public: the draw record, no login, no names --------------------------------------
+
+
+def _public_draw(public_token: str) -> Draw:
+    draw = db.session.scalar(select(Draw).where(Draw.public_token == public_token))
+    if draw is None:
+        raise AppError("not_found")
+    return draw
+
+
+@bp.route("/draw/<public_token>")
+def public_draw(public_token: str):
+    draw = _public_draw(public_token)
+    stmt = select(VillageDraw).where(VillageDraw.draw_id == draw.id).options(
+        selectinload(VillageDraw.village)).order_by(VillageDraw.village_code)
+    code = request.args.get("village")
+    if code:
+        stmt = stmt.where(VillageDraw.village_code == code)
+    villages = [{"vd": vd, "entries": draws.entries_of(vd),
+                 "replacements": draws.public_replacements(vd)}
+                for vd in db.session.scalars(stmt)]
+    if code and not villages:
+        raise AppError("not_found")
+    response = current_app.make_response(render_template(
+        "sampling/public.html", draw=draw, villages=villages, single=bool(code),
+        seed_recorded_at=draws.iso_z(draw.seed_recorded_at)))
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+@bp.route("/draw/<public_token>/<village_code>.json")
+def public_record(public_token: str, village_code: str):
+    draw = _public_draw(public_token)
+    vd = db.session.scalar(select(VillageDraw).where(VillageDraw.draw_id == draw.id,
+                                                     VillageDraw.village_code == village_code))
+    if vd is None:
+        raise AppError("not_found")
+    response = jsonify(draws.village_record(vd))
+    response.headers["Content-Disposition"] = (
+        f'inline; filename="draw-{draw.id}-{vd.village_code}.json"')
+    return response

@@ -1,0 +1,65 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { DICTS, t, setLang, getLang, pick, LANGS } from '../../pwa/js/i18n.js';
+import { REPLACEMENT_REASONS } from '../../pwa/js/sampling.js';
+
+const JS = fileURLToPath(new URL('../../pwa/js/', import.meta.url));
+const files = (dir) => readdirSync(dir).flatMap((f) => {
+  const p = join(dir, f);
+  return statSync(p).isDirectory() ? files(p) : p.endsWith('.js') ? [p] : [];
+});
+
+test('zh-Hans and en have the same keys and no empty strings', () => {
+  const zh = Object.keys(DICTS['zh-Hans']).sort();
+  const en = Object.keys(DICTS.en).sort();
+  assert.deepEqual(en, zh);
+  for (const lang of LANGS) for (const [k, v] of Object.entries(DICTS[lang])) assert.ok(v.trim(), `${lang} ${k}`);
+});
+
+test('placeholders match between languages', () => {
+  const names = (s) => [...s.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort();
+  for (const k of Object.keys(DICTS['zh-Hans'])) assert.deepEqual(names(DICTS.en[k]), names(DICTS['zh-Hans'][k]), k);
+});
+
+test('every literal t("key") in pwa/js exists', () => {
+  const missing = [];
+  for (const f of files(JS)) {
+    const src = readFileSync(f, 'utf8');
+    for (const m of src.matchAll(/\bt\(\s*'([^'$]+)'/g)) if (!(m[1] in DICTS['zh-Hans'])) missing.push(`${f}: ${m[1]}`);
+    // keys chosen by a ternary: t(cond ? 'a' : 'b')
+    for (const m of src.matchAll(/\?\s*'([a-z_]+\.[a-z_.]+)'\s*:\s*'([a-z_]+\.[a-z_.]+)'/g)) {
+      for (const k of [m[1], m[2]]) if (!(k in DICTS['zh-Hans'])) missing.push(`${f}: ${k}`);
+    }
+  }
+  assert.deepEqual(missing, []);
+});
+
+test('keys built at run time exist', () => {
+  const built = [
+    ...['pending', 'visited', 'unreachable', 'reserve_unused', 'reserve_active'].flatMap((s) => [`status.${s}`, `visit.closed.${s}`]),
+    ...REPLACEMENT_REASONS.map((r) => `reason.${r}`),
+    ...['denied', 'unavailable', 'timeout', 'unsupported'].map((e) => `geo.err.${e}`),
+    ...['evaluator', 'secretary', 'county_staff', 'admin'].map((r) => `role.${r}`),
+    ...['pending', 'rejected'].map((s) => `sync.state.${s}`),
+    ...['replace.err.reason', 'replace.err.attempts_required', 'replace.err.attempts_min', 'replace.err.text_required'],
+    ...['login.err.invalid', 'login.err.throttled', 'login.err.offline', 'val.choose', 'val.required', 'geo.ok_poor'],
+  ];
+  for (const k of built) assert.ok(k in DICTS['zh-Hans'], k);
+});
+
+test('t fills params, falls back, and switches language', () => {
+  setLang('zh-Hans');
+  assert.equal(t('hdr.last_sync', { time: '14:05' }), '同步于 14:05');
+  assert.equal(t('no.such.key'), 'no.such.key');
+  setLang('en');
+  assert.equal(getLang(), 'en');
+  assert.equal(t('checkin.button'), 'Check in today');
+  assert.equal(pick({ zh: '满意', en: 'Satisfied' }), 'Satisfied');
+  setLang('fr');
+  assert.equal(getLang(), 'zh-Hans');
+  assert.equal(pick({ zh: '满意', en: 'Satisfied' }), '满意');
+  assert.equal(t('checkin.button'), '今日驻村打卡');
+});
