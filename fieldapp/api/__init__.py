@@ -7,7 +7,7 @@ from ..extensions import api
 
 # Each area module exposes `blp`; add new areas here.
 AREAS = ("auth", "geography", "users", "sync", "roster", "checkins", "instruments", "visits",
-         "cycles", "samples", "tasks")
+         "cycles", "samples", "tasks", "meetings", "ballots", "scores")
 
 
 def register_api(app: Flask) -> None:

@@ -7,7 +7,7 @@ access through fieldapp/scoping.py) -> dump.
 """
 from __future__ import annotations
 
-from flask import Response, send_file, stream_with_context
+from flask import Response, send_file
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
@@ -104,7 +104,8 @@ class MyMonthSchema(MonthCoreSchema):
     village = fields.Nested(VillageBriefSchema)
     checked_in_today = fields.Boolean()
     annual_leave_days = fields.Integer()
-    days = fields.List(fields.Nested(DaySchema))
+    days = fields.List(fields.Nested(DaySchema), metadata={
+        "description": "every day of the month with its status (present, leave, ...)"})
     pending_leave = fields.List(fields.Nested(LeaveSchema))
     leave = fields.List(fields.Nested(LeaveSchema))
 
@@ -464,7 +465,7 @@ class ReportCsv(MethodView):
     def get(self, args):
         """The monthly report as CSV (UTF-8 with BOM)."""
         report = _report(args)
-        response = Response(stream_with_context(export.report_csv(report)),
+        response = Response(export.report_csv(report),
                             mimetype="text/csv", content_type="text/csv; charset=utf-8")
         response.headers["Content-Disposition"] = (
             f'attachment; filename="{export.report_filename(report, "csv")}"')

@@ -551,8 +551,10 @@ def discipline_cycle(county_id: int, year: int) -> Cycle:
     return cycle
 
 
-def _suggestions(secretaries: list[FirstSecretary], cycle: Cycle, county_id: int,
-                 today: date) -> dict[int, tuple[dres.DisciplineSuggestion, int]]:
+def discipline_suggestions(secretaries: list[FirstSecretary], cycle: Cycle, county_id: int,
+                           today: date) -> dict[int, tuple[dres.DisciplineSuggestion, int]]:
+    """secretary id -> (the suggested 工作纪律 score, approved leave days in the year).
+    No access check: callers (and the scorecard) check access first."""
     settings = settings_for(county_id, cycle.year)
     y = cycle.year
     lo, hi = date(y, 1, 1), date(y, 12, 31)
@@ -577,6 +579,9 @@ def _suggestions(secretaries: list[FirstSecretary], cycle: Cycle, county_id: int
     return out
 
 
+_suggestions = discipline_suggestions  # the name the scorecard module imports
+
+
 def _suggestion_dict(sug: dres.DisciplineSuggestion, annual: int) -> dict[str, Any]:
     return {
         "score": sug.score,
@@ -595,7 +600,7 @@ def discipline_overview(user: User, county_id: int, year: int, *,
     cycle = discipline_cycle(county_id, year)
     today = today or dres.shanghai_today()
     secretaries = county_secretaries(county_id, date(year, 1, 1), date(year, 12, 31))
-    suggestions = _suggestions(secretaries, cycle, county_id, today)
+    suggestions = discipline_suggestions(secretaries, cycle, county_id, today)
     decisions = {d.secretary_id: d for d in db.session.scalars(select(DisciplineDecision).where(
         DisciplineDecision.cycle_id == cycle.id,
         DisciplineDecision.secretary_id.in_([s.id for s in secretaries])))}
@@ -617,7 +622,7 @@ def discipline_for(user: User, secretary: FirstSecretary, year: int, *,
     county_id = secretary.village.county_id
     require_county(user, county_id)
     cycle = discipline_cycle(county_id, year)
-    sug, annual = _suggestions([secretary], cycle, county_id,
+    sug, annual = discipline_suggestions([secretary], cycle, county_id,
                                today or dres.shanghai_today())[secretary.id]
     decision = db.session.scalar(select(DisciplineDecision).where(
         DisciplineDecision.cycle_id == cycle.id, DisciplineDecision.secretary_id == secretary.id))

@@ -15,3 +15,127 @@ def county_overview(user: User) -> dict[str, int]:
 
     return {"villages": count(Village), "households": count(Household),
             "secretaries": count(FirstSecretary)}
+
+
+# --- the county dashboard (issue #6) ------------------------------------------------------
+
+from collections import Counter  # noqa: E402
+from datetime import date  # noqa: E402
+from typing import Any  # noqa: E402
+
+from ..models import (CheckIn, Cycle, Draw, SampleEntry, VillageDraw, Visit)  # noqa: E402
+
+SATISFACTION_ORDER = ("satisfied", "basically_satisfied", "dissatisfied", "unknown")
+MAX_MAP_POINTS = 5000
+
+
+def _compliance_month(cycle: Cycle, today: date) -> tuple[int, int] | None:
+    """The last complete month of the cycle year (None before its first month ends)."""
+    if today.year > cycle.year:
+        return cycle.year, 12
+    if today.year < cycle.year or today.month == 1:
+        return None
+    return cycle.year, today.month - 1
+
+
+def county_dashboard(user: User, cycle: Cycle, county_id: int) -> dict[str, Any]:
+    """Everything the county dashboard shows, for staff of the county and admins."""
+    from ..domain.residency import shanghai_today
+    from ..scoping import require_county, require_role
+    from . import scoring
+    from .checkins import county_report
+    from .meetings import meetings_for
+    from .scorecard import county_secretaries, results
+    from .visits import FLAG_LABELS
+
+    require_role(user, "admin", "county_staff")
+    require_county(user, county_id)
+    villages = list(db.session.scalars(select(Village).where(Village.county_id == county_id)
+                                       .order_by(Village.code)))
+    drawn = {vd.village_id: (vd, size) for vd, size in db.session.execute(
+        select(VillageDraw, Draw.sample_size).join(Draw, VillageDraw.draw_id == Draw.id)
+        .where(Draw.cycle_id == cycle.id, Draw.county_id == county_id, Draw.status == "active"))}
+    done = dict(db.session.execute(
+        select(VillageDraw.village_id, func.count(func.distinct(Visit.sample_entry_id)))
+        .join(SampleEntry, Visit.sample_entry_id == SampleEntry.id)
+        .join(VillageDraw, SampleEntry.village_draw_id == VillageDraw.id)
+        .join(Draw, VillageDraw.draw_id == Draw.id)
+        .where(Visit.cycle_id == cycle.id, Draw.cycle_id == cycle.id, Draw.status == "active",
+               Draw.county_id == county_id, SampleEntry.role.in_(("sample", "reserve")))
+        .group_by(VillageDraw.village_id)).all())
+    village_rows = []
+    for v in villages:
+        vd = drawn.get(v.id)
+        target = min(vd[1], vd[0].eligible_count) if vd else None
+        village_rows.append({"id": v.id, "code": v.code, "name": v.name, "town": v.town.name,
+                             "drawn": vd is not None, "target": target, "done": done.get(v.id, 0)})
+    meetings = meetings_for(user, cycle, county_id)
+    secretaries = county_secretaries(cycle, county_id)
+    res = results(user, cycle, county_id)
+
+    compliance = None
+    month = _compliance_month(cycle, shanghai_today())
+    if month is not None:
+        report = county_report(user, county_id, *month)
+        judged = [r for r in report["rows"] if r["compliant"] is not None]
+        compliance = {"year": month[0], "month": month[1], "judged": len(judged),
+                      "compliant": sum(1 for r in judged if r["compliant"])}
+
+    visit_flags: Counter[str] = Counter()
+    flagged_visits = 0
+    points: list[dict[str, Any]] = []
+    for lat, lon, flags, village_id in db.session.execute(
+            select(Visit.lat, Visit.lon, Visit.flags, Visit.village_id)
+            .join(Village, Visit.village_id == Village.id)
+            .where(Visit.cycle_id == cycle.id, Village.county_id == county_id)
+            .execution_options(yield_per=2000)):
+        codes = [f.get("code") for f in flags or []]
+        visit_flags.update(codes)
+        flagged_visits += bool(codes)
+        if lat is not None and lon is not None and len(points) < MAX_MAP_POINTS:
+            points.append({"kind": "visit", "lat": lat, "lon": lon, "flagged": bool(codes)})
+    checkin_flags: Counter[str] = Counter()
+    for lat, lon, flags, inside in db.session.execute(
+            select(CheckIn.lat, CheckIn.lon, CheckIn.flags, CheckIn.inside_fence)
+            .join(Village, CheckIn.village_id == Village.id)
+            .where(Village.county_id == county_id, CheckIn.day >= date(cycle.year, 1, 1),
+                   CheckIn.day <= date(cycle.year, 12, 31))
+            .execution_options(yield_per=2000)):
+        checkin_flags.update(f.get("code") for f in flags or [])
+        if lat is not None and lon is not None and len(points) < 2 * MAX_MAP_POINTS:
+            points.append({"kind": "checkin", "lat": lat, "lon": lon, "flagged": inside is False})
+    centres = [{"kind": "village", "lat": v.lat, "lon": v.lon, "name": v.name}
+               for v in villages if v.lat is not None and v.lon is not None]
+
+    masses = scoring.mass_evaluations(cycle, secretaries)
+    towns: dict[str, list] = {}
+    for s in secretaries:
+        towns.setdefault(s.village.town.name, []).append(masses[s.id])
+    satisfaction = []
+    for town, group in sorted(towns.items()):
+        p = scoring.pooled(cycle, group)
+        dist = p["distribution"]
+        total = sum(dist.get(k, 0) for k in SATISFACTION_ORDER)
+        satisfaction.append({"town": town, "total": total, "share": p["household_satisfied_share"],
+                             "parts": [{"code": k, "count": dist.get(k, 0),
+                                        "pct": (100.0 * dist.get(k, 0) / total) if total else 0.0}
+                                       for k in SATISFACTION_ORDER]})
+    targets = [r["target"] for r in village_rows if r["target"] is not None]
+    return {
+        "cycle": cycle, "county_id": county_id, "results": res,
+        "progress": {
+            "villages": len(villages), "villages_drawn": sum(r["drawn"] for r in village_rows),
+            "visits_done": sum(min(r["done"], r["target"]) for r in village_rows if r["target"]),
+            "visits_target": sum(targets),
+            "meetings_held": sum(1 for m in meetings if m.status == "closed"),
+            "meetings_open": sum(1 for m in meetings if m.status == "open"),
+            "secretaries": len(secretaries), "compliance": compliance,
+        },
+        "villages": village_rows,
+        "flags": {"visits": [{"code": c, "label": str(FLAG_LABELS.get(c, c)), "count": n}
+                             for c, n in visit_flags.most_common()],
+                  "flagged_visits": flagged_visits,
+                  "checkins": [{"code": c, "count": n} for c, n in checkin_flags.most_common()]},
+        "satisfaction": satisfaction,
+        "map": {"points": points, "centres": centres},
+    }

@@ -32,8 +32,11 @@ from ..errors import AppError
 from ..extensions import db
 from ..models import (MEETING_CATEGORIES, Ballot, BallotToken, Cycle, FirstSecretary, Meeting,
                       PaperTally, User, utcnow)
-from ..scoping import require_county, require_cycle, require_role
+from ..scoping import register_household_level, require_county, require_cycle, require_role
 from . import instruments
+
+# Ballots, slips and paper tallies are respondent-level: secretaries never see them.
+register_household_level(Ballot, BallotToken, PaperTally)
 
 STAFF_ROLES = ("admin", "county_staff")
 BALLOT_INSTRUMENT = "democratic_ballot"

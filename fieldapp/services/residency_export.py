@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import io
-import tempfile
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -51,20 +50,27 @@ def neutralise(value: Any) -> Any:
     return value
 
 
-def compliant_text(row: dict[str, Any]) -> str:
+def _labels() -> dict[str, str]:
+    """Translated words, looked up once in the request so the row generators need no
+    request context (a streamed response outlives it)."""
+    return {"in_progress": _("In progress"), "not_judged": _("Not judged"),
+            "yes": _("Yes"), "no": _("No")}
+
+
+def compliant_text(row: dict[str, Any], labels: dict[str, str]) -> str:
     if row["in_progress"]:
-        return _("In progress")
+        return labels["in_progress"]
     if row["compliant"] is None:
-        return _("Not judged")
-    return _("Yes") if row["compliant"] else _("No")
+        return labels["not_judged"]
+    return labels["yes"] if row["compliant"] else labels["no"]
 
 
-def _cell(key: str, row: dict[str, Any]) -> Any:
+def _cell(key: str, row: dict[str, Any], labels: dict[str, str]) -> Any:
     if key == "compliant":
-        return compliant_text(row)
+        return compliant_text(row, labels)
     value = row[key]
     if isinstance(value, bool):
-        return _("Yes") if value else _("No")
+        return labels["yes"] if value else labels["no"]
     return value
 
 
@@ -73,8 +79,13 @@ def headers() -> list[str]:
 
 
 def report_rows(rows: Iterable[dict[str, Any]]) -> Iterator[list[Any]]:
-    for row in rows:
-        yield [neutralise(_cell(key, row)) for key, _h, _w in COLUMNS]
+    labels = _labels()
+    keys = [key for key, _h, _w in COLUMNS]
+
+    def generate() -> Iterator[list[Any]]:
+        for row in rows:
+            yield [neutralise(_cell(key, row, labels)) for key in keys]
+    return generate()
 
 
 def csv_stream(header: list[str], rows: Iterable[list[Any]]) -> Iterator[str]:
@@ -96,7 +107,7 @@ def csv_stream(header: list[str], rows: Iterable[list[Any]]) -> Iterator[str]:
 
 
 def xlsx_file(header: list[str], rows: Iterable[list[Any]], widths: list[int],
-              title: str) -> tempfile.SpooledTemporaryFile:
+              title: str) -> io.BytesIO:
     """A write-only workbook with a bold, frozen header row and set column widths."""
     wb = Workbook(write_only=True)
     ws = wb.create_sheet(title=title[:31] or "Sheet1")
@@ -113,7 +124,7 @@ def xlsx_file(header: list[str], rows: Iterable[list[Any]], widths: list[int],
     ws.append(bold)
     for row in rows:
         ws.append(row)
-    out = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)
+    out = io.BytesIO()  # one county's month: a few hundred rows, well under a megabyte
     wb.save(out)
     out.seek(0)
     return out
@@ -123,7 +134,7 @@ def report_csv(report: dict[str, Any]) -> Iterator[str]:
     return csv_stream(headers(), report_rows(report["rows"]))
 
 
-def report_xlsx(report: dict[str, Any]) -> tempfile.SpooledTemporaryFile:
+def report_xlsx(report: dict[str, Any]) -> io.BytesIO:
     title = f"{report['year']:04d}-{report['month']:02d}"
     return xlsx_file(headers(), report_rows(report["rows"]), [w for _k, _h, w in COLUMNS], title)
 

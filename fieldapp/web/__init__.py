@@ -15,3 +15,6 @@ def register_web(app: Flask) -> None:
     app.register_blueprint(visits_bp)
     app.register_blueprint(sampling_bp)
     from .residency import bp as residency_bp; app.register_blueprint(residency_bp)
+    from .meetings import bp as meetings_bp; app.register_blueprint(meetings_bp)
+    from .scores import bp as scores_web_bp; app.register_blueprint(scores_web_bp)
+    from .dashboard import bp as dashboard_bp; app.register_blueprint(dashboard_bp)

@@ -65,8 +65,8 @@ def set_language(code: str):
 @bp.route("/staff/")
 @login_required_roles(*STAFF_ROLES)
 def staff_home():
-    from ..services.dashboard import county_overview
-    return render_template("staff/home.html", overview=county_overview(actor()))
+    from .dashboard import dashboard  # the county dashboard (issue #6) is the staff home
+    return dashboard()
 
 
 @bp.route("/staff/roster")

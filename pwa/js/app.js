@@ -81,7 +81,7 @@ function toast(message, kind = 'ok') {
   el.toast.textContent = message;
   el.toast.className = `toast toast-${kind} is-shown`;
   clearTimeout(toastTimer);
-  toastTimer = setTimeout(() => { el.toast.className = 'toast'; }, 4000);
+  toastTimer = setTimeout(() => { el.toast.className = 'toast'; }, 3000);
 }
 
 function isOnline() {
@@ -254,6 +254,7 @@ async function signIn({ user: u, csrf_token: csrf }) {
   await db.saveSession({ user: u, csrf_token: csrf, login_at: new Date().toISOString() });
   state.session = await db.getSession();
   state.sessionExpired = false;
+  loggedOutFlag(false);
   api.setCsrfToken(null);
   startUser(state.session);
   renderBanners();
@@ -264,6 +265,7 @@ async function signIn({ user: u, csrf_token: csrf }) {
 
 async function signOut() {
   const userId = state.session.user_id;
+  loggedOutFlag(true);
   await api.call('POST', '/api/auth/logout', {}, { timeoutMs: 5000 });
   stopUser();
   await db.clearUserData(userId);
@@ -275,8 +277,20 @@ async function signOut() {
   navigate('#/login', true);
 }
 
+// Set by an explicit logout (which may have happened offline, leaving the server
+// session alive): then the app never takes over a server session by itself.
+const LOGGED_OUT_KEY = 'fieldapp.loggedOut';
+const loggedOutFlag = (value) => {
+  try {
+    if (value === undefined) return localStorage.getItem(LOGGED_OUT_KEY) === '1';
+    if (value) localStorage.setItem(LOGGED_OUT_KEY, '1'); else localStorage.removeItem(LOGGED_OUT_KEY);
+  } catch { /* no storage */ }
+  return false;
+};
+
 /** No local session but maybe a server one (the cookie survived): take it over. */
 async function resumeServerSession() {
+  if (loggedOutFlag()) return;
   const me = await api.call('GET', '/api/me');
   if (!me.ok || !me.data) return;
   const u = me.data.user || me.data;

@@ -28,6 +28,9 @@
 export const REPLACEMENT_REASONS = Object.freeze(['not_home', 'migrant_work', 'moved_out', 'deceased', 'refused', 'other']);
 /** 无人在家 counts only after this many calls at the door. */
 export const MIN_NOT_HOME_ATTEMPTS = 2;
+/** Limits the server applies (fieldapp/services/replacements.py). */
+export const MAX_REASON_TEXT = 500;
+export const MAX_ATTEMPTS = 100;
 
 /**
  * Households in rank order (a new array).
@@ -136,15 +139,17 @@ export function progress(village) {
  */
 export function validateReplacement(r) {
   const errors = {};
+  const blank = r.attempts === null || r.attempts === undefined || r.attempts === '';
+  const n = Number(r.attempts);
   if (!REPLACEMENT_REASONS.includes(r.reason)) errors.reason = ['replace.err.reason'];
-  if (r.reason === 'not_home') {
-    const n = Number(r.attempts);
-    if (r.attempts === null || r.attempts === undefined || r.attempts === '' || !Number.isInteger(n)) {
-      errors.attempts = ['replace.err.attempts_required'];
-    } else if (n < MIN_NOT_HOME_ATTEMPTS) {
-      errors.attempts = ['replace.err.attempts_min'];
-    }
+  if (!blank && (!Number.isInteger(n) || n < 0 || n > MAX_ATTEMPTS)) {
+    errors.attempts = ['replace.err.attempts_range'];
+  } else if (r.reason === 'not_home') {
+    if (blank) errors.attempts = ['replace.err.attempts_required'];
+    else if (n < MIN_NOT_HOME_ATTEMPTS) errors.attempts = ['replace.err.attempts_min'];
   }
-  if (r.reason === 'other' && !String(r.reason_text || '').trim()) errors.reason_text = ['replace.err.text_required'];
+  const text = String(r.reason_text || '');
+  if (r.reason === 'other' && !text.trim()) errors.reason_text = ['replace.err.text_required'];
+  else if ([...text].length > MAX_REASON_TEXT) errors.reason_text = ['replace.err.text_too_long'];
   return errors;
 }

@@ -60,8 +60,9 @@ export function createSync(o) {
   async function flushOnce() {
     const run = () => o.outbox.flush({ send: o.send, batchSize: o.batchSize });
     if (o.locks && typeof o.locks.request === 'function') {
-      // Another tab flushing already: skip, its result reaches the same store.
-      return o.locks.request('fieldapp-outbox-flush', { ifAvailable: true }, (lock) => (lock ? run() : null));
+      // One flush at a time across tabs: wait for another tab's run (bounded by the
+      // request timeout), then send whatever it left.
+      return o.locks.request('fieldapp-outbox-flush', run);
     }
     return run();
   }
@@ -74,7 +75,6 @@ export function createSync(o) {
   function syncNow(opts = {}) {
     if (running) return running;
     running = (async () => {
-      changed();
       const result = await flushOnce();
       if (!result) return null;
       lastResult = result;
@@ -90,6 +90,7 @@ export function createSync(o) {
       return result;
     })().catch((e) => { console.error('sync failed', e); return null; })
       .finally(() => { running = null; changed(); });
+    changed(); // after `running` is set: listeners see running = true
     return running;
   }
 

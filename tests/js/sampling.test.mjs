@@ -118,7 +118,12 @@ test('replacement validation: 无人在家 needs attempts >= 2, 其他 needs tex
   assert.deepEqual(validateReplacement({ reason: null }), { reason: ['replace.err.reason'] });
   assert.deepEqual(validateReplacement({ reason: 'not_home', attempts: null }), { attempts: ['replace.err.attempts_required'] });
   assert.deepEqual(validateReplacement({ reason: 'not_home', attempts: 1 }), { attempts: ['replace.err.attempts_min'] });
-  assert.deepEqual(validateReplacement({ reason: 'not_home', attempts: 1.5 }), { attempts: ['replace.err.attempts_required'] });
+  assert.deepEqual(validateReplacement({ reason: 'not_home', attempts: 1.5 }), { attempts: ['replace.err.attempts_range'] });
+  assert.deepEqual(validateReplacement({ reason: 'refused', attempts: 101 }), { attempts: ['replace.err.attempts_range'] });
+  assert.deepEqual(validateReplacement({ reason: 'refused', attempts: -1 }), { attempts: ['replace.err.attempts_range'] });
+  assert.deepEqual(validateReplacement({ reason: 'refused', attempts: 0 }), {});
+  assert.deepEqual(validateReplacement({ reason: 'moved_out', reason_text: '迁'.repeat(500) }), {});
+  assert.deepEqual(validateReplacement({ reason: 'moved_out', reason_text: '迁'.repeat(501) }), { reason_text: ['replace.err.text_too_long'] });
   assert.deepEqual(validateReplacement({ reason: 'not_home', attempts: 2 }), {});
   assert.deepEqual(validateReplacement({ reason: 'other', reason_text: '  ' }), { reason_text: ['replace.err.text_required'] });
   assert.deepEqual(validateReplacement({ reason: 'other', reason_text: '房屋已拆除' }), {});

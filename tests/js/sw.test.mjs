@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync, statSync, existsSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 
 const PWA = fileURLToPath(new URL('../../pwa/', import.meta.url));
@@ -74,4 +75,21 @@ test('no module reaches outside the origin', () => {
     assert.doesNotMatch(code, /from\s+'https?:/, p);
     assert.doesNotMatch(code, /import\(\s*'https?:/, p);
   }
+});
+
+// Phones keep the cached shell until SHELL_VERSION changes. This lock makes a change
+// to any shell file without a version bump fail here instead of in the field.
+test('SHELL_VERSION was bumped when a shell file changed (tests/js/sw-shell.lock.json)', () => {
+  const version = Number(src.match(/const SHELL_VERSION = (\d+);/)[1]);
+  const hash = createHash('sha256');
+  for (const u of [...shell].sort()) {
+    hash.update(`${u}\0`);
+    hash.update(readFileSync(join(PWA, u === '/' ? 'index.html' : u)));
+  }
+  const digest = hash.digest('hex').slice(0, 16);
+  const lockPath = fileURLToPath(new URL('./sw-shell.lock.json', import.meta.url));
+  const lock = JSON.parse(readFileSync(lockPath, 'utf8'));
+  const hint = `shell files changed: bump SHELL_VERSION in pwa/sw.js (now ${version}) and write `
+    + `{"SHELL_VERSION": ${Math.max(version, lock.SHELL_VERSION + 1)}, "digest": "${digest}"} to tests/js/sw-shell.lock.json`;
+  assert.deepEqual({ SHELL_VERSION: version, digest }, { SHELL_VERSION: lock.SHELL_VERSION, digest: lock.digest }, hint);
 });

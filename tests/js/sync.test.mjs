@@ -10,8 +10,10 @@ function harness({ online = true, send } = {}) {
   const meta = { get: async (k) => metaRows.get(k), set: async (k, v) => { metaRows.set(k, v); } };
   const outbox = createOutbox({ store: memoryStore(), userId: 1, now: () => clock, random: () => 0.5 });
   const bg = [];
+  const changes = [];
   const sync = createSync({
     outbox, meta, send,
+    onChange: (st) => changes.push({ running: st.running, synced: st.lastResult ? st.lastResult.synced : null }),
     now: () => clock,
     setTimer: (fn, ms) => { const h = { fn, at: clock + ms, cleared: false }; timers.push(h); return h; },
     clearTimer: (h) => { h.cleared = true; },
@@ -19,7 +21,7 @@ function harness({ online = true, send } = {}) {
     registerBackgroundSync: async () => { bg.push('outbox-sync'); },
   });
   return {
-    outbox, sync, meta, metaRows, timers, bg,
+    outbox, sync, meta, metaRows, timers, bg, changes,
     advance: (ms) => { clock += ms; },
     live: () => timers.filter((h) => !h.cleared),
     setOnline: (v) => { online = v; },
@@ -130,4 +132,13 @@ test('start flushes on app open and loads the last sync time', async () => {
   const r = await h.sync.start(new EventTarget());
   assert.equal(r.synced, 1);
   assert.notEqual(h.sync.status().lastSyncAt, '2026-11-24T01:00:00.000Z');
+});
+
+test('listeners see the run start and end, with the result at the end', async () => {
+  const h = harness({ send: ok });
+  await h.outbox.enqueue('visit', { a: 1 });
+  const p = h.sync.syncNow();
+  assert.deepEqual(h.changes.at(-1), { running: true, synced: null });
+  await p;
+  assert.deepEqual(h.changes.at(-1), { running: false, synced: 1 });
 });

@@ -14,14 +14,25 @@ export const MONTH_CACHE_KEY = 'checkins_month';
 const GEO_TIMEOUT_MS = 15000;
 
 /**
- * Days from the server's month answer, tolerant of `["2026-11-02"]` or `[{day: ...}]`.
- * @param {*} data GET /api/checkins/month body
- * @returns {string[]} sorted 'YYYY-MM-DD'
+ * The parts of GET /api/checkins/month the phone shows and caches:
+ * `{year, month, days: [{day, status: present|leave|absent|future|outside_term}],
+ *   required_days, village: {name}, pending_leave: [{start, end}]}`.
+ * @param {*} data
+ * @returns {{month: string, present: string[], leave: string[], required: number|null,
+ *   village: string|null, pendingLeave: Array<{start: string, end: string}>}}
  */
-export function monthDays(data) {
-  const raw = (data && (data.days || data.checkins)) || [];
-  const days = raw.map((d) => (typeof d === 'string' ? d : d && (d.day || d.date || (d.at && dayKey(d.at))))).filter(Boolean);
-  return [...new Set(days.map((d) => String(d).slice(0, 10)))].sort();
+export function parseMonth(data) {
+  const d = data || {};
+  const days = Array.isArray(d.days) ? d.days : [];
+  const pick = (status) => days.filter((x) => x && x.status === status).map((x) => String(x.day).slice(0, 10)).sort();
+  return {
+    month: d.year && d.month ? `${d.year}-${String(d.month).padStart(2, '0')}` : '',
+    present: pick('present'),
+    leave: pick('leave'),
+    required: Number.isInteger(d.required_days) ? d.required_days : null,
+    village: d.village && d.village.name ? d.village.name : null,
+    pendingLeave: (Array.isArray(d.pending_leave) ? d.pending_leave : []).map((l) => ({ start: l.start, end: l.end })),
+  };
 }
 
 /**
@@ -40,24 +51,32 @@ export async function render(root, ctx, route) {
   const local = records.filter((r) => monthKey(r.payload.at) === thisMonth);
   const todayRec = [...local].reverse().find((r) => dayKey(r.payload.at) === today) || null;
   let cached = await ctx.deps.meta.get(MONTH_CACHE_KEY);
-  if (!cached || cached.month !== thisMonth) cached = null;
+  if (!cached || cached.month !== thisMonth || !Array.isArray(cached.present)) cached = null;
 
   const draw = () => {
-    const serverDays = cached ? cached.days : [];
+    const serverDays = cached ? cached.present : [];
     const localPending = new Set(local.filter((r) => r.state !== 'synced').map((r) => dayKey(r.payload.at)));
     const all = [...new Set([...serverDays, ...local.map((r) => dayKey(r.payload.at))])].sort();
     setHTML(qs('#checkin-month-box', root), html`
       <p id="checkin-month" data-testid="checkin-month" class="big-progress" data-days="${all.length}">
         ${t('checkin.month_days', { n: all.length })}</p>
+      ${cached && cached.required ? html`<p class="muted small">${t('checkin.month_required', { n: cached.required })}</p>` : ''}
       ${localPending.size ? html`<p class="muted small">${t('checkin.month_pending', { n: localPending.size })}</p>` : ''}
       <ul class="day-chips" data-testid="checkin-days">${all.map((d) => html`
-        <li class="day-chip ${localPending.has(d) && !serverDays.includes(d) ? 'is-pending' : ''}">${formatDay(d)}</li>`)}</ul>
+        <li class="day-chip ${localPending.has(d) && !serverDays.includes(d) ? 'is-pending' : ''}">${t('checkin.day', { d: Number(d.slice(8)) })}</li>`)}
+        ${(cached ? cached.leave : []).map((d) => html`<li class="day-chip is-leave">${t('checkin.day', { d: Number(d.slice(8)) })} ${t('checkin.leave_day')}</li>`)}</ul>
+      ${cached && cached.pendingLeave.length ? html`<p class="muted small" data-testid="leave-pending">${t('leave.pending', {
+        list: cached.pendingLeave.map((l) => (l.start === l.end ? formatDay(l.start) : `${formatDay(l.start)}–${formatDay(l.end)}`)).join('、'),
+      })}</p>` : ''}
       <p class="muted small" id="checkin-month-source">${cached
         ? t('checkin.month_updated', { time: formatDateTime(cached.fetched_at) }) : t('checkin.month_offline')}</p>`);
+    const name = qs('#checkin-village', root);
+    if (name) name.textContent = cached && cached.village ? cached.village : '';
   };
 
   setHTML(root, html`
     <section class="checkin-hero">
+      <p class="row-title" id="checkin-village" data-testid="checkin-village"></p>
       ${villageToken ? html`<p class="badge badge-scan" id="checkin-scan" data-testid="checkin-scan">${t('checkin.scanned')}</p>` : ''}
       <button type="button" id="checkin-button" data-testid="checkin-button" class="btn-checkin ${todayRec ? 'is-done' : ''}"
         data-done="${!!todayRec}" ${todayRec ? html`disabled` : ''}>
@@ -89,12 +108,15 @@ export async function render(root, ctx, route) {
 
   const offs = [];
   // Refresh the month from the server when online; keep the cache for offline days.
-  ctx.api.call('GET', '/api/checkins/month').then(async (r) => {
+  const refreshMonth = () => ctx.api.call('GET', '/api/checkins/month').then(async (r) => {
     if (!r.ok) return;
-    cached = { month: thisMonth, days: monthDays(r.data), fetched_at: new Date().toISOString() };
+    const parsed = parseMonth(r.data);
+    if (parsed.month && parsed.month !== thisMonth) return;
+    cached = { ...parsed, month: thisMonth, fetched_at: new Date().toISOString() };
     await ctx.deps.meta.set(MONTH_CACHE_KEY, cached);
     if (root.isConnected) draw();
   });
+  refreshMonth();
 
   const button = qs('#checkin-button', root);
   offs.push($on(button, 'click', async () => {
@@ -128,6 +150,7 @@ export async function render(root, ctx, route) {
       say(t('leave.sent'), 'ok-text');
       qs('#leave-reason', root).value = '';
       ctx.setFormOpen(false);
+      refreshMonth();
     } else if (r.error.code === 'offline' || r.error.code === 'timeout') {
       say(t('leave.err.offline'), 'form-error');
     } else {

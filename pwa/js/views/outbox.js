@@ -93,7 +93,7 @@ export async function render(root, ctx) {
     button.textContent = t('hdr.syncing');
     const r = await ctx.sync.syncNow({ reason: 'button' });
     if (r && r.ok) ctx.toast(r.synced ? t('outbox.done', { n: r.synced }) : t('outbox.nothing_to_send'), 'ok');
-    if (root.isConnected) ctx.rerender();
+    // app.js redraws this screen when the run ends.
   }));
   offs.push($delegate(root, '[data-action]', 'click', async (e, el) => {
     const uuid = el.closest('[data-uuid]').dataset.uuid;

@@ -7,7 +7,7 @@ import { t, pick } from '../i18n.js';
 import { getFix } from '../geo.js';
 import { readAnswer, validateAnswers, itemErrors, flattenErrors, charLength } from '../validate.js';
 import {
-  canVisit, nextReserve, applyReplacement, validateReplacement, REPLACEMENT_REASONS, MIN_NOT_HOME_ATTEMPTS,
+  canVisit, nextReserve, applyReplacement, validateReplacement, REPLACEMENT_REASONS, MIN_NOT_HOME_ATTEMPTS, MAX_REASON_TEXT,
 } from '../sampling.js';
 import { findHousehold, instrumentFor } from '../taskdata.js';
 import { backLink, fieldLabel } from './common.js';
@@ -76,7 +76,7 @@ function replacePanel(village) {
       </fieldset>
       <div class="item" id="attempts-field" hidden>
         <label class="item-label" for="replace-attempts">${t('replace.attempts')} <span class="req">${t('form.required_mark')}</span></label>
-        <input class="input input-number" id="replace-attempts" data-testid="replace-attempts" type="number" inputmode="numeric" min="0" max="99" step="1">
+        <input class="input input-number" id="replace-attempts" data-testid="replace-attempts" type="number" inputmode="numeric" min="0" max="100" step="1">
         <span class="hint">${t('replace.attempts_hint')}</span>
         <p class="field-error" id="rerror-attempts" data-testid="replace-error-attempts" role="alert" hidden></p>
       </div>
@@ -161,6 +161,9 @@ export async function render(root, ctx, route) {
   setHTML(root, html`
     ${backLink(`#/village/${encodeURIComponent(village.code)}`, village.name)}
     ${householdCard(village, household)}
+    ${fixRecord ? '' : html`<div class="actions" id="unreachable-box">
+      <button type="button" id="visit-unreachable" data-testid="visit-unreachable" class="btn btn-secondary btn-block">${t('visit.unreachable')}</button>
+      <p class="muted small">${t('visit.unreachable_hint')}</p></div>`}
     ${fixRecord ? html`<p class="notice notice-error" data-testid="visit-fix-notice">${t('visit.fix_notice')}</p>
       <ul class="errors" id="visit-general-errors"></ul>` : ''}
     <div class="geo card" id="geo-box" data-testid="geo-box">
@@ -175,9 +178,8 @@ export async function render(root, ctx, route) {
         <textarea class="input" id="visit-note" data-testid="visit-note" name="__note" rows="5" placeholder="${t('visit.note_hint')}"></textarea>
       </div>
       <p class="form-error" id="visit-error" data-testid="visit-error" role="alert" hidden></p>
-      <div class="actions sticky-actions">
+      <div class="actions">
         <button type="submit" id="visit-save" data-testid="visit-save" class="btn btn-primary btn-block">${t(fixRecord ? 'visit.resubmit' : 'visit.save')}</button>
-        ${fixRecord ? '' : html`<button type="button" id="visit-unreachable" data-testid="visit-unreachable" class="btn btn-secondary btn-block">${t('visit.unreachable')}</button>`}
       </div>
     </form>
     ${fixRecord ? '' : replacePanel(village)}
@@ -322,6 +324,7 @@ export async function render(root, ctx, route) {
       panel.hidden = !showPanel;
       form.hidden = showPanel;
       qs('#geo-box', root).hidden = showPanel;
+      qs('#unreachable-box', root).hidden = showPanel;
       (showPanel ? panel : form).scrollIntoView({ block: 'start' });
     };
     offs.push($on(qs('#visit-unreachable', root), 'click', () => toggle(true)));
@@ -345,7 +348,7 @@ export async function render(root, ctx, route) {
       };
       const errs = validateReplacement(data);
       const translated = Object.fromEntries(Object.entries(errs)
-        .map(([k, keys]) => [k, keys.map((key) => t(key, { min: MIN_NOT_HOME_ATTEMPTS }))]));
+        .map(([k, keys]) => [k, keys.map((key) => t(key, { min: MIN_NOT_HOME_ATTEMPTS, max: MAX_REASON_TEXT }))]));
       if (showFieldErrors(panel, 'rerror-', translated)) return;
       confirm.disabled = true;
       try {

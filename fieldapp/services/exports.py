@@ -1,0 +1,350 @@
+"""Streaming CSV and XLSX downloads that open correctly in Excel, in Chinese.
+
+Generic writers anyone may reuse:
+- `csv_response(filename, columns, rows)`: UTF-8 with a BOM (Excel then reads Chinese
+  correctly), a generator response, so memory stays flat however many rows;
+- `xlsx_response(filename, sheet, columns, rows)`: an openpyxl write-only workbook (rows
+  go to a temporary file as they come, not into memory), frozen header, column widths and
+  number formats, then streamed from that file in chunks;
+- `neutralise(value)`: text cells starting with = + - @ (or a tab / carriage return) get a
+  leading apostrophe, so Excel never runs them as formulas (CSV injection). Numbers are
+  written as numbers and never touched.
+
+`rows` is any iterable of sequences (a generator over a `yield_per` query is ideal); for
+CSV it is consumed after the view returned, so it must not need the app context.
+The area-specific tables (scores, satisfaction, households) are built at the bottom.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import tempfile
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any, Iterable, Iterator, Sequence
+from urllib.parse import quote
+
+from flask import Response
+
+DANGEROUS_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+BOM = "\ufeff"
+CSV_MIMETYPE = "text/csv; charset=utf-8"
+XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+CHUNK = 64 * 1024
+
+
+@dataclass(frozen=True)
+class Column:
+    title: str
+    width: float = 14
+    number_format: str | None = None  # e.g. "0.00", "0.0%", "0"
+
+
+def neutralise(value: Any) -> Any:
+    """Make a cell safe for spreadsheets: text starting with a formula character is
+    prefixed with an apostrophe; other values are returned unchanged."""
+    if isinstance(value, str) and value.startswith(DANGEROUS_PREFIXES):
+        return "'" + value
+    return value
+
+
+def _csv_text(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, float):
+        return f"{value:.10g}"
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    return neutralise(str(value)) if not isinstance(value, int) else value
+
+
+def csv_chunks(columns: Sequence[Column], rows: Iterable[Sequence[Any]],
+               rows_per_chunk: int = 500) -> Iterator[str]:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    buffer.write(BOM)
+    writer.writerow([neutralise(c.title) for c in columns])
+    n = 0
+    for row in rows:
+        writer.writerow([_csv_text(v) for v in row])
+        n += 1
+        if n % rows_per_chunk == 0:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()
+
+
+def _disposition(filename: str) -> str:
+    ascii_name = filename.encode("ascii", "replace").decode("ascii").replace("?", "_")
+    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"
+
+
+def csv_response(filename: str, columns: Sequence[Column], rows: Iterable[Sequence[Any]]) -> Response:
+    """A generator response. `rows` must not need the request or app context: the body is
+    produced after the view returns (translate labels and load what you need first, or
+    give the generator its own connection, as `households_table` does)."""
+    return Response(csv_chunks(columns, rows), mimetype=CSV_MIMETYPE,
+                    headers={"Content-Disposition": _disposition(filename),
+                             "Cache-Control": "no-store"})
+
+
+def write_xlsx(fh, sheet_title: str, columns: Sequence[Column], rows: Iterable[Sequence[Any]]) -> None:
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet(title=sheet_title[:31] or "Sheet1")
+    ws.freeze_panes = "A2"
+    for i, col in enumerate(columns, start=1):
+        ws.column_dimensions[get_column_letter(i)].width = col.width
+    bold = Font(bold=True)
+    header = []
+    for col in columns:
+        cell = WriteOnlyCell(ws, value=neutralise(col.title))
+        cell.font = bold
+        header.append(cell)
+    ws.append(header)
+    for row in rows:
+        out = []
+        for col, value in zip(columns, row):
+            if isinstance(value, bool):
+                value = int(value)
+            cell = WriteOnlyCell(ws, value=neutralise(value))
+            if col.number_format and isinstance(value, (int, float)):
+                cell.number_format = col.number_format
+            out.append(cell)
+        ws.append(out)
+    wb.save(fh)
+
+
+def xlsx_response(filename: str, sheet_title: str, columns: Sequence[Column],
+                  rows: Iterable[Sequence[Any]]) -> Response:
+    """Build the workbook into a temporary file (write-only: flat memory), then stream it."""
+    fh = tempfile.TemporaryFile()
+    write_xlsx(fh, sheet_title, columns, rows)
+    size = fh.tell()
+    fh.seek(0)
+
+    def chunks() -> Iterator[bytes]:
+        try:
+            while True:
+                data = fh.read(CHUNK)
+                if not data:
+                    break
+                yield data
+        finally:
+            fh.close()
+
+    return Response(chunks(), mimetype=XLSX_MIMETYPE,
+                    headers={"Content-Disposition": _disposition(filename),
+                             "Content-Length": str(size), "Cache-Control": "no-store"})
+
+
+def table_response(fmt: str, filename_stem: str, sheet_title: str, columns: Sequence[Column],
+                   rows: Iterable[Sequence[Any]]) -> Response:
+    if fmt == "xlsx":
+        return xlsx_response(f"{filename_stem}.xlsx", sheet_title, columns, rows)
+    return csv_response(f"{filename_stem}.csv", columns, rows)
+
+
+# --- the scores area's downloads -------------------------------------------------------------
+#
+# kind "scorecard"    one row per secretary: components, total, grade, caps (staff, admins)
+# kind "satisfaction" aggregated satisfaction and mass evaluation, by level: secretary,
+#                     village, town or county
+# kind "households"   household-level raw answers, ID numbers masked (staff, admins only)
+
+LEVELS = ("secretary", "village", "town", "county")
+KINDS = ("scorecard", "satisfaction", "households")
+
+
+def _t(msgid: str) -> str:
+    from flask_babel import gettext
+
+    return gettext(msgid)
+
+
+def _grade_text(code: str | None) -> str:
+    from ..domain.grading import GRADE_LABELS
+
+    return _t(GRADE_LABELS[code]) if code else ""
+
+
+def _mass_cell(value: float | None) -> Any:
+    return value if value is not None else _t("incomplete")
+
+
+def export_scope(actor, cycle, county_id: int | None) -> list[int]:
+    """The counties an export covers: one county, or (admins) every county of the cycle."""
+    from ..errors import AppError
+    from ..scoping import require_county, require_cycle, require_role
+    from .scorecard import covered_county_ids
+
+    require_role(actor, "admin", "county_staff")
+    require_cycle(actor, cycle)
+    if county_id is None:
+        if actor.role != "admin":
+            county_id = actor.county_id
+        else:
+            return covered_county_ids(cycle)
+    require_county(actor, county_id)
+    if not cycle.covers_county(county_id):
+        raise AppError("not_found")
+    return [county_id]
+
+
+def _county_names(ids: list[int]) -> dict[int, str]:
+    from sqlalchemy import select
+
+    from ..extensions import db
+    from ..models import County
+
+    return dict(db.session.execute(select(County.id, County.name).where(County.id.in_(ids))).all())
+
+
+def scorecard_table(actor, cycle, county_ids: list[int]) -> tuple[list[Column], Iterator[list]]:
+    from .scorecard import reasons_text, results
+
+    columns = [Column(_t("County"), 10), Column(_t("Town"), 12), Column(_t("Village code"), 16),
+               Column(_t("Village"), 14), Column(_t("First secretary"), 12),
+               Column(_t("Work performance (0-60)"), 12, "0.00"),
+               Column(_t("Mass evaluation (0-20)"), 12, "0.00"),
+               Column(_t("Work discipline (0-10)"), 12, "0.00"),
+               Column(_t("Work evaluation (0-10)"), 12, "0.00"),
+               Column(_t("Total"), 10, "0.00"), Column(_t("Grade"), 12),
+               Column(_t("Capped by the 20% rule"), 10), Column(_t("Limited by spot checks"), 12),
+               Column(_t("Status"), 10), Column(_t("Reasons"), 40), Column(_t("Finalised"), 10)]
+    names = _county_names(county_ids)
+
+    def rows() -> Iterator[list]:
+        for cid in county_ids:
+            res = results(actor, cycle, cid)
+            for r in res["rows"]:
+                yield [names.get(cid), r["town"], r["village_code"], r["village_name"],
+                       r["secretary_name"], r["work_performance"], _mass_cell(r["mass_evaluation"]),
+                       r["work_discipline"], r["work_evaluation"], r["total"],
+                       _grade_text(r["grade"]) if r["status"] == "graded" else _t("incomplete"),
+                       _t("yes") if r["capped"] else "",
+                       _grade_text(r["residency_cap"]) if r["residency_cap"] else "",
+                       _t("graded") if r["status"] == "graded" else _t("incomplete"),
+                       reasons_text(r["reasons"] + [m for m in r["mass_reasons"] if m not in r["reasons"]]),
+                       _t("yes") if res["finalised"] else _t("no (provisional)")]
+    return columns, list(rows())  # grading needs the whole county in memory anyway
+
+
+def satisfaction_table(actor, cycle, county_ids: list[int], level: str) -> tuple[list[Column], Iterator[list]]:
+    from . import scoring
+    from .scorecard import county_secretaries
+
+    names = _county_names(county_ids)
+    key_columns = {
+        "secretary": [Column(_t("County"), 10), Column(_t("Town"), 12), Column(_t("Village code"), 16),
+                      Column(_t("Village"), 14), Column(_t("First secretary"), 12)],
+        "village": [Column(_t("County"), 10), Column(_t("Town"), 12), Column(_t("Village code"), 16),
+                    Column(_t("Village"), 14)],
+        "town": [Column(_t("County"), 10), Column(_t("Town"), 12)],
+        "county": [Column(_t("County"), 10)],
+    }[level]
+    value_columns = [
+        Column(_t("Secretaries"), 10, "0"), Column(_t("Mass evaluation complete"), 10, "0"),
+        Column(_t("Mass evaluation (0-20)") if level == "secretary" else _t("Mean mass evaluation (0-20)"), 12, "0.00"),
+        Column(_t("Household index (0-100)"), 12, "0.00"), Column(_t("Household satisfaction rate"), 12, "0.0%"),
+        Column(_t("Completed visits"), 10, "0"),
+        Column(_t("Meeting index (0-100)"), 12, "0.00"), Column(_t("Meeting satisfaction rate"), 12, "0.0%"),
+        Column(_t("Ballots"), 10, "0")]
+
+    def rows() -> Iterator[list]:
+        for cid in county_ids:
+            secretaries = county_secretaries(cycle, cid)
+            masses = scoring.mass_evaluations(cycle, secretaries)
+            groups: dict[tuple, list] = {}
+            for s in secretaries:
+                v = s.village
+                key = {"secretary": (names.get(cid), v.town.name, v.code, v.name, s.name),
+                       "village": (names.get(cid), v.town.name, v.code, v.name),
+                       "town": (names.get(cid), v.town.name),
+                       "county": (names.get(cid),)}[level]
+                groups.setdefault(key, []).append(masses[s.id])
+            for key, group in groups.items():
+                p = scoring.pooled(cycle, group)
+                mean = p["mean_mass_evaluation"]
+                mass = (_mass_cell(group[0].score) if level == "secretary"
+                        else (mean if mean is not None else _t("incomplete")))
+                yield [*key, p["n_secretaries"], p["n_complete"], mass, p["household_index"],
+                       p["household_satisfied_share"], p["n_visits"], p["meeting_index"],
+                       p["meeting_satisfied_share"], p["n_ballots"]]
+    return key_columns + value_columns, list(rows())  # aggregates: one row per group
+
+
+def households_table(actor, cycle, county_ids: list[int]) -> tuple[list[Column], Iterator[list]]:
+    """Household-level answers (staff and admins only): ID numbers always masked."""
+    from sqlalchemy import select
+
+    from ..errors import AppError
+    from ..extensions import db
+    from ..models import Draw, Household, SampleEntry, Town, Village, VillageDraw, Visit
+    from ..privacy import visible_id_number
+    from . import instruments
+
+    if actor.role not in ("admin", "county_staff"):
+        raise AppError("forbidden")
+    from zoneinfo import ZoneInfo
+
+    shanghai = ZoneInfo("Asia/Shanghai")
+    items: list[tuple[str, str]] = []
+    option_labels: dict[str, dict[str, str]] = {}
+    for ins in instruments.all_instruments():
+        if ins.id != "household_visit":
+            continue
+        for i in ins.items:
+            if i.id not in dict(items):
+                items.append((i.id, i.label.get("zh") or i.id))
+            for o in ins.options_of(i):
+                option_labels.setdefault(i.id, {})[o.code] = o.label.get("zh") or o.code
+    columns = [Column(_t("County"), 10), Column(_t("Town"), 12), Column(_t("Village code"), 16),
+               Column(_t("Village"), 14), Column(_t("Household number"), 18),
+               Column(_t("Head of household"), 10), Column(_t("ID number (masked)"), 20),
+               Column(_t("Role in the draw"), 10), Column(_t("Visited at"), 18),
+               Column(_t("Instrument"), 18)] + [Column(label, 16) for _id, label in items] + [
+               Column(_t("Quality flags"), 20), Column(_t("Visit note"), 30)]
+    names = _county_names(county_ids)
+    cols = (Visit.started_at, Visit.instrument_id, Visit.instrument_version, Visit.answers,
+            Visit.flags, Visit.note, Household.household_no, Household.head_name,
+            Household.id_number, Village.county_id, Village.code, Village.name, Town.name,
+            SampleEntry.role)
+    stmt = (select(*cols)
+            .join(SampleEntry, Visit.sample_entry_id == SampleEntry.id)
+            .join(VillageDraw, SampleEntry.village_draw_id == VillageDraw.id)
+            .join(Draw, VillageDraw.draw_id == Draw.id)
+            .join(Household, SampleEntry.household_id == Household.id)
+            .join(Village, Visit.village_id == Village.id)
+            .join(Town, Village.town_id == Town.id)
+            .where(Visit.cycle_id == cycle.id, Draw.status == "active",
+                   Village.county_id.in_(county_ids))
+            .order_by(Village.county_id, Village.code, Household.household_no, Visit.id))
+    engine = db.engine  # the generator runs after the request: it uses its own connection
+    started_type = Visit.__table__.c.started_at.type
+
+    def rows() -> Iterator[list]:
+        with engine.connect() as conn:
+            result = conn.execution_options(yield_per=1000).execute(stmt)
+            for (started, iid, ver, answers, flags, note, household_no, head_name, id_number,
+                 county_id, code, vname, town, role) in result:
+                answers = answers or {}
+                if started is not None and started.tzinfo is None:  # SQLite: stored as UTC
+                    started = started_type.process_result_value(started, engine.dialect)
+                # Exports never carry full ID numbers, whoever downloads them.
+                masked = visible_id_number("export", id_number)
+                yield [names.get(county_id), town, code, vname, household_no, head_name, masked, role,
+                       started.astimezone(shanghai).strftime("%Y-%m-%d %H:%M") if started else None,
+                       f"{iid} v{ver}",
+                       *[option_labels.get(item_id, {}).get(answers.get(item_id), answers.get(item_id))
+                         if isinstance(answers.get(item_id), str) else answers.get(item_id)
+                         for item_id, _l in items],
+                       ", ".join(f.get("code", "") for f in (flags or [])), note]
+    return columns, rows()

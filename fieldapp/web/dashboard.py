@@ -1,0 +1,101 @@
+"""The county dashboard (desktop-first, usable on a phone): progress, quality flags, the
+per-secretary score table, SVG charts drawn on the server and a Leaflet map.
+
+Also the page-scope helper the meetings and scores pages share: which cycle and county a
+staff page shows (`page_scope`).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import Blueprint, current_app, render_template, request
+from sqlalchemy import select
+
+from ..auth import actor, login_required_roles
+from ..domain.grading import GRADE_LABELS
+from ..errors import AppError, translate
+from ..extensions import db
+from ..models import County, Cycle, User
+from ..scoping import require_county, require_cycle, scoped
+
+bp = Blueprint("dashboard", __name__)
+STAFF_ROLES = ("admin", "county_staff")
+
+
+@bp.app_template_filter("translate_msgid")
+def translate_msgid(msgid: str) -> str:
+    """A stored English msgid (domain reasons) in the page's language."""
+    return translate(msgid)
+
+
+def grade_label(code: str | None) -> str:
+    return translate(GRADE_LABELS[code]) if code else ""
+
+
+@dataclass
+class PageScope:
+    cycle: Cycle | None
+    county: County | None
+    cycles: list[Cycle]
+    counties: list[County]
+
+    def args(self, **extra) -> dict:
+        out = {"cycle_id": self.cycle.id if self.cycle else None,
+               "county_id": self.county.id if self.county else None}
+        out.update(extra)
+        return {k: v for k, v in out.items() if v is not None}
+
+
+def _int_arg(name: str) -> int | None:
+    raw = request.values.get(name, "")
+    try:
+        return int(raw) if raw.strip() else None
+    except ValueError:
+        raise AppError("bad_request") from None
+
+
+def page_scope(user: User) -> PageScope:
+    """The cycle (query `cycle_id`, else the newest open one the user sees) and the county
+    (staff: their own; admins: query `county_id`, else the first with villages)."""
+    cycles = list(db.session.scalars(scoped(select(Cycle), user, Cycle)
+                                     .order_by(Cycle.year.desc(), Cycle.id.desc())))
+    cycle_id = _int_arg("cycle_id")
+    cycle = None
+    if cycle_id is not None:
+        cycle = db.session.get(Cycle, cycle_id)
+        if cycle is None:
+            raise AppError("not_found")
+        require_cycle(user, cycle)
+    elif cycles:
+        cycle = next((c for c in cycles if c.status == "open"), cycles[0])
+    if user.role == "admin":
+        counties = list(db.session.scalars(select(County).order_by(County.code)))
+    else:
+        counties = [user.county] if user.county else []
+    county_id = _int_arg("county_id")
+    county = None
+    if county_id is not None:
+        require_county(user, county_id)
+        county = db.session.get(County, county_id)
+        if county is None:
+            raise AppError("not_found")
+    elif counties:
+        county = counties[0]
+    if cycle is not None and county is not None and not cycle.covers_county(county.id):
+        cycle = next((c for c in cycles if c.covers_county(county.id)), None)
+    return PageScope(cycle, county, cycles, counties)
+
+
+@bp.route("/staff/dashboard")
+@login_required_roles(*STAFF_ROLES)
+def dashboard():
+    from ..services.dashboard import county_dashboard, county_overview
+
+    user = actor()
+    scope = page_scope(user)
+    data = None
+    if scope.cycle is not None and scope.county is not None:
+        data = county_dashboard(user, scope.cycle, scope.county.id)
+    return render_template("dashboard/index.html", scope=scope, data=data,
+                           overview=county_overview(user), grade_label=grade_label,
+                           tile_url=current_app.config.get("MAP_TILE_URL") or "")

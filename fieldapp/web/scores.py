@@ -1,0 +1,106 @@
+"""Scorecard pages (staff): results and grades, entering components, XLSX import,
+finalise / reopen, and the download links."""
+from __future__ import annotations
+
+from flask import Blueprint, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from marshmallow import Schema, ValidationError, fields, validate
+
+from ..auth import actor, login_required_roles
+from ..domain.grading import GRADE_LABELS
+from ..errors import AppError, translate
+from ..extensions import db
+from ..models import SEVEN_ONES, FirstSecretary
+from ..scoping import get_or_404
+from ..services import scorecard as svc
+from .dashboard import STAFF_ROLES, page_scope
+
+bp = Blueprint("scores_web", __name__)
+
+
+class EntryForm(Schema):
+    class Meta:
+        unknown = "exclude"
+
+    work_performance = fields.Float(allow_none=True, validate=validate.Range(min=0, max=60))
+    work_discipline = fields.Float(allow_none=True, validate=validate.Range(min=0, max=10))
+    work_evaluation = fields.Float(allow_none=True, validate=validate.Range(min=0, max=10))
+    note = fields.String(allow_none=True, validate=validate.Length(max=2000))
+    reason = fields.String(validate=validate.Length(max=svc.MAX_REASON))
+
+
+def _grade(code):
+    return translate(GRADE_LABELS[code]) if code else ""
+
+
+@bp.route("/staff/scores", methods=["GET", "POST"])
+@login_required_roles(*STAFF_ROLES)
+def score_list():
+    user = actor()
+    scope = page_scope(user)
+    errors: dict = {}
+    message = None
+    if request.method == "POST" and scope.cycle and scope.county:
+        action = request.form.get("action")
+        try:
+            if action == "finalise":
+                svc.finalise(user, scope.cycle, scope.county.id,
+                             accept_incomplete=request.form.get("accept_incomplete") == "1")
+            elif action == "unlock":
+                svc.unlock(user, scope.cycle, scope.county.id, request.form.get("reason", ""))
+            elif action == "import":
+                upload = request.files.get("file")
+                if upload is None or not upload.filename:
+                    raise AppError("validation_failed", errors={"file": [_("Choose a file.")]})
+                report = svc.import_xlsx(user, scope.cycle, scope.county.id, upload.read(),
+                                         reason=request.form.get("reason") or None)
+                message = _("%(n)d rows imported.", n=report["rows"])
+            else:
+                raise AppError("bad_request")
+            if message is None:
+                return redirect(url_for("scores_web.score_list", **scope.args()))
+        except AppError as err:
+            db.session.rollback()
+            errors = err.errors or {"_": [err.message]}
+            if err.message and "_" not in errors:
+                errors["_"] = [err.message]
+    res = None
+    if scope.cycle is not None and scope.county is not None:
+        res = svc.results(user, scope.cycle, scope.county.id)
+    return render_template("scores/list.html", scope=scope, res=res, errors=errors,
+                           message=message, grade=_grade, translate=translate),\
+        (422 if errors else 200)
+
+
+@bp.route("/staff/scores/<int:secretary_id>", methods=["GET", "POST"])
+@login_required_roles(*STAFF_ROLES)
+def score_entry(secretary_id: int):
+    user = actor()
+    scope = page_scope(user)
+    secretary = get_or_404(FirstSecretary, secretary_id)
+    if scope.cycle is None:
+        raise AppError("not_found")
+    errors: dict = {}
+    if request.method == "POST":
+        try:
+            raw = {k: (v if v.strip() != "" else None) for k, v in request.form.items()
+                   if k in ("work_performance", "work_discipline", "work_evaluation", "note", "reason")}
+            if raw.get("reason") is None:
+                raw.pop("reason", None)
+            data = EntryForm().load(raw)
+            reason = data.pop("reason", None)
+            data["seven_ones"] = {code: {"done": request.form.get(f"seven.{code}.done") == "1",
+                                         "evidence": (request.form.get(f"seven.{code}.evidence") or "")[:2000]}
+                                  for code in SEVEN_ONES}
+            svc.save_entry(user, scope.cycle, secretary, data, reason=reason)
+            return redirect(url_for("scores_web.score_list", **scope.args()))
+        except ValidationError as err:
+            errors = err.normalized_messages()
+        except AppError as err:
+            db.session.rollback()
+            errors = err.errors or {"_": [err.message]}
+    view = svc.entry_view(user, scope.cycle, secretary)
+    seven = [(code, translate(svc.SEVEN_ONES_LABELS[code]), (view["seven_ones"] or {}).get(code) or {})
+             for code in SEVEN_ONES]
+    return render_template("scores/entry.html", scope=scope, secretary=secretary, view=view,
+                           seven=seven, errors=errors, form=request.form), (422 if errors else 200)

@@ -1,0 +1,194 @@
+"""Staff pages for cycles and draws, the public draw page and the field sheet with QR codes."""
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import select
+
+from fieldapp.extensions import db
+from fieldapp.models import Cycle, Draw, EvaluatorAssignment, Household
+from fieldapp.web.sampling import qr_svg
+
+from .sampling_support import SEED, draw_county, entries, replacement_record, sync, village_draw
+
+
+def _form_token(client, url: str) -> str:
+    html = client.get(url).get_data(as_text=True)
+    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+
+
+def test_field_sheet_lists_sample_and_reserves_with_qr_codes(app, login_as, personas):
+    draw_id = draw_county(login_as, personas)
+    vd = village_draw(draw_id, personas.villages["a1"].id)
+    response = login_as("evaluator_a").get(f"/sampling/sheet/{vd.id}")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    rows = entries(draw_id, personas.villages["a1"].id)
+    shown = re.findall(r'data-testid="sheet-row" data-household="([^"]+)"', html)
+    assert shown == [e.household_no for e in rows if e.role in ("sample", "reserve")]  # in order
+    for e in rows:
+        if e.role == "unused":
+            assert e.household_no not in html
+            continue
+        url = f"http://localhost/#/visit/{e.token}"
+        assert f'data-qr-url="{url}"' in html
+        assert qr_svg(url) in html  # the inline SVG encodes exactly that URL
+        assert e.household.head_name in html  # names are fine on the evaluator's sheet
+    assert html.count("<svg") == 25
+    assert str(vd.id) not in re.findall(r"/#/visit/([^\"]+)", html)
+    assert all(not re.search(r"\d{16}", t) for t in re.findall(r"/#/visit/([^\"<]+)", html))
+    assert "<script>" not in html  # CSP: scripts only from files
+
+
+def test_qr_uses_public_base_url(app, login_as, personas):
+    draw_id = draw_county(login_as, personas)
+    vd = village_draw(draw_id, personas.villages["a1"].id)
+    app.config["PUBLIC_BASE_URL"] = "https://pj.example.cn/"
+    try:
+        html = login_as("staff_a").get(f"/sampling/sheet/{vd.id}").get_data(as_text=True)
+    finally:
+        app.config["PUBLIC_BASE_URL"] = ""
+    token = entries(draw_id, personas.villages["a1"].id)[0].token
+    assert f'data-qr-url="https://pj.example.cn/#/visit/{token}"' in html
+
+
+def test_qr_svg_is_a_real_qr_code():
+    svg = qr_svg("https://pj.example.cn/#/visit/abc")
+    assert svg.startswith("<svg") and "<path" in svg and "<?xml" not in svg
+
+
+def test_field_sheet_scoping(login_as, personas):
+    draw_id = draw_county(login_as, personas)
+    a1 = village_draw(draw_id, personas.villages["a1"].id)
+    a2 = village_draw(draw_id, personas.villages["a2"].id)
+    assert login_as("staff_a").get(f"/sampling/sheet/{a2.id}").status_code == 200
+    assert login_as("evaluator_a").get(f"/sampling/sheet/{a2.id}").status_code == 403
+    assert login_as("evaluator_b").get(f"/sampling/sheet/{a1.id}").status_code == 403
+    assert login_as("staff_b").get(f"/sampling/sheet/{a1.id}").status_code == 403
+    assert login_as("secretary_a").get(f"/sampling/sheet/{a1.id}").status_code == 403
+    anonymous = personas.anonymous().get(f"/sampling/sheet/{a1.id}")
+    assert anonymous.status_code == 302 and "/login" in anonymous.headers["Location"]
+
+
+def test_public_page_shows_seed_time_ranks_and_no_names(login_as, personas):
+    draw_id = draw_county(login_as, personas)
+    sample = entries(draw_id, personas.villages["a1"].id, "sample")
+    sync(login_as("evaluator_a"), replacement_record(sample[0].token, "other",
+                                                     reason_text="户主住院，联系人李四"))
+    draw = db.session.get(Draw, draw_id)
+    response = personas.anonymous().get(f"/draw/{draw.public_token}")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert SEED in html
+    assert draw.seed_recorded_at.strftime("%Y-%m-%dT%H:%M:%SZ") in html
+    for village in ("a1", "a2"):
+        for e in entries(draw_id, personas.villages[village].id):
+            assert e.household_no in html and e.hmac_key in html
+    names = db.session.scalars(select(Household.head_name)).all()
+    assert not [n for n in names if n in html]
+    assert "李四" not in html and "住院" not in html  # free text stays internal
+    assert all(e.token not in html for e in sample)  # tokens open visits: never public
+    assert "<script>" not in html
+
+    one = personas.anonymous().get(f"/draw/{draw.public_token}?village={personas.villages['a2'].code}")
+    assert personas.villages["a1"].code not in one.get_data(as_text=True).split("</h1>", 1)[1]
+    assert personas.anonymous().get("/draw/not-a-token").status_code == 404
+
+
+def test_public_json_record_verifies(login_as, personas):
+    from fieldapp.domain.sampling import verify_record
+
+    draw_id = draw_county(login_as, personas)
+    draw = db.session.get(Draw, draw_id)
+    code = personas.villages["a1"].code
+    response = personas.anonymous().get(f"/draw/{draw.public_token}/{code}.json")
+    assert response.status_code == 200
+    assert verify_record(response.get_json()).ok
+    assert personas.anonymous().get(f"/draw/{draw.public_token}/000.json").status_code == 404
+
+
+def test_voided_draw_stays_public_with_its_reason(login_as, personas):
+    draw_id = draw_county(login_as, personas)
+    login_as("admin").post(f"/api/draws/{draw_id}/void", json={"reason": "名单未冻结"})
+    draw = db.session.get(Draw, draw_id)
+    html = personas.anonymous().get(f"/draw/{draw.public_token}").get_data(as_text=True)
+    assert 'data-testid="voided"' in html and "名单未冻结" in html
+
+
+def test_staff_pages_create_draw_assign_and_void(login_as, personas):
+    staff = login_as("staff_a").client
+    assert staff.get("/staff/sampling").status_code == 200
+    token = _form_token(staff, "/staff/sampling")
+    created = staff.post("/staff/sampling/cycles", data={
+        "csrf_token": token, "year": "2027", "sample_size": "10", "reserve_count": "3"})
+    assert created.status_code == 302
+    cycle = db.session.scalar(select(Cycle).where(Cycle.year == 2027))
+    assert cycle.county_id == personas.counties["a"].id
+    assert (cycle.setting("sample_size"), cycle.setting("include_exited")) == (10, False)
+
+    page = f"/staff/sampling/cycles/{cycle.id}"
+    html = staff.get(page).get_data(as_text=True)
+    assert 'data-testid="draw-form"' in html
+    # Without the confirmation nothing is drawn.
+    staff.post(f"{page}/draws", data={"csrf_token": token, "seed": "s1",
+                                      "county_id": str(personas.counties["a"].id)})
+    assert db.session.scalar(select(Draw.id)) is None
+    drawn = staff.post(f"{page}/draws", data={"csrf_token": token, "seed": " s1 ", "confirm": "true",
+                                              "county_id": str(personas.counties["a"].id)})
+    assert drawn.status_code == 302
+    draw = db.session.scalar(select(Draw))
+    assert draw.seed == " s1 " and draw.sample_size == 10
+    detail = staff.get(drawn.headers["Location"]).get_data(as_text=True)
+    assert 'data-testid="quality-table"' in detail and "void-form" not in detail
+
+    assigned = staff.post(f"{page}/assignments", data={
+        "csrf_token": token, "user_id": str(personas.users["evaluator_a"].id),
+        "village_id": str(personas.villages["a2"].id)})
+    assert assigned.status_code == 302
+    assert db.session.scalar(select(EvaluatorAssignment).where(
+        EvaluatorAssignment.cycle_id == cycle.id)) is not None
+    # Staff cannot void; the admin can, with a reason.
+    assert staff.post(f"/staff/sampling/draws/{draw.id}/void",
+                      data={"csrf_token": token, "reason": "x"}).status_code == 403
+    admin = login_as("admin").client
+    admin_token = _form_token(admin, "/staff/sampling")
+    assert "void-form" in admin.get(f"/staff/sampling/draws/{draw.id}").get_data(as_text=True)
+    admin.post(f"/staff/sampling/draws/{draw.id}/void", data={"csrf_token": admin_token, "reason": ""})
+    db.session.expire_all()
+    assert db.session.get(Draw, draw.id).status == "active"
+    admin.post(f"/staff/sampling/draws/{draw.id}/void", data={"csrf_token": admin_token, "reason": "重抽"})
+    db.session.expire_all()
+    assert db.session.get(Draw, draw.id).status == "voided"
+
+
+def test_draw_page_shows_rate_and_conflicts(login_as, personas):
+    draw_id = draw_county(login_as, personas)
+    sample = entries(draw_id, personas.villages["a1"].id, "sample")
+    phone = login_as("evaluator_a")
+    sync(phone, replacement_record(sample[0].token))
+    sync(phone, replacement_record(sample[0].token, "refused"))
+    html = login_as("staff_a").client.get(f"/staff/sampling/draws/{draw_id}").get_data(as_text=True)
+    row = re.search(rf'data-village="{personas.villages["a1"].code}">(.*?)</tr>', html, re.S).group(1)
+    assert 'data-testid="rate">5%' in row and 'data-testid="conflicts">1' in row
+    assert html.count('data-testid="conflict-row"') == 1
+    assert login_as("staff_b").client.get(f"/staff/sampling/draws/{draw_id}").status_code == 403
+
+
+def test_staff_pages_are_for_staff(login_as, personas):
+    for who in ("evaluator_a", "secretary_a"):
+        assert login_as(who).client.get("/staff/sampling").status_code == 403
+    cycle_b = login_as("staff_b")
+    assert cycle_b.client.get(f"/staff/sampling/cycles/{personas.cycle.id}").status_code == 200
+
+
+def test_pages_and_errors_are_in_chinese_by_default(login_as, personas):
+    draw_id = draw_county(login_as, personas)
+    draw = db.session.get(Draw, draw_id)
+    html = personas.anonymous().get(f"/draw/{draw.public_token}").get_data(as_text=True)
+    assert "抽样公示" in html and "户编号" in html and "样本户" in html
+    again = login_as("staff_a").post(f"/api/cycles/{personas.cycle.id}/draws",
+                                     json={"seed": "x", "county_id": personas.counties["a"].id})
+    assert "不允许重抽" in again.get_json()["message"]
+    sample = entries(draw_id, personas.villages["a1"].id, "sample")
+    bad = sync(login_as("evaluator_a"), replacement_record(sample[0].token, "not_home", attempts=1))
+    assert bad.get_json()["results"][0]["errors"]["attempts"] == ["“无人在家”须至少上门2次。"]

@@ -1,0 +1,289 @@
+"""The scorecard: thresholds, the 20% cap with ties, spot-check caps, import, finalise/lock,
+and who may see what."""
+from __future__ import annotations
+
+import io
+from datetime import date
+
+import pytest
+from openpyxl import Workbook, load_workbook
+from sqlalchemy import select
+
+from fieldapp.extensions import db
+from fieldapp.models import (AuditLog, DisciplineDecision, FirstSecretary, ScoreLock, ScoreResult,
+                             SpotCheck)
+from fieldapp.services.scorecard import finalise, grade_county, save_entry
+
+from .scores_helpers import (ballot_answers, close, enter, full_village, make_meeting, run_draw,
+                             secretary, vote_all)
+
+
+def _complete_mass(personas, key="a", meeting_option="satisfied", overall=None):
+    """A closed meeting whose ballots give mass evaluation 20 (or 18 with overall=dissatisfied)."""
+    m = make_meeting(personas, key, {"cadre": 5})
+    answers = ballot_answers(meeting_option, **({"overall": overall} if overall else {}))
+    vote_all(m, [("cadre", answers)] * 5)
+    close(m)
+
+
+@pytest.fixture
+def ready(personas):
+    """County a: drawn, 20 visits all 满意, secretary a with a closed meeting (mass = 20)."""
+    run_draw(personas)
+    full_village(personas, "a1")
+    _complete_mass(personas, "a")
+    return personas
+
+
+def _row(personas, key="a"):
+    res = grade_county(personas.cycle, personas.counties["a"].id)
+    sid = personas.secretaries[key].id
+    return next(r for r in res["rows"] if r["secretary_id"] == sid), res
+
+
+@pytest.mark.parametrize("wp, total, grade", [
+    (29.99, 59.99, "incompetent"), (30, 60.0, "basically_competent"),
+    (39.99, 69.99, "basically_competent"), (40, 70.0, "competent"),
+    (59.99, 89.99, "competent"), (60, 90.0, "excellent"),
+])
+def test_grade_thresholds(ready, wp, total, grade):
+    # mass 20 + discipline 5 + evaluation 5 + work performance
+    enter(ready, "a", wp, 5, 5)
+    row, res = _row(ready)
+    assert row["mass_evaluation"] == 20.0
+    assert row["total"] == total and row["grade_before_caps"] == grade
+    # One secretary in the county: floor(20% x 1) = 0 places, so 优秀 becomes 称职 (capped).
+    assert row["grade"] == ("competent" if grade == "excellent" else grade)
+
+
+def test_single_secretary_cannot_be_excellent_because_of_the_cap(ready):
+    enter(ready, "a", 60, 10, 10)
+    row, res = _row(ready)
+    assert row["grade_before_caps"] == "excellent"
+    assert row["grade"] == "competent" and row["capped"] is True and res["cap"]["places"] == 0
+
+
+def test_missing_component_is_incomplete(ready):
+    save_entry(None, ready.cycle, secretary(ready, "a"), {"work_performance": 50})
+    row, _ = _row(ready)
+    assert row["status"] == "incomplete" and row["total"] is None and row["grade"] is None
+    assert "Work evaluation has not been entered." in row["reasons"]
+
+
+def test_confirmed_discipline_prefills(ready):
+    s = secretary(ready, "a")
+    db.session.add(DisciplineDecision(cycle_id=ready.cycle.id, secretary_id=s.id,
+                                      village_id=s.village_id, suggested=10, suggestion={},
+                                      score=7.5))
+    db.session.commit()
+    save_entry(None, ready.cycle, s, {"work_performance": 50, "work_evaluation": 8})
+    row, _ = _row(ready)
+    assert row["work_discipline"] == 7.5 and row["total"] == 85.5
+    view = ready.client_for("staff_a").get(
+        f"/api/scores/entries/{s.id}?cycle_id={ready.cycle.id}").get_json()
+    assert view["discipline_prefill"] == 7.5 and view["discipline_source"] == "confirmed"
+
+
+def test_spot_check_absences_cap_the_grade(ready):
+    s = secretary(ready, "a")
+    enter(ready, "a", 55, 10, 10)  # 95
+    db.session.add_all(SpotCheck(secretary_id=s.id, village_id=s.village_id, day=date(2026, 5, d),
+                                 present=False) for d in (4, 5))
+    db.session.commit()
+    row, _ = _row(ready)
+    assert row["total"] == 95.0 and row["spot_check_absences"] == 2
+    assert row["grade"] == "basically_competent" and row["residency_cap"] == "basically_competent"
+
+
+def _add_secretaries(personas, n):
+    out = []
+    for i in range(n):
+        s = FirstSecretary(name=f"书记A{i}", phone=f"1370000{i:04d}", dispatch_level="county",
+                           dispatch_unit="岐山县农业局", village_id=personas.villages["a1"].id,
+                           term_start=date(2025, 1, 1), term_end=date(2026, 12, 31))
+        db.session.add(s)
+        db.session.flush()
+        personas.secretaries[f"x{i}"] = s
+        out.append(f"x{i}")
+    db.session.commit()
+    return out
+
+
+def test_excellent_cap_with_ties(ready):
+    keys = ["a"] + _add_secretaries(ready, 9)  # 10 secretaries -> 2 places
+    # x0: mass 18 (meeting index 80), x1 and x2 mass 18 as well.
+    for k in keys[1:]:
+        overall = "dissatisfied" if k in ("x0", "x1", "x2") else None
+        _complete_mass(ready, k, overall=overall)
+    enter(ready, "a", 55, 10, 10)  # 95, mass 20
+    enter(ready, "x0", 57, 10, 10)  # 95, mass 18, wp 57
+    enter(ready, "x1", 57, 10, 10)  # 95, mass 18, wp 57: a full tie with x0
+    enter(ready, "x2", 55, 10, 10)  # 93
+    for k in keys[4:]:
+        enter(ready, k, 40, 5, 5)  # 70
+    res = grade_county(ready.cycle, ready.counties["a"].id)
+    by = {r["secretary_id"]: r for r in res["rows"]}
+    sid = {k: ready.secretaries[k].id for k in keys}
+    assert res["cap"]["places"] == 2 and res["cap"]["qualified"] == 4
+    # Ranking: total, then mass evaluation (a wins), then work performance, then id (x0 < x1).
+    assert by[sid["a"]]["grade"] == "excellent" and not by[sid["a"]]["capped"]
+    assert by[sid["x0"]]["grade"] == "excellent" and not by[sid["x0"]]["capped"]
+    assert by[sid["x1"]]["grade"] == "competent" and by[sid["x1"]]["capped"]
+    assert by[sid["x2"]]["grade"] == "competent" and by[sid["x2"]]["capped"]
+    assert by[sid["x1"]]["total"] == 95.0  # the total does not change
+    assert all(by[sid[k]]["grade"] == "competent" for k in keys[4:])
+
+
+def test_recall_list(ready):
+    enter(ready, "a", 20, 5, 5)  # 50
+    res = ready.client_for("staff_a").get(
+        f"/api/scores?cycle_id={ready.cycle.id}").get_json()
+    assert [r["secretary_name"] for r in res["recall"]] == ["书记A"]
+    assert res["rows"][0]["grade_label"] == "不称职"
+
+
+def test_finalise_locks_and_admin_changes_with_reason(ready, login_as):
+    enter(ready, "a", 50, 9, 9)
+    staff = login_as("staff_a")
+    sid = ready.secretaries["a"].id
+    cid = ready.cycle.id
+    done = staff.post("/api/scores/finalise", json={"cycle_id": cid})
+    assert done.status_code == 200 and done.get_json()["finalised"] is True
+    assert done.get_json()["rows"][0]["total"] == 88.0
+    assert db.session.scalar(select(ScoreLock.id)) is not None
+    assert db.session.get(type(ready.cycle), cid).status == "open"  # county b is not finalised
+    # Locked: staff cannot change anything any more.
+    refused = staff.put(f"/api/scores/entries/{sid}", json={"cycle_id": cid, "work_performance": 60})
+    assert refused.status_code == 409 and refused.get_json()["code"] == "locked"
+    assert staff.post("/api/scores/finalise", json={"cycle_id": cid}).status_code == 409
+    assert staff.post(f"/api/meetings", json={
+        "cycle_id": cid, "secretary_id": sid, "held_on": "2026-12-01", "place": "x",
+        "participants": {"cadre": 1}}).status_code in (409,)
+    assert staff.post("/api/scores/unlock", json={"cycle_id": cid, "county_id": ready.counties["a"].id,
+                                                  "reason": "x"}).status_code == 403
+    admin = login_as("admin")
+    no_reason = admin.put(f"/api/scores/entries/{sid}", json={"cycle_id": cid, "work_performance": 55})
+    assert no_reason.status_code == 422 and "reason" in no_reason.get_json()["errors"]
+    changed = admin.put(f"/api/scores/entries/{sid}", json={
+        "cycle_id": cid, "work_performance": 55, "reason": "复核发现漏计一项民生实事"})
+    assert changed.status_code == 200
+    db.session.expire_all()
+    stored = db.session.scalar(select(ScoreResult).where(ScoreResult.secretary_id == sid))
+    assert stored.total == 93.0
+    audit = db.session.scalar(select(AuditLog).where(AuditLog.action == "scorecard.change_after_final"))
+    assert audit is not None and audit.detail["reason"] == "复核发现漏计一项民生实事"
+    assert db.session.scalar(select(AuditLog).where(AuditLog.action == "scores.restate")) is not None
+    # Reopen with a reason (admin), audited.
+    assert admin.post("/api/scores/unlock", json={"cycle_id": cid, "county_id": ready.counties["a"].id,
+                                                  "reason": ""}).status_code == 422
+    reopened = admin.post("/api/scores/unlock", json={
+        "cycle_id": cid, "county_id": ready.counties["a"].id, "reason": "县委要求重新核定"})
+    assert reopened.status_code == 200
+    assert db.session.scalar(select(AuditLog.id).where(AuditLog.action == "scores.unlock"))
+    assert staff.put(f"/api/scores/entries/{sid}", json={"cycle_id": cid, "work_performance": 52}).status_code == 200
+
+
+def test_finalising_with_incomplete_needs_confirmation(personas, login_as):
+    staff = login_as("staff_a")
+    refused = staff.post("/api/scores/finalise", json={"cycle_id": personas.cycle.id})
+    assert refused.status_code == 422 and "accept_incomplete" in refused.get_json()["errors"]
+    ok = staff.post("/api/scores/finalise", json={"cycle_id": personas.cycle.id, "accept_incomplete": True})
+    assert ok.status_code == 200
+    assert ok.get_json()["rows"][0]["status"] == "incomplete"
+    assert ok.get_json()["rows"][0]["mass_evaluation"] is None
+
+
+def test_whole_cycle_is_finalised_when_every_county_is(ready):
+    finalise(None, ready.cycle, ready.counties["a"].id, accept_incomplete=True)
+    finalise(None, ready.cycle, ready.counties["b"].id, accept_incomplete=True)
+    assert db.session.get(type(ready.cycle), ready.cycle.id).status == "finalised"
+
+
+def _xlsx(rows):
+    wb = Workbook()
+    ws = wb.active
+    for row in rows:
+        ws.append(row)
+    buf = io.BytesIO()
+    wb.save(buf)
+    buf.seek(0)
+    return buf
+
+
+def test_import_is_all_or_nothing(ready, login_as):
+    staff = login_as("staff_a")
+    sid = ready.secretaries["a"].id
+    url = f"/api/scores/import?cycle_id={ready.cycle.id}"
+    header = ["第一书记编号", "村代码", "第一书记", "工作实绩（0-60）", "工作纪律（0-10）",
+              "工作评价（0-10）", "讲一次党课", "备注"]
+    bad = staff.post(url, data={"file": (_xlsx([header, [sid, None, None, 70, 8, 9, "是", ""],
+                                                [99999, None, None, 50, 8, 9, "", ""]]), "s.xlsx")},
+                     content_type="multipart/form-data")
+    assert bad.status_code == 422
+    body = bad.get_json()
+    rows = {(e["row"], e["column"]) for e in body["row_errors"]}
+    assert (2, "work_performance") in rows and (3, "secretary_id") in rows
+    assert db.session.scalar(select(ScoreResult.id)) is None
+    ok = staff.post(url, data={"file": (_xlsx([header, [sid, None, None, 52.5, 8, 9, "2026-05-04 讲党课", "好"]]),
+                                        "s.xlsx")}, content_type="multipart/form-data")
+    assert ok.status_code == 200, ok.get_json()
+    assert ok.get_json()["rows"] == 1
+    view = staff.get(f"/api/scores/entries/{sid}?cycle_id={ready.cycle.id}").get_json()
+    assert view["work_performance"] == 52.5 and view["work_discipline"] == 8
+    assert view["seven_ones"]["party_lecture"] == {"done": True, "evidence": "2026-05-04 讲党课"}
+    assert staff.post(url, data={"file": (io.BytesIO(b"not a workbook"), "x.xlsx")},
+                      content_type="multipart/form-data").status_code == 422
+
+
+def test_template_download(ready, login_as):
+    response = login_as("staff_a").get(f"/api/scores/template.xlsx?cycle_id={ready.cycle.id}")
+    assert response.status_code == 200
+    ws = load_workbook(io.BytesIO(response.data)).active
+    assert ws["A1"].value == "第一书记编号" and ws["C2"].value == "书记A"
+
+
+def test_scores_access(ready, login_as):
+    cid = ready.cycle.id
+    county_a = ready.counties["a"].id
+    assert login_as("staff_b").get(f"/api/scores?cycle_id={cid}&county_id={county_a}").status_code == 403
+    assert login_as("staff_b").post("/api/scores/finalise", json={"cycle_id": cid, "county_id": county_a}).status_code == 403
+    assert login_as("staff_b").put(f"/api/scores/entries/{ready.secretaries['a'].id}",
+                                   json={"cycle_id": cid, "work_performance": 1}).status_code == 403
+    for name in ("evaluator_a", "secretary_a"):
+        assert login_as(name).get(f"/api/scores?cycle_id={cid}").status_code == 403
+        assert login_as(name).get(f"/api/scores/export?cycle_id={cid}").status_code == 403
+    assert login_as("evaluator_a").get("/api/scores/mine").status_code == 403
+    assert login_as("admin").get(f"/api/scores?cycle_id={cid}&county_id={county_a}").status_code == 200
+
+
+def test_secretary_sees_only_own_final_scores_with_suppression(ready, login_as):
+    enter(ready, "a", 50, 9, 9)
+    secretary_a = login_as("secretary_a")
+    assert secretary_a.get("/api/scores/mine").get_json()["items"] == []  # not finalised yet
+    finalise(None, ready.cycle, ready.counties["a"].id)
+    items = secretary_a.get("/api/scores/mine").get_json()["items"]
+    assert len(items) == 1 and items[0]["total"] == 88.0 and items[0]["grade_label"] == "称职"
+    # 20 visits but 5 ballots: shown. Never individual answers or ballots.
+    assert items[0]["suppressed"] is False and items[0]["meeting_satisfied_share"] == 1.0
+    assert login_as("secretary_b").get("/api/scores/mine").get_json()["items"] == []
+    assert secretary_a.get("/api/ballots/whatever-token-000").status_code == 404
+    assert secretary_a.get(f"/api/meetings?cycle_id={ready.cycle.id}").status_code == 403
+    assert secretary_a.get("/api/visits").status_code in (403, 200)
+    if secretary_a.get("/api/visits").status_code == 200:
+        assert secretary_a.get("/api/visits").get_json()["total"] == 0
+
+
+def test_small_aggregates_are_suppressed_for_secretaries(personas, login_as):
+    run_draw(personas)
+    full_village(personas, "a1")
+    m = make_meeting(personas, "a", {"cadre": 3})
+    vote_all(m, [("cadre", ballot_answers())] * 3)  # 3 ballots < 5
+    close(m)
+    enter(personas, "a", 50, 9, 9)
+    finalise(None, personas.cycle, personas.counties["a"].id)
+    item = login_as("secretary_a").get("/api/scores/mine").get_json()["items"][0]
+    assert item["suppressed"] is True
+    assert item["meeting_index"] is None and item["meeting_satisfied_share"] is None
+    # Both parts hidden, or the score would reveal the small one.
+    assert item["household_index"] is None and item["household_satisfied_share"] is None
+    assert item["mass_evaluation"] == 20.0
