@@ -99,6 +99,8 @@ def _register_blueprints(app: Flask) -> None:
 
     register_api(app)
     register_web(app)
+    from .services.sync import load_record_types
+    load_record_types()
 
 
 def _security_headers(response):

@@ -36,7 +36,7 @@ class RowErrorSchema(Schema):
     message = fields.String()
 
 
-class ImportReportSchema(Schema):
+class RosterImportReportSchema(Schema):
     dry_run = fields.Boolean()
     files = fields.List(fields.Dict())
     errors = fields.List(fields.Nested(RowErrorSchema))
@@ -102,7 +102,7 @@ class SecretaryPageSchema(Schema):
 class RosterImport(MethodView):
     @login_required_roles("admin", "county_staff")
     @blp.arguments(ImportArgs, location="query")
-    @blp.response(200, ImportReportSchema)
+    @blp.response(200, RosterImportReportSchema)
     @blp.alt_response(422, description="Rejected: every row error listed, nothing stored")
     def post(self, args):
         """Upload one or more XLSX/CSV files (multipart field `files`)."""

@@ -158,6 +158,7 @@ def build_demo() -> dict[str, int]:
     db.session.flush()
     _create_accounts()
     db.session.commit()
+    _run_demo_cycle()
     return {"counties": len(COUNTIES), "villages": len(villages),
             "households": len(households), "secretaries": len(secretaries)}
 
@@ -176,6 +177,26 @@ def _create_accounts() -> None:
                     secretary_id=secretary.id if secretary else None)
         user.set_password(DEMO_PASSWORD)
         db.session.add(user)
+
+
+DEMO_SEED = "2026-03-01 福利彩票双色球 2026023期 开奖号码 03 09 14 21 27 31 + 08"
+
+
+def _run_demo_cycle() -> None:
+    """岐山县's 2026 cycle: a draw from a published seed, three villages for the evaluator."""
+    from .assignments import assign
+    from .cycles import create_cycle
+    from .draws import run_draw
+
+    county = db.session.scalar(select(County).where(County.code == "610323"))
+    cycle = create_cycle(None, year=2026, county=county)
+    run_draw(None, cycle, county, DEMO_SEED)
+    evaluator = db.session.scalar(select(User).where(User.role == "evaluator"))
+    villages = db.session.scalars(select(Village).where(Village.county_id == county.id)
+                                  .order_by(Village.code).limit(3)).all()
+    for village in villages:
+        assign(None, cycle, evaluator, village)
+    db.session.commit()
 
 
 def demo_logins() -> list[tuple[str, str, str]]:

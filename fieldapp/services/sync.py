@@ -57,9 +57,20 @@ class RecordType:
 
 REGISTRY: dict[str, RecordType] = {}
 
+# The services that own a record type; each calls `register` when imported.
+RECORD_TYPE_MODULES = ("visits", "replacements", "checkins")
+
 
 def register(record_type: RecordType) -> None:
     REGISTRY[record_type.name] = record_type
+
+
+def load_record_types() -> None:
+    """Import every record type's service so the registry is complete at start-up."""
+    from importlib import import_module
+
+    for name in RECORD_TYPE_MODULES:
+        import_module(f"{__package__}.{name}")
 
 
 def content_hash(record_type: str, payload: Any) -> str:

@@ -39,7 +39,7 @@ const el = {
 const state = {
   session: null,
   reachable: null,          // last API answer: true (our JSON), false (no answer), null (unknown)
-  counts: { pending: 0, rejected: 0 },
+  counts: null,             // {pending, rejected} once read from IndexedDB (never a guessed 0)
   syncing: false,
   lastSyncAt: null,
   formsOpen: false,         // a form with unsaved input is on screen: never reload
@@ -90,7 +90,7 @@ function isOnline() {
 
 function refreshHeader() {
   const s = {
-    online: isOnline(), pending: state.counts.pending, rejected: state.counts.rejected,
+    online: isOnline(), pending: state.counts ? state.counts.pending : null, rejected: state.counts ? state.counts.rejected : 0,
     lastSyncAt: state.lastSyncAt, syncing: state.syncing,
     role: state.session ? state.session.user.role : null, route: state.route ? state.route.name : '',
   };
@@ -188,6 +188,7 @@ function appVersion() {
 
 function startUser(session) {
   stopUser();
+  state.counts = null;
   const userId = session.user_id;
   const outbox = createOutbox({ store: db.outboxStore(userId), userId });
   const meta = db.metaStore(userId);
@@ -271,7 +272,7 @@ async function signOut() {
   await db.clearUserData(userId);
   state.session = null;
   state.sessionExpired = false;
-  state.counts = { pending: 0, rejected: 0 };
+  state.counts = null;
   api.setCsrfToken(null);
   renderBanners();
   navigate('#/login', true);

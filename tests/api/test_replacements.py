@@ -9,10 +9,10 @@ from sqlalchemy.exc import IntegrityError
 
 from fieldapp.domain.sampling import verify_record
 from fieldapp.extensions import db
-from fieldapp.models import Draw, EvaluatorAssignment, Replacement, SampleEntry, User
+from fieldapp.models import EvaluatorAssignment, Replacement, SampleEntry, User
 
 from .. import personas as P
-from .sampling_support import (draw_county, entries, replacement_record, sync, village_draw)
+from .sampling_support import draw_county, entries, replacement_record, sync, village_draw
 
 
 @pytest.fixture

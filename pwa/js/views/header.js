@@ -8,7 +8,7 @@ import { formatDateTime } from '../format.js';
 /**
  * @typedef {Object} HeaderState
  * @property {boolean} online      false when the phone or the server is unreachable
- * @property {number} pending
+ * @property {number|null} pending   null until read from IndexedDB
  * @property {number} rejected
  * @property {string|null} lastSyncAt
  * @property {boolean} syncing
@@ -37,7 +37,8 @@ export function renderHeader(el, s) {
       </span>
       ${loggedIn ? html`
         <a id="pending-link" class="chip ${s.pending ? 'chip-warn' : ''}" href="#/outbox">
-          ${t('hdr.pending')} <b id="pending-count" data-testid="pending-count">${s.pending}</b>
+          ${t('hdr.pending')} ${s.pending === null ? html`<b aria-busy="true">…</b>`
+            : html`<b id="pending-count" data-testid="pending-count">${s.pending}</b>`}
         </a>
         ${s.rejected ? html`<a id="rejected-link" class="chip chip-error" href="#/outbox">${t('hdr.rejected')} <b id="rejected-count" data-testid="rejected-count">${s.rejected}</b></a>` : ''}
         <span id="last-sync" data-testid="last-sync" class="muted">${s.syncing ? t('hdr.syncing')
@@ -59,6 +60,6 @@ export function renderTabbar(el, s) {
   el.hidden = false;
   setHTML(el, html`${tabs.map(([name, key]) => html`
     <a href="#/${name}" id="tab-${name}" data-testid="tab-${name}" class="tab" aria-current="${current === name ? 'page' : 'false'}">
-      ${t(key)}${name === 'outbox' && s.pending + s.rejected ? html`<span class="tab-badge">${s.pending + s.rejected}</span>` : ''}
+      ${t(key)}${name === 'outbox' && (s.pending || 0) + s.rejected ? html`<span class="tab-badge">${(s.pending || 0) + s.rejected}</span>` : ''}
     </a>`)}`);
 }
