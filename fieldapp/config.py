@@ -48,6 +48,7 @@ class Config:
     WTF_CSRF_HEADERS = ["X-CSRFToken", "X-CSRF-Token"]
     WTF_CSRF_SSL_STRICT = _bool("WTF_CSRF_SSL_STRICT", True)
 
+    PASSWORD_HASH_METHOD = "scrypt"
     LOGIN_MAX_FAILURES_PER_ACCOUNT = int(os.environ.get("LOGIN_MAX_FAILURES_PER_ACCOUNT", "5"))
     LOGIN_MAX_FAILURES_PER_IP = int(os.environ.get("LOGIN_MAX_FAILURES_PER_IP", "30"))
     LOGIN_WINDOW_SECONDS = int(os.environ.get("LOGIN_WINDOW_SECONDS", "900"))
@@ -76,5 +77,7 @@ class TestConfig(Config):
     SECRET_KEY = "test-secret"
     SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL") or "sqlite://"
     WTF_CSRF_SSL_STRICT = False
+    # Tests create many accounts; a deliberately cheap hash keeps them fast. Never in production.
+    PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
     LOGIN_MAX_FAILURES_PER_ACCOUNT = 5
     LOGIN_MAX_FAILURES_PER_IP = 20
