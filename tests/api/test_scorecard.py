@@ -287,3 +287,23 @@ def test_small_aggregates_are_suppressed_for_secretaries(personas, login_as):
     # Both parts hidden, or the score would reveal the small one.
     assert item["household_index"] is None and item["household_satisfied_share"] is None
     assert item["mass_evaluation"] == 20.0
+
+
+def test_staff_pages(ready, login_as):
+    staff = login_as("staff_a")
+    sid = ready.secretaries["a"].id
+    page = staff.get(f"/staff/scores/{sid}?cycle_id={ready.cycle.id}")
+    assert page.status_code == 200 and "讲一次党课" in page.get_data(as_text=True)
+    saved = staff.post(f"/staff/scores/{sid}?cycle_id={ready.cycle.id}", data={
+        "csrf_token": staff.csrf_token, "work_performance": "50", "work_discipline": "9",
+        "work_evaluation": "9", "seven.diary.done": "1", "seven.diary.evidence": "民情日记 3 本"})
+    assert saved.status_code == 302
+    html = staff.get(f"/staff/scores?cycle_id={ready.cycle.id}").get_data(as_text=True)
+    assert 'data-testid="score-row"' in html and "88.00" in html and "称职" in html
+    bad = staff.post(f"/staff/scores/{sid}?cycle_id={ready.cycle.id}", data={
+        "csrf_token": staff.csrf_token, "work_performance": "75"})
+    assert bad.status_code == 422
+    done = staff.post(f"/staff/scores?cycle_id={ready.cycle.id}", data={
+        "csrf_token": staff.csrf_token, "action": "finalise"})
+    assert done.status_code == 302
+    assert "已定稿" in staff.get(f"/staff/scores?cycle_id={ready.cycle.id}").get_data(as_text=True)
