@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, has_request_context, request
+from werkzeug.routing import IntegerConverter
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
@@ -28,6 +29,8 @@ def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
         app.config.update(config)
     elif config is not None:
         app.config.from_object(config)
+    # Database ids are 32-bit: a larger number in a URL is simply not found (not a 500).
+    app.url_map.converters["int"] = BoundedIntConverter
     app.config.setdefault("PWA_DIR", str(PWA_DIR))
     app.config.setdefault("SCHEMAS_DIR", str(SCHEMAS_DIR))
 
@@ -42,6 +45,12 @@ def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
 
     app.after_request(_security_headers)
     return app
+
+
+class BoundedIntConverter(IntegerConverter):
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(map, *args, **kwargs)
 
 
 def _init_extensions(app: Flask) -> None:

@@ -11,6 +11,7 @@ from typing import Any
 from flask import Flask, jsonify, request
 from flask_babel import gettext, lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DataError
 from werkzeug.exceptions import HTTPException
 
 # code -> (HTTP status, default message). Messages are English msgids; zh_Hans is default.
@@ -104,10 +105,23 @@ def register_error_handlers(app: Flask) -> None:
         err = AppError(code, errors=errors, status=status)
         return error_response(err)
 
+    @app.errorhandler(OverflowError)
+    @app.errorhandler(DataError)
+    def _out_of_range(exc: Exception):
+        # A number too large for the database column (e.g. an id of 10**30 in a query):
+        # bad input, not a server fault. Field schemas bound what they can; this is the net.
+        db_rollback()
+        return error_response(AppError("validation_failed", gettext("A number is out of range.")))
+
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):  # pragma: no cover - last resort, logged
         app.logger.exception("unhandled error")
         return error_response(AppError("internal_error"))
+
+
+def db_rollback() -> None:
+    from .extensions import db
+    db.session.rollback()
 
 
 def translate(msgid: str, params: dict[str, Any] | None = None) -> str:

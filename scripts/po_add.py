@@ -27,6 +27,7 @@ def main(area: str) -> None:
             continue
         msgid, msgstr = line.split("\t", 1)
         catalog.add(msgid.replace("\\n", "\n"), msgstr.replace("\\n", "\n"))
+    catalog.fuzzy = False  # a fuzzy catalogue is skipped when compiled
     with path.open("wb") as fh:
         write_po(fh, catalog, width=0, sort_output=True)
 

@@ -6,7 +6,6 @@ TEST_DATABASE_URL is set. The schema is built by the Alembic migrations, never c
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import pytest
 from flask.globals import _cv_app
@@ -16,24 +15,9 @@ from sqlalchemy import text
 from fieldapp import MIGRATIONS_DIR, create_app
 from fieldapp.config import TestConfig
 from fieldapp.extensions import db as _db
+from fieldapp.i18n import compile_catalogues
 
 from .personas import Personas
-
-
-def _compile_translations() -> None:
-    """Compile .po catalogues so tests see the same Chinese strings as `make run`."""
-    from babel.messages.mofile import write_mo
-    from babel.messages.pofile import read_po
-
-    base = Path(__file__).resolve().parent.parent / "fieldapp" / "translations"
-    for po_path in base.glob("*/*/LC_MESSAGES/*.po"):
-        mo_path = po_path.with_suffix(".mo")
-        if mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:
-            continue
-        with po_path.open("rb") as fh:
-            catalog = read_po(fh)
-        with mo_path.open("wb") as fh:
-            write_mo(fh, catalog)
 
 
 class IsolatedClient(FlaskClient):
@@ -62,7 +46,7 @@ def database_url(tmp_path_factory) -> str:
 
 @pytest.fixture(scope="session")
 def app(database_url):
-    _compile_translations()
+    compile_catalogues()
     app = create_app({**{k: getattr(TestConfig, k) for k in dir(TestConfig) if k.isupper()},
                       "SQLALCHEMY_DATABASE_URI": database_url})
     app.test_client_class = IsolatedClient
