@@ -579,9 +579,6 @@ def discipline_suggestions(secretaries: list[FirstSecretary], cycle: Cycle, coun
     return out
 
 
-_suggestions = discipline_suggestions  # the name the scorecard module imports
-
-
 def _suggestion_dict(sug: dres.DisciplineSuggestion, annual: int) -> dict[str, Any]:
     return {
         "score": sug.score,

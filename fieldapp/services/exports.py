@@ -288,7 +288,7 @@ def households_table(actor, cycle, county_ids: list[int]) -> tuple[list[Column],
     from ..errors import AppError
     from ..extensions import db
     from ..models import Draw, Household, SampleEntry, Town, Village, VillageDraw, Visit
-    from ..privacy import visible_id_number
+    from ..privacy import masked_for_export
     from . import instruments
 
     if actor.role not in ("admin", "county_staff"):
@@ -339,7 +339,7 @@ def households_table(actor, cycle, county_ids: list[int]) -> tuple[list[Column],
                 if started is not None and started.tzinfo is None:  # SQLite: stored as UTC
                     started = started_type.process_result_value(started, engine.dialect)
                 # Exports never carry full ID numbers, whoever downloads them.
-                masked = visible_id_number("export", id_number)
+                masked = masked_for_export(id_number)
                 yield [names.get(county_id), town, code, vname, household_no, head_name, masked, role,
                        started.astimezone(shanghai).strftime("%Y-%m-%d %H:%M") if started else None,
                        f"{iid} v{ver}",

@@ -181,11 +181,11 @@ def discipline_prefill(cycle: Cycle, county_id: int,
     """{secretary_id: {value, source, grade_cap, spot_check_absences}}: the confirmed 工作纪律
     score from the check-in module, else its suggestion (source `suggested`)."""
     from ..domain.residency import shanghai_today
-    from .checkins import _suggestions, confirmed_discipline_score
+    from .checkins import confirmed_discipline_score, discipline_suggestions
 
-    # `_suggestions` is the check-in module's actor-free bulk computation (no public
-    # wrapper yet): it reads check-ins, leave and spot checks in a few queries.
-    suggestions = _suggestions(secretaries, cycle, county_id, shanghai_today()) if secretaries else {}
+    # The check-in module's bulk computation: check-ins, leave and spot checks in a few queries.
+    suggestions = (discipline_suggestions(secretaries, cycle, county_id, shanghai_today())
+                   if secretaries else {})
     out: dict[int, dict[str, Any]] = {}
     for s in secretaries:
         sug, _annual = suggestions[s.id]

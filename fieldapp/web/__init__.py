@@ -1,20 +1,16 @@
-"""Server-rendered pages (staff) and the PWA's static files."""
+"""Server-rendered pages (staff, public draw and ballot pages) and the PWA's static files.
+
+Each module exposes `bp`; add new areas here.
+"""
 from __future__ import annotations
+
+from importlib import import_module
 
 from flask import Flask
 
+AREAS = ("pwa", "pages", "visits", "sampling", "residency", "meetings", "scores", "dashboard")
+
 
 def register_web(app: Flask) -> None:
-    from .pages import bp as pages_bp
-    from .pwa import bp as pwa_bp
-    from .sampling import bp as sampling_bp
-    from .visits import bp as visits_bp
-
-    app.register_blueprint(pwa_bp)
-    app.register_blueprint(pages_bp)
-    app.register_blueprint(visits_bp)
-    app.register_blueprint(sampling_bp)
-    from .residency import bp as residency_bp; app.register_blueprint(residency_bp)
-    from .meetings import bp as meetings_bp; app.register_blueprint(meetings_bp)
-    from .scores import bp as scores_web_bp; app.register_blueprint(scores_web_bp)
-    from .dashboard import bp as dashboard_bp; app.register_blueprint(dashboard_bp)
+    for area in AREAS:
+        app.register_blueprint(import_module(f"{__name__}.{area}").bp)
