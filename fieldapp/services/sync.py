@@ -33,18 +33,35 @@ class RecordRejected(Exception):
 
 
 @dataclass
+class BatchWork:
+    """Work that handlers defer to the end of the batch, done once however many records
+    asked for it (e.g. re-flagging an evaluator's visits once, not once per visit)."""
+    state: dict[Any, Any] = field(default_factory=dict)
+    tasks: dict[Any, Callable[[], None]] = field(default_factory=dict)
+
+    def once(self, key: Any, task: Callable[[], None]) -> None:
+        self.tasks.setdefault(key, task)
+
+    def run(self) -> None:
+        for task in self.tasks.values():
+            task()
+
+
+@dataclass
 class SyncContext:
     """What a handler knows about the batch around its record."""
     user: User
     uuid: str
     device_sent_at: datetime | None
     received_at: datetime
+    batch: BatchWork = field(default_factory=BatchWork)
 
 
 @dataclass
 class StoreResult:
     object_id: int
-    data: dict[str, Any] = field(default_factory=dict)  # extra facts for the phone
+    # Extra facts for the phone; a callable is evaluated after the batch's deferred work.
+    data: dict[str, Any] | Callable[[], dict[str, Any]] = field(default_factory=dict)
 
 
 @dataclass
@@ -84,6 +101,8 @@ def _process(user: User, batch: dict) -> tuple[bool, list[dict]]:
 
     received_at = utcnow()
     device_sent_at = batch.get("device_sent_at")
+    work = BatchWork()
+    late_data: list[tuple[dict, Callable[[], dict[str, Any]]]] = []
     results: list[dict] = []
     seen: dict[str, str] = {}
     ok = True
@@ -113,7 +132,7 @@ def _process(user: User, batch: dict) -> tuple[bool, list[dict]]:
             continue
         try:
             data = spec.schema().load(payload)
-            stored = spec.handler(data, SyncContext(user, uuid, device_sent_at, received_at))
+            stored = spec.handler(data, SyncContext(user, uuid, device_sent_at, received_at, work))
         except ValidationError as err:
             ok = False
             results.append({"uuid": uuid, "status": "rejected", "errors": _flatten(err.messages)})
@@ -125,9 +144,15 @@ def _process(user: User, batch: dict) -> tuple[bool, list[dict]]:
         db.session.add(ClientRecord(uuid=uuid, type=rtype, user_id=user.id, content_hash=digest,
                                     object_id=stored.object_id, received_at=received_at))
         result = {"uuid": uuid, "status": "stored", "id": stored.object_id}
-        if stored.data:
+        if callable(stored.data):
+            late_data.append((result, stored.data))
+        elif stored.data:
             result["data"] = stored.data
         results.append(result)
+    if ok:
+        work.run()
+        for result, compute in late_data:
+            result["data"] = compute()
     return ok, results
 
 

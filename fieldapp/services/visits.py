@@ -203,8 +203,14 @@ def store_visit(data: dict, ctx: SyncContext) -> StoreResult:
     db.session.add(visit)
     entry.status = "visited"
     db.session.flush()
-    refresh_flags(cycle_id, [ctx.user.id], around=visit)
-    return StoreResult(object_id=visit.id, data={"flags": [f["code"] for f in visit.flags]})
+    # Flags depend on the neighbours in time and place: compute them once per batch.
+    new_visits = ctx.batch.state.setdefault(("visits", cycle_id), [])
+    new_visits.append(visit)
+    ctx.batch.once(("visit_flags", cycle_id),
+                   lambda: refresh_flags(cycle_id, {v.evaluator_id for v in new_visits},
+                                         new_visits=new_visits))
+    return StoreResult(object_id=visit.id,
+                       data=lambda: {"flags": [f["code"] for f in visit.flags]})
 
 
 def _geo_json(geo: dict | None) -> dict | None:
@@ -253,10 +259,11 @@ def _coordinate_index(cycle_id: int, coords: set[tuple[float, float]], t: FlagTh
     return flagdom.visit_coordinate_index(candidates, t.repeat_coord_decimals), owners
 
 
-def refresh_flags(cycle_id: int, evaluator_ids: Iterable[int], around: Visit | None = None) -> None:
+def refresh_flags(cycle_id: int, evaluator_ids: Iterable[int],
+                  new_visits: Iterable[Visit] = ()) -> None:
     """Flag again every visit of these evaluators in the cycle.
 
-    With `around` (a visit just stored), other evaluators' visits at the same position get
+    Other evaluators' visits at the position of a visit just stored (`new_visits`) get
     their repeated-position flag refreshed too.
     """
     t = thresholds()
@@ -284,9 +291,11 @@ def refresh_flags(cycle_id: int, evaluator_ids: Iterable[int], around: Visit | N
             new = [f.to_dict() for f in found]
             if visit.flags != new:
                 visit.flags = new
-        if around is not None and evaluator_id == around.evaluator_id and around.lat is not None:
-            key = (round(around.lat, t.repeat_coord_decimals), round(around.lon, t.repeat_coord_decimals))
-            todo.extend(sorted(owners.get(key, set()) - done))
+        for new in new_visits:
+            if new.evaluator_id == evaluator_id and new.lat is not None:
+                key = (round(new.lat, t.repeat_coord_decimals),
+                       round(new.lon, t.repeat_coord_decimals))
+                todo.extend(sorted(owners.get(key, set()) - done))
     db.session.flush()
 
 
