@@ -46,8 +46,8 @@ serve:
 	$(BIN)/fieldapp run --host $(HOST) --port $(PORT)
 
 run: demo
-	@$(BIN)/fieldapp demo --print-logins
-	$(MAKE) --no-print-directory serve
+	@echo "serving on http://$(HOST):$(PORT)  (staff: /login, phone app: /)"
+	@$(MAKE) --no-print-directory serve
 
 test: install-test
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
