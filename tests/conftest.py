@@ -74,6 +74,8 @@ def _drop_everything() -> None:
             for (name,) in rows:
                 if not name.startswith("sqlite_"):
                     conn.execute(text(f'DROP TABLE IF EXISTS "{name}"'))
+    # The connection goes back to the pool: never leave foreign keys off for the tests.
+    engine.dispose()
 
 
 def _empty_tables() -> None:

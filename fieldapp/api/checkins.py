@@ -7,7 +7,6 @@ access through fieldapp/scoping.py) -> dump.
 """
 from __future__ import annotations
 
-from flask import Response, send_file
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
@@ -464,12 +463,7 @@ class ReportCsv(MethodView):
     @blp.arguments(ReportArgs, location="query")
     def get(self, args):
         """The monthly report as CSV (UTF-8 with BOM)."""
-        report = _report(args)
-        response = Response(export.report_csv(report),
-                            mimetype="text/csv", content_type="text/csv; charset=utf-8")
-        response.headers["Content-Disposition"] = (
-            f'attachment; filename="{export.report_filename(report, "csv")}"')
-        return response
+        return export.report_response(_report(args), "csv")
 
 
 @blp.route("/residency/report.xlsx")
@@ -478,11 +472,7 @@ class ReportXlsx(MethodView):
     @blp.arguments(ReportArgs, location="query")
     def get(self, args):
         """The monthly report as an Excel workbook."""
-        report = _report(args)
-        return send_file(export.report_xlsx(report), as_attachment=True,
-                         download_name=export.report_filename(report, "xlsx"),
-                         mimetype="application/vnd.openxmlformats-officedocument."
-                                  "spreadsheetml.sheet")
+        return export.report_response(_report(args), "xlsx")
 
 
 @blp.route("/residency/secretaries/<int:secretary_id>/month")

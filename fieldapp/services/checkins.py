@@ -19,6 +19,7 @@ from flask import current_app, request
 from flask_babel import gettext as _
 from marshmallow import Schema, fields, validate
 from sqlalchemy import or_, select
+from sqlalchemy.orm import contains_eager
 
 from ..audit import record_audit
 from ..domain import flags as dflags
@@ -340,10 +341,12 @@ def require_secretary_access(user: User, secretary: FirstSecretary) -> None:
 
 
 def county_secretaries(county_id: int, lo: date, hi: date) -> list[FirstSecretary]:
-    """The county's first secretaries whose term overlaps [lo, hi]."""
+    """The county's first secretaries whose term overlaps [lo, hi], with their village and
+    town loaded in the same query (the report reads both for every row)."""
     return list(db.session.scalars(
         select(FirstSecretary).join(Village, FirstSecretary.village_id == Village.id)
         .join(Town, Village.town_id == Town.id)
+        .options(contains_eager(FirstSecretary.village).contains_eager(Village.town))
         .where(Village.county_id == county_id, FirstSecretary.term_start <= hi,
                or_(FirstSecretary.term_end.is_(None), FirstSecretary.term_end >= lo))
         .order_by(Town.name, Village.code, FirstSecretary.name)))

@@ -1,24 +1,20 @@
 """The monthly residency report as CSV (UTF-8 with BOM, for Excel) and XLSX.
 
-Rows are produced lazily and written as they come: CSV is streamed line by line, XLSX
-uses openpyxl's write-only workbook (constant memory). Text cells that a spreadsheet
-would run as a formula (starting with = + - @, or a tab/CR) get a leading apostrophe
-(OWASP "CSV injection").
+Only the table is defined here (columns, one row per secretary). Writing it, the BOM,
+streaming, the write-only workbook and CSV-injection neutralising (text starting with
+= + - @, a tab or CR gets a leading apostrophe) all come from `services/exports.py`, the
+one implementation every download shares.
 """
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from flask import Response
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from openpyxl import Workbook
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
 
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+from . import exports
 
 # (row key, header msgid, column width)
 COLUMNS: tuple[tuple[str, Any, int], ...] = (
@@ -41,13 +37,6 @@ COLUMNS: tuple[tuple[str, Any, int], ...] = (
     ("annual_leave_days", _l("Approved leave days this year"), 12),
     ("leave_over_limit", _l("Leave over the yearly limit"), 12),
 )
-
-
-def neutralise(value: Any) -> Any:
-    """A string a spreadsheet could read as a formula gets a leading apostrophe."""
-    if isinstance(value, str) and value.startswith(FORMULA_START):
-        return "'" + value
-    return value
 
 
 def _labels() -> dict[str, str]:
@@ -74,70 +63,33 @@ def _cell(key: str, row: dict[str, Any], labels: dict[str, str]) -> Any:
     return value
 
 
-def headers() -> list[str]:
-    return [str(h) for _key, h, _w in COLUMNS]
+def columns() -> list[exports.Column]:
+    """The header row in the request's language (numbers written as whole numbers)."""
+    return [exports.Column(str(title), width, None if key in _TEXT_KEYS else "0")
+            for key, title, width in COLUMNS]
+
+
+_TEXT_KEYS = {"town", "village_code", "village_name", "secretary_name", "compliant",
+              "leave_over_limit"}
 
 
 def report_rows(rows: Iterable[dict[str, Any]]) -> Iterator[list[Any]]:
+    """Plain cell values; `exports` neutralises formulas when it writes them."""
     labels = _labels()
     keys = [key for key, _h, _w in COLUMNS]
 
     def generate() -> Iterator[list[Any]]:
         for row in rows:
-            yield [neutralise(_cell(key, row, labels)) for key in keys]
+            yield [_cell(key, row, labels) for key in keys]
     return generate()
 
 
-def csv_stream(header: list[str], rows: Iterable[list[Any]]) -> Iterator[str]:
-    """UTF-8 with BOM (Excel on Chinese Windows needs it), one chunk per line."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-
-    def take() -> str:
-        text = buffer.getvalue()
-        buffer.seek(0)
-        buffer.truncate()
-        return text
-
-    writer.writerow([neutralise(h) for h in header])
-    yield "\ufeff" + take()
-    for row in rows:
-        writer.writerow(row)
-        yield take()
+def report_filename_stem(report: dict[str, Any]) -> str:
+    return f"residency-{report['county'].code}-{report['year']:04d}-{report['month']:02d}"
 
 
-def xlsx_file(header: list[str], rows: Iterable[list[Any]], widths: list[int],
-              title: str) -> io.BytesIO:
-    """A write-only workbook with a bold, frozen header row and set column widths."""
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet(title=title[:31] or "Sheet1")
-    ws.freeze_panes = "A2"
-    for i, width in enumerate(widths, start=1):
-        ws.column_dimensions[get_column_letter(i)].width = width
-    from openpyxl.cell import WriteOnlyCell
-
-    bold = []
-    for h in header:
-        cell = WriteOnlyCell(ws, value=neutralise(h))
-        cell.font = Font(bold=True)
-        bold.append(cell)
-    ws.append(bold)
-    for row in rows:
-        ws.append(row)
-    out = io.BytesIO()  # one county's month: a few hundred rows, well under a megabyte
-    wb.save(out)
-    out.seek(0)
-    return out
-
-
-def report_csv(report: dict[str, Any]) -> Iterator[str]:
-    return csv_stream(headers(), report_rows(report["rows"]))
-
-
-def report_xlsx(report: dict[str, Any]) -> io.BytesIO:
+def report_response(report: dict[str, Any], fmt: str) -> Response:
+    """The report as a `csv` or `xlsx` download."""
     title = f"{report['year']:04d}-{report['month']:02d}"
-    return xlsx_file(headers(), report_rows(report["rows"]), [w for _k, _h, w in COLUMNS], title)
-
-
-def report_filename(report: dict[str, Any], ext: str) -> str:
-    return f"residency-{report['county'].code}-{report['year']:04d}-{report['month']:02d}.{ext}"
+    return exports.table_response(fmt, report_filename_stem(report), title, columns(),
+                                  report_rows(report["rows"]))

@@ -1,7 +1,7 @@
 // Dates and times for display. Days are Beijing days (Asia/Shanghai), as on the server.
 // No DOM.
 
-import { getLang } from './i18n.js';
+import { t } from './i18n.js';
 
 export const TIME_ZONE = 'Asia/Shanghai';
 
@@ -62,9 +62,6 @@ export function formatDateTime(when, now = new Date()) {
  */
 export function formatDay(key) {
   const [, m, d] = key.split('-').map(Number);
-  if (getLang() === 'en') {
-    const months = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
-    return `${months[m - 1]} ${d}`;
-  }
-  return `${m}月${d}日`;
+  const months = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+  return t('date.month_day', { m, d, mon: months[m - 1] });
 }

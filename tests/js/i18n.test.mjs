@@ -63,3 +63,23 @@ test('t fills params, falls back, and switches language', () => {
   assert.equal(pick({ zh: '满意', en: 'Satisfied' }), '满意');
   assert.equal(t('checkin.button'), '今日驻村打卡');
 });
+
+// Every user-visible string goes through i18n.js: no Chinese text (or full-width
+// punctuation) in code outside it, comments aside. Language names are written in their
+// own language on purpose (a Chinese reader must find 中文 when the UI is English).
+test('no user-visible Chinese literals outside i18n.js', () => {
+  const ENDONYMS = new Set(['中文']);
+  const offenders = [];
+  for (const f of files(JS)) {
+    if (f.endsWith(`${join('js', 'i18n.js')}`)) continue;
+    const code = readFileSync(f, 'utf8')
+      .replace(/\/\*[\s\S]*?\*\//g, (m) => m.replace(/[^\n]/g, ' '))
+      .replace(/(^|[^:'"`\\])\/\/.*$/gm, '$1');
+    code.split('\n').forEach((line, i) => {
+      for (const m of line.matchAll(/[\u3000-\u303f\u3400-\u9fff\uff00-\uffef]+/g)) {
+        if (!ENDONYMS.has(m[0])) offenders.push(`${f}:${i + 1}: ${m[0]}`);
+      }
+    });
+  }
+  assert.deepEqual(offenders, []);
+});

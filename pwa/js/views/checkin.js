@@ -154,7 +154,7 @@ export async function render(root, ctx, route) {
     } else if (r.error.code === 'offline' || r.error.code === 'timeout') {
       say(t('leave.err.offline'), 'form-error');
     } else {
-      const fields = flattenErrors(r.error.errors).map((x) => x.messages.join('；')).join('；');
+      const fields = flattenErrors(r.error.errors).map((x) => x.messages.join(t('sep.list'))).join(t('sep.list'));
       say(fields || r.error.message || t('error.generic', { code: r.error.code }), 'form-error');
     }
   }));

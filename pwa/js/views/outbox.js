@@ -61,7 +61,7 @@ export async function render(root, ctx) {
             ${d.detail ? html`<p class="row-sub">${d.detail}</p>` : ''}
             <ul class="errors">
               ${r.conflict ? html`<li class="error-text" data-testid="rejected-error">${t('outbox.conflict')}</li>` : errs.map((e) => html`
-                <li class="error-text" data-testid="rejected-error" data-field="${e.path}">${fieldLabel(e.path, r.type === 'visit' ? instrumentOf(r) : null)}：${e.messages.join('；')}</li>`)}
+                <li class="error-text" data-testid="rejected-error" data-field="${e.path}">${fieldLabel(e.path, r.type === 'visit' ? instrumentOf(r) : null)}${t('sep.label')}${e.messages.join(t('sep.list'))}</li>`)}
             </ul>
             <div class="actions-row">
               ${r.type === 'visit' && !r.conflict ? html`<a class="btn btn-primary" data-testid="record-fix"

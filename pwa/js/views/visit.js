@@ -99,7 +99,7 @@ function showFieldErrors(root, prefix, errors) {
   for (const el of qsa(`[id^="${prefix}"]`, root)) {
     const field = el.id.slice(prefix.length);
     const msgs = errors[field] || [];
-    el.textContent = msgs.join('；');
+    el.textContent = msgs.join(t('sep.list'));
     el.hidden = !msgs.length;
     el.closest('.item')?.classList.toggle('has-error', msgs.length > 0);
   }
@@ -234,7 +234,7 @@ export async function render(root, ctx, route) {
     showFieldErrors(root, 'error-', byItem);
     const general = flattenErrors(fixRecord.errors).filter((e) => !byItem[e.path.split('.').pop()]);
     const ul = qs('#visit-general-errors', root);
-    setHTML(ul, html`${general.map((e) => html`<li data-testid="visit-general-error">${fieldLabel(e.path, instrument)}: ${e.messages.join('；')}</li>`)}`);
+    setHTML(ul, html`${general.map((e) => html`<li data-testid="visit-general-error">${fieldLabel(e.path, instrument)}${t('sep.label')}${e.messages.join(t('sep.list'))}</li>`)}`);
   }
 
   // ---- live feedback ------------------------------------------------------
