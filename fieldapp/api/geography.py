@@ -5,6 +5,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 from sqlalchemy import select
+from sqlalchemy.orm import contains_eager, joinedload
 
 from ..auth import actor, login_required_roles
 from ..extensions import db
@@ -68,7 +69,8 @@ class Villages(MethodView):
     @blp.arguments(VillageArgs, location="query")
     @blp.response(200, VillagePageSchema)
     def get(self, args):
-        stmt = scoped(select(Village).join(Town), actor(), Village).order_by(Village.code)
+        stmt = scoped(select(Village).join(Town), actor(), Village).order_by(Village.code).options(
+            contains_eager(Village.town), joinedload(Village.county))  # no N+1 when dumping
         if "county_id" in args:
             stmt = stmt.where(Village.county_id == args["county_id"])
         if args.get("q"):

@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 from sqlalchemy import select
+from sqlalchemy.orm import contains_eager, joinedload
 
 from ..auth import actor, login_required_roles
 from ..domain.roster_template import build_template_xlsx
@@ -129,7 +130,7 @@ class Households(MethodView):
     @blp.response(200, HouseholdPageSchema)
     def get(self, args):
         stmt = scoped(select(Household).join(Village), actor(), Household).order_by(
-            Village.code, Household.household_no)
+            Village.code, Household.household_no).options(contains_eager(Household.village))
         if "village_id" in args:
             stmt = stmt.where(Household.village_id == args["village_id"])
         if args.get("q"):
@@ -145,6 +146,7 @@ class Secretaries(MethodView):
     @blp.arguments(PageArgs, location="query")
     @blp.response(200, SecretaryPageSchema)
     def get(self, args):
-        stmt = scoped(select(FirstSecretary), actor(), FirstSecretary).order_by(FirstSecretary.id)
+        stmt = scoped(select(FirstSecretary), actor(), FirstSecretary).order_by(
+            FirstSecretary.id).options(joinedload(FirstSecretary.village))
         items, total = paginate(stmt, args)
         return {"items": items, "total": total}

@@ -8,7 +8,8 @@ from importlib import import_module
 
 from flask import Flask
 
-AREAS = ("pwa", "pages", "visits", "sampling", "residency", "meetings", "scores", "dashboard")
+AREAS = ("pwa", "pages", "users", "visits", "sampling", "residency", "meetings", "scores",
+         "dashboard")
 
 
 def register_web(app: Flask) -> None:

@@ -62,6 +62,5 @@ export function formatDateTime(when, now = new Date()) {
  */
 export function formatDay(key) {
   const [, m, d] = key.split('-').map(Number);
-  const months = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
-  return t('date.month_day', { m, d, mon: months[m - 1] });
+  return t('date.month_day', { m: t(`month.${m}`), d });
 }

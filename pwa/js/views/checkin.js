@@ -1,8 +1,12 @@
 // #/checkin[?v=<village_token>] (secretary home): one large 今日驻村打卡 button.
 // One tap makes one geolocation attempt and queues a `checkin` record; nothing else
-// is asked (no photo). This month's days come from GET /api/checkins/month when
-// online (cached in meta for offline) plus the phone's own check-ins. 请假 is
-// POST /api/leave, online only.
+// is asked (no photo). This month's days in the village are the server's count
+// (GET /api/checkins/month, cached in meta for offline; a check-in outside the fence
+// or without a position makes no day) plus the phone's own check-ins: synced ones the
+// server confirmed inside the fence, and unsynced ones the phone itself estimates
+// inside the fence (the server's rule; shown apart as 待同步). A check-in that does not
+// count leaves the button usable, so the secretary can try again the same day.
+// 请假 is POST /api/leave, online only.
 
 import { html, setHTML, qs, $on } from '../dom.js';
 import { t } from '../i18n.js';
@@ -35,6 +39,96 @@ export function parseMonth(data) {
   };
 }
 
+/** The allowance for a fix's reported accuracy at the fence, as on the server. */
+export const FENCE_ACCURACY_CAP_M = 200;
+
+/**
+ * The village fence from GET /api/checkins/month: `{lat, lon, radius_m}`, or null when
+ * the village has no centre (then the server counts no day from a check-in).
+ * @param {*} data
+ * @returns {{lat: number, lon: number, radius: number}|null}
+ */
+export function parseFence(data) {
+  const v = data && data.village;
+  if (!v || typeof v.lat !== 'number' || typeof v.lon !== 'number') return null;
+  return { lat: v.lat, lon: v.lon, radius: Number.isFinite(v.radius_m) ? v.radius_m : 1000 };
+}
+
+/**
+ * Great-circle distance in metres (the server uses the WGS-84 geodesic; the two
+ * differ by well under 0.5 %, which only matters right at the fence).
+ * @param {number} lat1 @param {number} lon1 @param {number} lat2 @param {number} lon2
+ * @returns {number}
+ */
+export function distanceM(lat1, lon1, lat2, lon2) {
+  const rad = Math.PI / 180;
+  const a = Math.sin(((lat2 - lat1) * rad) / 2) ** 2
+    + Math.cos(lat1 * rad) * Math.cos(lat2 * rad) * Math.sin(((lon2 - lon1) * rad) / 2) ** 2;
+  return 2 * 6371008.8 * Math.asin(Math.min(1, Math.sqrt(a)));
+}
+
+/**
+ * Would the server count this (unsynced) check-in as a day in the village?
+ * No position: no. Known fence: distance minus min(accuracy, 200 m) <= radius.
+ * Fence not known yet (never online) or not set: `null`, unknown.
+ * @param {*} payload a `checkin` payload
+ * @param {{lat: number, lon: number, radius: number}|null|undefined} fence
+ * @returns {boolean|null}
+ */
+export function likelyCounts(payload, fence) {
+  const geo = payload && payload.geo;
+  if (!geo || typeof geo.lat !== 'number' || typeof geo.lon !== 'number') return false;
+  if (!fence) return null;
+  const credit = Math.min(Math.max(Number(geo.accuracy) || 0, 0), FENCE_ACCURACY_CAP_M);
+  return distanceM(fence.lat, fence.lon, geo.lat, geo.lon) - credit <= fence.radius;
+}
+
+/**
+ * What the phone shows for the month: days the server counted (or confirmed for a
+ * synced record), days waiting to sync that will likely count, and today's state.
+ * @param {{present: string[], leave: string[], fence?: Object|null}|null} cached
+ * @param {Array<{state: string, payload: Object, result?: Object|null}>} records this month's check-ins, oldest first
+ * @param {string} today 'YYYY-MM-DD' (Beijing)
+ * @returns {{days: string[], present: string[], pending: string[], leave: string[],
+ *   today: 'counted'|'pending'|'not_counted'|null, todayRecord: Object|null}}
+ */
+export function monthView(cached, records, today) {
+  const present = new Set(cached ? cached.present : []);
+  const pending = new Set();
+  const fence = cached && 'fence' in cached ? cached.fence : undefined;
+  const counts = (r) => {
+    if (r.state === 'synced') {
+      const data = r.result && r.result.data;
+      return !!(data && data.inside_fence === true && data.counted !== false);
+    }
+    if (r.state === 'rejected') return false;
+    // Unknown fence (never online): a check-in with a position is shown as pending.
+    return likelyCounts(r.payload, fence) !== false;
+  };
+  for (const r of records) {
+    const day = dayKey(r.payload.at);
+    if (!counts(r)) continue;
+    if (r.state === 'synced') present.add(day);
+    else pending.add(day);
+  }
+  for (const d of present) pending.delete(d);
+  const todays = records.filter((r) => dayKey(r.payload.at) === today);
+  let state = null;
+  if (present.has(today)) state = 'counted';
+  else if (pending.has(today)) state = 'pending';
+  else if (todays.some((r) => r.state !== 'rejected')) state = 'not_counted';
+  const good = [...todays].reverse().find((r) => counts(r));
+  const todayRecord = good || (todays.length ? todays[todays.length - 1] : null);
+  return {
+    days: [...new Set([...present, ...pending])].sort(),
+    present: [...present].sort(),
+    pending: [...pending].sort(),
+    leave: cached ? cached.leave.filter((d) => !present.has(d) && !pending.has(d)) : [],
+    today: state,
+    todayRecord,
+  };
+}
+
 /**
  * @param {HTMLElement} root
  * @param {Object} ctx
@@ -49,22 +143,45 @@ export async function render(root, ctx, route) {
 
   const records = (await ctx.outbox.list()).filter((r) => r.type === 'checkin');
   const local = records.filter((r) => monthKey(r.payload.at) === thisMonth);
-  const todayRec = [...local].reverse().find((r) => dayKey(r.payload.at) === today) || null;
   let cached = await ctx.deps.meta.get(MONTH_CACHE_KEY);
   if (!cached || cached.month !== thisMonth || !Array.isArray(cached.present)) cached = null;
 
+  const drawHero = (view) => {
+    const button = qs('#checkin-button', root);
+    const done = view.today === 'counted' || view.today === 'pending';
+    const rec = view.todayRecord;
+    button.classList.toggle('is-done', done);
+    button.dataset.done = String(done);
+    button.dataset.today = view.today || 'none';
+    button.disabled = done;
+    button.textContent = !done ? t('checkin.button')
+      : rec ? t('checkin.done', { time: formatTime(rec.payload.at) }) : t('checkin.done_server');
+    let line = t('checkin.hint');
+    if (view.today === 'not_counted' && rec) {
+      line = t(rec.payload.geo ? 'checkin.not_counted_fence' : 'checkin.not_counted_geo', { time: formatTime(rec.payload.at) });
+    } else if (done && rec) {
+      line = rec.payload.geo ? t('geo.ok', { m: Math.round(rec.payload.geo.accuracy) }) : t(`geo.err.${rec.payload.geo_error || 'unavailable'}`);
+    } else if (done) {
+      line = '';
+    }
+    const geoLine = qs('#checkin-geo', root);
+    geoLine.textContent = line;
+    geoLine.classList.toggle('form-error', view.today === 'not_counted');
+  };
+
   const draw = () => {
-    const serverDays = cached ? cached.present : [];
-    const localPending = new Set(local.filter((r) => r.state !== 'synced').map((r) => dayKey(r.payload.at)));
-    const all = [...new Set([...serverDays, ...local.map((r) => dayKey(r.payload.at))])].sort();
+    const view = monthView(cached, local, today);
+    const pendingSet = new Set(view.pending);
+    drawHero(view);
     setHTML(qs('#checkin-month-box', root), html`
-      <p id="checkin-month" data-testid="checkin-month" class="big-progress" data-days="${all.length}">
-        ${t('checkin.month_days', { n: all.length })}</p>
+      <p id="checkin-month" data-testid="checkin-month" class="big-progress" data-days="${view.days.length}"
+        data-server-days="${cached ? cached.present.length : ''}" data-pending-days="${view.pending.length}">
+        ${t('checkin.month_days', { n: view.days.length })}</p>
       ${cached && cached.required ? html`<p class="muted small">${t('checkin.month_required', { n: cached.required })}</p>` : ''}
-      ${localPending.size ? html`<p class="muted small">${t('checkin.month_pending', { n: localPending.size })}</p>` : ''}
-      <ul class="day-chips" data-testid="checkin-days">${all.map((d) => html`
-        <li class="day-chip ${localPending.has(d) && !serverDays.includes(d) ? 'is-pending' : ''}">${t('checkin.day', { d: Number(d.slice(8)) })}</li>`)}
-        ${(cached ? cached.leave : []).map((d) => html`<li class="day-chip is-leave">${t('checkin.day', { d: Number(d.slice(8)) })} ${t('checkin.leave_day')}</li>`)}</ul>
+      ${view.pending.length ? html`<p class="muted small">${t('checkin.month_pending', { n: view.pending.length })}</p>` : ''}
+      <ul class="day-chips" data-testid="checkin-days">${view.days.map((d) => html`
+        <li class="day-chip ${pendingSet.has(d) ? 'is-pending' : ''}">${t('checkin.day', { d: Number(d.slice(8)) })}</li>`)}
+        ${view.leave.map((d) => html`<li class="day-chip is-leave">${t('checkin.day', { d: Number(d.slice(8)) })} ${t('checkin.leave_day')}</li>`)}</ul>
       ${cached && cached.pendingLeave.length ? html`<p class="muted small" data-testid="leave-pending">${t('leave.pending', {
         list: cached.pendingLeave.map((l) => (l.start === l.end ? formatDay(l.start) : `${formatDay(l.start)}–${formatDay(l.end)}`)).join('、'),
       })}</p>` : ''}
@@ -78,13 +195,8 @@ export async function render(root, ctx, route) {
     <section class="checkin-hero">
       <p class="row-title" id="checkin-village" data-testid="checkin-village"></p>
       ${villageToken ? html`<p class="badge badge-scan" id="checkin-scan" data-testid="checkin-scan">${t('checkin.scanned')}</p>` : ''}
-      <button type="button" id="checkin-button" data-testid="checkin-button" class="btn-checkin ${todayRec ? 'is-done' : ''}"
-        data-done="${!!todayRec}" ${todayRec ? html`disabled` : ''}>
-        ${todayRec ? t('checkin.done', { time: formatTime(todayRec.payload.at) }) : t('checkin.button')}
-      </button>
-      <p id="checkin-geo" data-testid="checkin-geo" class="status-line" role="status">${todayRec
-        ? (todayRec.payload.geo ? t('geo.ok', { m: Math.round(todayRec.payload.geo.accuracy) }) : t(`geo.err.${todayRec.payload.geo_error || 'unavailable'}`))
-        : t('checkin.hint')}</p>
+      <button type="button" id="checkin-button" data-testid="checkin-button" class="btn-checkin">${t('checkin.button')}</button>
+      <p id="checkin-geo" data-testid="checkin-geo" class="status-line" role="status"></p>
     </section>
     <section class="card" id="checkin-month-box"></section>
     <section class="card">
@@ -112,7 +224,7 @@ export async function render(root, ctx, route) {
     if (!r.ok) return;
     const parsed = parseMonth(r.data);
     if (parsed.month && parsed.month !== thisMonth) return;
-    cached = { ...parsed, month: thisMonth, fetched_at: new Date().toISOString() };
+    cached = { ...parsed, fence: parseFence(r.data), month: thisMonth, fetched_at: new Date().toISOString() };
     await ctx.deps.meta.set(MONTH_CACHE_KEY, cached);
     if (root.isConnected) draw();
   });

@@ -1,0 +1,44 @@
+"""Staff page for accounts: county staff create evaluator accounts for their own county."""
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from ..auth import actor, login_required_roles
+from ..errors import AppError
+from ..extensions import db
+from ..models import County, User
+from ..scoping import scoped
+from ..services import accounts
+
+bp = Blueprint("users_web", __name__, url_prefix="/staff/users")
+
+
+@bp.route("/", methods=["GET", "POST"])
+@login_required_roles("admin", "county_staff")
+def user_list():
+    me = actor()
+    errors: dict[str, list[str]] = {}
+    form = {"phone": "", "name": "", "role": "evaluator", "county_id": me.county_id}
+    if request.method == "POST":
+        form = {"phone": request.form.get("phone", "").strip(),
+                "name": request.form.get("name", "").strip(),
+                "role": request.form.get("role", "evaluator"),
+                "county_id": request.form.get("county_id", type=int) or me.county_id}
+        county = db.session.get(County, form["county_id"]) if form["county_id"] else None
+        try:
+            user = accounts.create_user(me, phone=form["phone"], name=form["name"],
+                                        password=request.form.get("password", ""),
+                                        role=form["role"], county=county)
+        except AppError as err:
+            errors = err.errors or {"_": [err.message]}
+        else:
+            flash(_("Account %(phone)s created.", phone=user.phone))
+            return redirect(url_for("users_web.user_list"))
+    users = db.session.scalars(scoped(select(User), me, User).order_by(User.role, User.phone)).all()
+    counties = (db.session.scalars(select(County).order_by(County.code)).all()
+                if me.role == "admin" else [])
+    status = 422 if errors else 200
+    return render_template("staff/users.html", users=users, errors=errors, form=form,
+                           counties=counties), status

@@ -1,0 +1,55 @@
+"""The staff accounts page: county staff create evaluators for their county only."""
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import select
+
+from fieldapp.models import User
+
+from .. import personas as P
+
+
+def staff_client(app, phone):
+    client = app.test_client()
+    P.login(client, phone)
+    return client
+
+
+def token(client) -> str:
+    html = client.get("/staff/users/").get_data(as_text=True)
+    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+
+
+def test_staff_creates_evaluator_in_own_county(app, db, personas):
+    client = staff_client(app, personas.users["staff_a"].phone)
+    response = client.post("/staff/users/", data={
+        "phone": "13755556666", "name": "新评议员", "password": "long-enough-1",
+        "role": "admin", "county_id": personas.counties["b"].id, "csrf_token": token(client)})
+    # County staff cannot pick the role or the county: the form's extra fields are refused.
+    assert response.status_code == 422
+    assert db.session.scalar(select(User).where(User.phone == "13755556666")) is None
+    response = client.post("/staff/users/", data={
+        "phone": "13755556666", "name": "新评议员", "password": "long-enough-1",
+        "csrf_token": token(client)})
+    assert response.status_code == 302
+    user = db.session.scalar(select(User).where(User.phone == "13755556666"))
+    assert user.role == "evaluator" and user.county_id == personas.counties["a"].id
+    html = client.get("/staff/users/").get_data(as_text=True)
+    assert "13755556666" in html and "账号 13755556666 已创建" in html
+    assert personas.users["staff_b"].phone not in html  # county B's accounts are not listed
+
+
+def test_field_errors_in_chinese(app, db, personas):
+    client = staff_client(app, personas.users["staff_a"].phone)
+    response = client.post("/staff/users/", data={"phone": "123", "name": "",
+                                                   "password": "short", "csrf_token": token(client)})
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert "请输入11位手机号码" in html and "至少8个字符" in html
+
+
+def test_evaluators_and_secretaries_cannot_open_it(app, db, personas):
+    for name in ("evaluator_a", "secretary_a"):
+        client = staff_client(app, personas.users[name].phone)
+        assert client.get("/staff/users/").status_code == 403
