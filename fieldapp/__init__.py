@@ -44,7 +44,15 @@ def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
     register_cli(app)
 
     app.after_request(_security_headers)
+    trust_proxies(app, app.config["TRUSTED_PROXIES"])
     return app
+
+
+def trust_proxies(app: Flask, hops: int) -> None:
+    """Take the client address from `hops` trusted reverse proxies' X-Forwarded-* headers."""
+    if hops:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
 
 class BoundedIntConverter(IntegerConverter):

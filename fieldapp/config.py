@@ -30,6 +30,9 @@ class Config:
     SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL") or _default_sqlite_url()
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
     REDIS_URL = os.environ.get("REDIS_URL")  # optional: login-throttle counters
+    # Behind N reverse proxies/load balancers, trust N X-Forwarded-For hops for the client IP
+    # (the per-IP login throttle would otherwise see only the proxy's address).
+    TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "0"))
 
     # Sessions live in signed cookies only: no server memory, any worker can serve any request.
     SESSION_COOKIE_HTTPONLY = True

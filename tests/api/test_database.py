@@ -57,3 +57,21 @@ def test_login_throttle_in_redis(app, client, personas):
     finally:
         app.config["REDIS_URL"] = None
         store.flushdb()
+
+
+def test_client_ip_behind_a_trusted_proxy():
+    from flask import Flask, request
+
+    from fieldapp import trust_proxies
+
+    app = Flask(__name__)
+
+    @app.route("/ip")
+    def ip():
+        return request.remote_addr or ""
+
+    headers = {"X-Forwarded-For": "203.0.113.7"}
+    environ = {"REMOTE_ADDR": "10.0.0.1"}
+    assert app.test_client().get("/ip", headers=headers, environ_base=environ).text == "10.0.0.1"
+    trust_proxies(app, 1)
+    assert app.test_client().get("/ip", headers=headers, environ_base=environ).text == "203.0.113.7"

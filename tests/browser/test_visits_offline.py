@@ -223,3 +223,282 @@ def test_server_error_mid_sync_loses_nothing(page: Page, context, live_server, s
     assert visits_on_server() == 2
     db.session.expire_all()
     assert db.session.scalar(select(func.count()).select_from(ClientRecord)) == 2
+
+
+# ---- the rest of the issue, each in a real browser -------------------------------
+
+ANSWER_ITEMS = ("visited_home", "assistance_satisfaction", "policy_delivered", "income_improved",
+                "overall_satisfaction")
+
+
+def idb_rows(page: Page, store: str) -> list[dict]:
+    """All rows of one IndexedDB object store of the app (read-only)."""
+    return page.evaluate("""(store) => new Promise((resolve, reject) => {
+        const req = indexedDB.open('fieldapp');
+        req.onsuccess = () => {
+            const all = req.result.transaction(store).objectStore(store).getAll();
+            all.onsuccess = () => { resolve(all.result); req.result.close(); };
+            all.onerror = () => reject(all.error);
+        };
+        req.onerror = () => reject(req.error);
+    })""", store)
+
+
+def test_manifest_is_linked_valid_and_installable(page: Page, live_server, personas):
+    page.goto(f"{live_server.url}/")
+    expect(page.get_by_test_id("login-form")).to_be_visible(timeout=TIMEOUT)
+    href = page.evaluate("document.querySelector('link[rel=manifest]').href")
+    assert href == f"{live_server.url}/manifest.webmanifest"
+    answer = page.request.get(href)
+    assert answer.status == 200
+    assert answer.headers["content-type"].startswith("application/manifest+json")
+    manifest = answer.json()
+    assert manifest["display"] == "standalone"
+    assert manifest["name"] == "驻村评议" and manifest["lang"] == "zh-Hans"
+    assert manifest["theme_color"] == page.evaluate(
+        "document.querySelector('meta[name=theme-color]').content")
+    assert manifest["start_url"] == "/" and manifest["scope"] == "/"
+    sizes = set()
+    for icon in manifest["icons"]:
+        png = page.request.get(f"{live_server.url}{icon['src']}")
+        assert png.status == 200 and png.headers["content-type"] == "image/png", icon
+        sizes.add((icon["sizes"], icon["purpose"]))
+    assert {("192x192", "any"), ("512x512", "any"), ("512x512", "maskable")} <= sizes
+    # Installable also needs a service worker controlling the start URL.
+    page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=TIMEOUT)
+    assert page.evaluate("navigator.serviceWorker.controller.scriptURL") == f"{live_server.url}/sw.js"
+
+
+def test_login_lasts_offline_and_logout_clears_only_this_user(page: Page, context, live_server,
+                                                              small_draw):
+    personas = small_draw
+    tokens = sample_tokens(personas)
+    log_in_and_download(page, live_server, personas)
+    context.set_offline(True)
+    # The browser is closed and opened again the next day, still without signal.
+    page.close()
+    page = context.new_page()
+    page.goto(f"{live_server.url}/")
+    expect(page.get_by_test_id("village-row")).to_have_count(1, timeout=TIMEOUT)
+    expect(page.get_by_test_id("net-status")).to_have_attribute("data-online", "false")
+    open_village(page, personas)
+    record_visit(page, context, personas, tokens[0], 0)
+    expect(page.get_by_test_id("pending-count")).to_have_text("1", timeout=TIMEOUT)
+
+    # Another evaluator's data on the same phone (say, a colleague who lent it).
+    page.evaluate("""() => new Promise((resolve, reject) => {
+        const req = indexedDB.open('fieldapp');
+        req.onsuccess = () => {
+            const tx = req.result.transaction(['outbox', 'tasks', 'meta'], 'readwrite');
+            tx.objectStore('outbox').put({uuid: 'other-user-record', user_id: 987654, type: 'visit',
+                payload: {}, state: 'pending', created_ms: 1, created_at: '2026-01-01T00:00:00Z'});
+            tx.objectStore('tasks').put({user_id: 987654, code: '999', name: 'x', households: []});
+            tx.objectStore('meta').put({user_id: 987654, key: 'last_sync_at', value: 'x'});
+            tx.oncomplete = () => { req.result.close(); resolve(); };
+            tx.onerror = () => reject(tx.error);
+        };
+    })""")
+
+    page.goto(f"{page.url.split('#')[0]}#/settings")
+    page.get_by_test_id("logout").click()
+    warning = page.get_by_test_id("logout-warning")
+    expect(warning).to_be_visible(timeout=TIMEOUT)
+    expect(warning).to_contain_text("1")
+    page.get_by_test_id("logout-cancel").click()
+    expect(warning).to_be_hidden()
+    assert len([r for r in idb_rows(page, "outbox") if r["user_id"] != 987654]) == 1
+
+    page.get_by_test_id("logout").click()
+    page.get_by_test_id("logout-confirm").click()
+    expect(page.get_by_test_id("login-form")).to_be_visible(timeout=TIMEOUT)
+    assert [r["uuid"] for r in idb_rows(page, "outbox")] == ["other-user-record"]
+    assert [r["user_id"] for r in idb_rows(page, "tasks")] == [987654]
+    assert [r["user_id"] for r in idb_rows(page, "meta")] == [987654]
+    assert idb_rows(page, "session") == []
+    assert idb_rows(page, "instruments"), "instruments are not personal and stay"
+    assert visits_on_server() == 0
+
+
+def test_location_denied_is_saved_flagged_and_unreachable_starts_replacement_offline(
+        page: Page, context, live_server, small_draw):
+    personas = small_draw
+    tokens = sample_tokens(personas)
+    context.clear_permissions()  # the evaluator refused the location prompt
+    log_in_and_download(page, live_server, personas)
+    context.set_offline(True)
+    open_village(page, personas)
+
+    page.locator(f'[data-testid="household-row"][data-token="{tokens[0]}"]').click()
+    status = page.get_by_test_id("geo-status")
+    expect(status).to_have_attribute("data-state", "error", timeout=TIMEOUT)
+    expect(status).to_contain_text("定位权限")
+    expect(page.get_by_test_id("geo-retry")).to_be_visible()
+    page.get_by_test_id("geo-retry").click()  # retry: still refused, still savable
+    expect(status).to_have_attribute("data-state", "error", timeout=TIMEOUT)
+    for item in ANSWER_ITEMS:
+        page.get_by_test_id(f"option-{item}-basically_satisfied").check()
+    page.get_by_test_id("visit-save").click()
+    expect(page.get_by_test_id("sample-list")).to_be_visible(timeout=TIMEOUT)
+
+    # 无法访问 on the second household, with no signal: the reserve takes its place.
+    page.locator(f'[data-testid="household-row"][data-token="{tokens[1]}"]').click()
+    page.get_by_test_id("visit-unreachable").click()
+    expect(page.get_by_test_id("replace-panel")).to_be_visible()
+    page.get_by_test_id("reason-moved_away").check()
+    page.get_by_test_id("replace-confirm").click()
+    expect(page.get_by_test_id("sample-list")).to_be_visible(timeout=TIMEOUT)
+    expect(page.locator(f'[data-testid="household-row"][data-token="{tokens[1]}"]')) \
+        .to_have_attribute("data-status", "unreachable")
+    expect(page.locator('[data-testid="household-row"][data-role="reserve"]')) \
+        .to_have_attribute("data-status", "reserve_active")
+    expect(page.get_by_test_id("pending-count")).to_have_text("2")
+
+    context.set_offline(False)
+    expect(page.get_by_test_id("pending-count")).to_have_text("0", timeout=TIMEOUT)
+    db.session.expire_all()
+    [visit] = db.session.scalars(select(Visit)).all()
+    assert visit.geo_error == "denied" and visit.lat is None
+    assert "no_location" in [f["code"] for f in visit.flags]
+    statuses = dict(db.session.execute(select(SampleEntry.token, SampleEntry.status).where(
+        SampleEntry.village_id == personas.villages["a1"].id)).all())
+    assert statuses[tokens[1]] == "unreachable"
+    assert list(statuses.values()).count("reserve_active") == 1
+
+
+def test_browser_without_service_worker(browser, live_server, small_draw):
+    """WeChat on iOS has no service worker: say so plainly; the outbox still survives reloads."""
+    personas = small_draw
+    context = browser.new_context(viewport={"width": 360, "height": 640}, locale="zh-CN",
+                                  geolocation={"latitude": personas.villages["a1"].lat,
+                                               "longitude": personas.villages["a1"].lon,
+                                               "accuracy": 12},
+                                  permissions=["geolocation"], service_workers="block")
+    try:
+        page = context.new_page()
+        page.add_init_script("delete Object.getPrototypeOf(navigator).serviceWorker;")
+        page.goto(f"{live_server.url}/")
+        banner = page.get_by_test_id("no-sw-banner")
+        expect(banner).to_be_visible(timeout=TIMEOUT)
+        expect(banner).to_contain_text("不支持离线启动")
+        page.get_by_test_id("login-phone").fill(personas.users["evaluator_a"].phone)
+        page.get_by_test_id("login-password").fill(PASSWORD)
+        page.get_by_test_id("login-submit").click()
+        page.get_by_test_id("download-tasks").click()
+        expect(page.get_by_test_id("village-row")).to_have_count(1, timeout=TIMEOUT)
+        # The server is unreachable while the visit is made (the app itself still loads).
+        page.route("**/api/sync", lambda route: route.abort("internetdisconnected"))
+        open_village(page, personas)
+        record_visit(page, context, personas, sample_tokens(personas)[0], 0)
+        expect(page.get_by_test_id("pending-count")).to_have_text("1", timeout=TIMEOUT)
+        page.reload()
+        expect(page.get_by_test_id("no-sw-banner")).to_be_visible(timeout=TIMEOUT)
+        expect(page.get_by_test_id("pending-count")).to_have_text("1", timeout=TIMEOUT)
+        assert visits_on_server() == 0
+        page.unroute("**/api/sync")
+        sync_now(page)
+        expect(page.get_by_test_id("pending-count")).to_have_text("0", timeout=TIMEOUT)
+        assert visits_on_server() == 1
+        page.goto(f"{page.url.split('#')[0]}#/settings")
+        expect(page.get_by_test_id("settings-sw")).to_contain_text("不支持离线启动")
+    finally:
+        context.close()
+
+
+@pytest.fixture
+def pwa_copy(app, tmp_path):
+    """Serve the PWA from a copy, so that a test can publish a new version of it."""
+    import shutil
+
+    original = app.config["PWA_DIR"]
+    copy = tmp_path / "pwa"
+    shutil.copytree(original, copy)
+    app.config["PWA_DIR"] = str(copy)
+    yield copy
+    app.config["PWA_DIR"] = original
+
+
+def test_new_version_banner_never_reloads_an_open_form(page: Page, context, live_server,
+                                                      small_draw, pwa_copy):
+    personas = small_draw
+    tokens = sample_tokens(personas)
+    log_in_and_download(page, live_server, personas)
+    old = page.evaluate("caches.keys()")
+    assert len(old) == 1 and old[0].startswith("fieldapp-shell-v")
+    open_village(page, personas)
+    page.locator(f'[data-testid="household-row"][data-token="{tokens[0]}"]').click()
+    expect(page.get_by_test_id("visit-form")).to_be_visible(timeout=TIMEOUT)
+    page.get_by_test_id("option-visited_home-satisfied").check()
+    page.get_by_test_id("visit-note").fill("写到一半")
+
+    # A new version is published while the evaluator is filling the form.
+    sw = pwa_copy / "sw.js"
+    source = sw.read_text(encoding="utf-8")
+    sw.write_text(source.replace("const SHELL_VERSION = ", "const SHELL_VERSION = 1000 + "),
+                  encoding="utf-8")
+    page.evaluate("window.__sameDocument = true")
+    page.evaluate("navigator.serviceWorker.getRegistration().then((r) => r.update())")
+    banner = page.get_by_test_id("update-banner")
+    expect(banner).to_be_visible(timeout=TIMEOUT)
+    expect(banner).to_contain_text("新版本可用")
+    banner.click()
+    expect(page.locator("#toast")).to_contain_text("表单", timeout=TIMEOUT)
+    # Nothing reloaded, nothing typed was lost, the new worker still waits.
+    assert page.evaluate("window.__sameDocument") is True
+    expect(page.get_by_test_id("visit-note")).to_have_value("写到一半")
+    assert page.evaluate("navigator.serviceWorker.getRegistration().then((r) => !!r.waiting)")
+
+    # Leaving the form: the tap reloads into the new version, and the old cache is gone.
+    open_village(page, personas)
+    page.get_by_test_id("update-banner").click()
+    page.wait_for_function("window.__sameDocument === undefined", timeout=TIMEOUT)
+    expect(page.get_by_test_id("sample-list")).to_be_visible(timeout=TIMEOUT)
+    page.wait_for_function("caches.keys().then((k) => k.length === 1 && k[0] !== %s)"
+                           % json.dumps(old[0]), timeout=TIMEOUT)
+    assert page.evaluate("caches.keys()")[0].startswith("fieldapp-shell-v100")
+
+
+def test_whole_village_sample_offline_on_a_phone(page: Page, context, live_server, personas):
+    """The issue's "Done when": a 20-household sample with the network cut, exactly once."""
+    from fieldapp.services.draws import run_draw
+
+    run_draw(None, personas.cycle, personas.counties["a"], "done-when seed")
+    tokens = sample_tokens(personas)
+    assert len(tokens) == 20
+    assert page.viewport_size == {"width": 360, "height": 640}
+    log_in_and_download(page, live_server, personas)
+    context.set_offline(True)
+    open_village(page, personas)
+    for n, token in enumerate(tokens):
+        record_visit(page, context, personas, token, n)
+    expect(page.get_by_test_id("village-progress")).to_have_text("20/20", timeout=TIMEOUT)
+    expect(page.get_by_test_id("pending-count")).to_have_text("20", timeout=TIMEOUT)
+    assert visits_on_server() == 0
+
+    context.set_offline(False)
+    expect(page.get_by_test_id("pending-count")).to_have_text("0", timeout=TIMEOUT)
+    sync_now(page)
+    assert visits_on_server() == 20
+    db.session.expire_all()
+    visits = db.session.scalars(select(Visit).order_by(Visit.started_at)).all()
+    by_token = dict(db.session.execute(select(SampleEntry.id, SampleEntry.token)).all())
+    assert [by_token[v.sample_entry_id] for v in visits] == tokens
+    village = personas.villages["a1"]
+    for n, visit in enumerate(visits):
+        assert visit.lat == pytest.approx(village.lat + 0.0004 * n, abs=1e-6)
+        assert visit.geo_start and visit.geo_end and visit.accuracy_m == pytest.approx(10 + n)
+        assert [f["code"] for f in visit.flags] == ["short_visit"]
+    assert db.session.scalar(select(func.count()).select_from(ClientRecord)) == 20
+
+    # County staff see each visit with its flags.
+    staff = context.browser.new_context(viewport={"width": 360, "height": 640}, locale="zh-CN")
+    try:
+        staff_page = staff.new_page()
+        staff_page.goto(f"{live_server.url}/staff/login")
+        staff_page.get_by_label("手机号").fill(personas.users["staff_a"].phone)
+        staff_page.get_by_label("密码").fill(PASSWORD)
+        staff_page.get_by_role("button", name="登录").click()
+        staff_page.goto(f"{live_server.url}/staff/visits")
+        expect(staff_page.get_by_test_id("visit-row")).to_have_count(20, timeout=TIMEOUT)
+        expect(staff_page.get_by_test_id("flag-short_visit")).to_have_count(20)
+    finally:
+        staff.close()

@@ -23,12 +23,12 @@ test('likelyCounts follows the server rule: distance minus accuracy (capped at 2
   assert.ok(d > 1000 && d < 1002, String(d));
   assert.equal(likelyCounts({ geo: { lat: 34.459, lon: 107.62, accuracy: 0 } }, fence), false);
   assert.equal(likelyCounts({ geo: { lat: 34.459, lon: 107.62, accuracy: 5 } }, fence), true);
-  // 1,200 m away with a 500 m fix: only 200 m is credited -> 1,000 m, inside.
-  assert.equal(likelyCounts({ geo: { lat: 34.4608, lon: 107.62, accuracy: 500 } }, fence), true);
+  // 1,190 m away with a 500 m fix: only 200 m is credited -> 990 m, inside.
+  assert.equal(likelyCounts({ geo: { lat: 34.4607, lon: 107.62, accuracy: 500 } }, fence), true);
   assert.equal(likelyCounts({ geo: { lat: 34.4630, lon: 107.62, accuracy: 500 } }, fence), false);
   assert.equal(likelyCounts({ geo: null, geo_error: 'denied' }, fence), false);
   assert.equal(likelyCounts({ geo: near }, undefined), null); // fence never fetched
-  assert.equal(likelyCounts({ geo: near }, null), null); // village without a centre: unknown
+  assert.equal(likelyCounts({ geo: near }, null), false); // village without a centre: no day
 });
 
 test('the month is the server count; synced records count only when the server confirmed them inside', () => {

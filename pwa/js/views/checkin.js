@@ -70,7 +70,7 @@ export function distanceM(lat1, lon1, lat2, lon2) {
 /**
  * Would the server count this (unsynced) check-in as a day in the village?
  * No position: no. Known fence: distance minus min(accuracy, 200 m) <= radius.
- * Fence not known yet (never online) or not set: `null`, unknown.
+ * Village without a centre (`null`): no. Fence never fetched (`undefined`): `null`.
  * @param {*} payload a `checkin` payload
  * @param {{lat: number, lon: number, radius: number}|null|undefined} fence
  * @returns {boolean|null}
@@ -78,7 +78,8 @@ export function distanceM(lat1, lon1, lat2, lon2) {
 export function likelyCounts(payload, fence) {
   const geo = payload && payload.geo;
   if (!geo || typeof geo.lat !== 'number' || typeof geo.lon !== 'number') return false;
-  if (!fence) return null;
+  if (fence === undefined) return null;
+  if (!fence) return false; // the village has no centre: the server counts no day
   const credit = Math.min(Math.max(Number(geo.accuracy) || 0, 0), FENCE_ACCURACY_CAP_M);
   return distanceM(fence.lat, fence.lon, geo.lat, geo.lon) - credit <= fence.radius;
 }
@@ -183,7 +184,7 @@ export async function render(root, ctx, route) {
         <li class="day-chip ${pendingSet.has(d) ? 'is-pending' : ''}">${t('checkin.day', { d: Number(d.slice(8)) })}</li>`)}
         ${view.leave.map((d) => html`<li class="day-chip is-leave">${t('checkin.day', { d: Number(d.slice(8)) })} ${t('checkin.leave_day')}</li>`)}</ul>
       ${cached && cached.pendingLeave.length ? html`<p class="muted small" data-testid="leave-pending">${t('leave.pending', {
-        list: cached.pendingLeave.map((l) => (l.start === l.end ? formatDay(l.start) : `${formatDay(l.start)}–${formatDay(l.end)}`)).join('、'),
+        list: cached.pendingLeave.map((l) => (l.start === l.end ? formatDay(l.start) : `${formatDay(l.start)}–${formatDay(l.end)}`)).join(t('sep.enum')),
       })}</p>` : ''}
       <p class="muted small" id="checkin-month-source">${cached
         ? t('checkin.month_updated', { time: formatDateTime(cached.fetched_at) }) : t('checkin.month_offline')}</p>`);
