@@ -36,6 +36,18 @@ def create(phone, name, role, county_ref, secretary_phone, password):
     click.echo(f"created user {user.id} {user.phone} ({user.role})")
 
 
+@group.command("create-secretaries")
+@click.option("--county", "county_ref", required=True, help="County name or code.")
+def create_secretaries(county_ref):
+    """Accounts for the county's first secretaries that have none; prints initial passwords."""
+    from ..services.accounts import create_secretary_accounts
+
+    created = create_secretary_accounts(None, find_county(county_ref))
+    for user, password in created:
+        click.echo(f"{user.phone}\t{password}\t{user.name}")
+    click.echo(f"{len(created)} accounts created", err=True)
+
+
 @group.command("list")
 @click.option("--county", "county_ref")
 def list_users(county_ref):

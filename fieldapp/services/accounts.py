@@ -68,3 +68,41 @@ def create_user(actor: User | None, *, phone: str, name: str, password: str, rol
     record_audit(actor, "user.create", user, county_id=user.county_id, role=role, phone=phone)
     db.session.commit()
     return user
+
+
+def create_secretary_accounts(actor: User | None, county: County) -> list[tuple[User, str]]:
+    """Give every active first secretary of `county` without an account one, logging in
+    with the mobile number from the roster and a random initial password (shown once).
+
+    Returns [(user, initial_password)]. Secretaries whose phone already has an account
+    (e.g. the same person in another role) are skipped.
+    """
+    import secrets
+
+    from ..models import Village
+    from ..scoping import require_county
+
+    if actor is not None:
+        require_county(actor, county.id)
+    taken = set(db.session.scalars(select(User.phone)))
+    linked = set(db.session.scalars(select(User.secretary_id).where(User.secretary_id.isnot(None))))
+    secretaries = db.session.scalars(
+        select(FirstSecretary).join(Village).where(
+            Village.county_id == county.id, FirstSecretary.status.in_(("active", "extended")))
+        .order_by(Village.code)).all()
+    created: list[tuple[User, str]] = []
+    for secretary in secretaries:
+        if secretary.id in linked or secretary.phone in taken:
+            continue
+        password = secrets.token_urlsafe(6)
+        user = User(phone=secretary.phone, name=secretary.name, role="secretary",
+                    county_id=county.id, secretary_id=secretary.id)
+        user.set_password(password)
+        db.session.add(user)
+        taken.add(secretary.phone)
+        created.append((user, password))
+    db.session.flush()
+    record_audit(actor, "user.create_secretaries", None, county_id=county.id,
+                 count=len(created))
+    db.session.commit()
+    return created

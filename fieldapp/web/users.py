@@ -36,9 +36,29 @@ def user_list():
         else:
             flash(_("Account %(phone)s created.", phone=user.phone))
             return redirect(url_for("users_web.user_list"))
+    return _page(me, form, errors), 422 if errors else 200
+
+
+def _page(me, form: dict, errors: dict, new_passwords=None) -> str:
     users = db.session.scalars(scoped(select(User), me, User).order_by(User.role, User.phone)).all()
     counties = (db.session.scalars(select(County).order_by(County.code)).all()
                 if me.role == "admin" else [])
-    status = 422 if errors else 200
     return render_template("staff/users.html", users=users, errors=errors, form=form,
-                           counties=counties), status
+                           counties=counties, new_passwords=new_passwords)
+
+
+@bp.route("/secretaries", methods=["POST"])
+@login_required_roles("admin", "county_staff")
+def create_secretaries():
+    """One click: accounts for the county's secretaries, initial passwords shown once."""
+    me = actor()
+    county_id = me.county_id or request.form.get("county_id", type=int)
+    county = db.session.get(County, county_id) if county_id else None
+    if county is None:
+        raise AppError("validation_failed", errors={"county": [_("Required for this role.")]})
+    created = accounts.create_secretary_accounts(me, county)
+    form = {"phone": "", "name": "", "role": "evaluator", "county_id": me.county_id}
+    # The initial passwords are in this page: never cache it.
+    return _page(me, form, {}, new_passwords=created), 200, {"Cache-Control": "no-store"}
+
+

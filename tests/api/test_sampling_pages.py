@@ -192,3 +192,79 @@ def test_pages_and_errors_are_in_chinese_by_default(login_as, personas):
     sample = entries(draw_id, personas.villages["a1"].id, "sample")
     bad = sync(login_as("evaluator_a"), replacement_record(sample[0].token, "not_home", attempts=1))
     assert bad.get_json()["results"][0]["errors"]["attempts"] == ["“无人在家”须至少上门2次。"]
+
+
+def test_form_errors_name_the_field_in_chinese(login_as, personas):
+    staff = login_as("staff_a").client
+    token = _form_token(staff, "/staff/sampling")
+    staff.post("/staff/sampling/cycles", data={"csrf_token": token, "year": "1999",
+                                               "sample_size": "abc"})
+    html = staff.get("/staff/sampling").get_data(as_text=True)
+    assert "年度: 请输入2000至2100之间的年份。" in html
+    assert "每村走访户数: 请输入1至200之间的整数。" in html
+    assert "Must be" not in html and "year:" not in html
+    assert db.session.scalar(select(Cycle.id).where(Cycle.year == 1999)) is None
+
+    page = f"/staff/sampling/cycles/{personas.cycle.id}"
+    staff.post(f"{page}/draws", data={"csrf_token": token, "seed": "   ", "confirm": "true"})
+    html = staff.get(page).get_data(as_text=True)
+    assert "公开种子: 种子不能为空。" in html and "seed:" not in html
+    assert db.session.scalar(select(Draw.id)) is None
+
+
+class _QueryCounter:
+    def __init__(self):
+        self.n = 0
+
+    def __call__(self, *args, **kwargs):
+        self.n += 1
+
+    def count(self, fn):
+        from sqlalchemy import event
+
+        self.n = 0
+        event.listen(db.engine, "before_cursor_execute", self)
+        try:
+            fn()
+        finally:
+            event.remove(db.engine, "before_cursor_execute", self)
+        return self.n
+
+
+def test_public_page_queries_do_not_grow_with_villages(login_as, personas):
+    from tests.personas import make_village
+
+    county = personas.counties["a"]
+    town = personas.villages["a1"].town
+    for i in range(3, 9):
+        make_village(county, town, f"610323100{i:03d}", f"加村{i}", 25, 34.4, 107.6)
+    db.session.commit()
+    draw_id = draw_county(login_as, personas)
+    sample = entries(draw_id, personas.villages["a1"].id, "sample")
+    sync(login_as("evaluator_a"), replacement_record(sample[0].token))
+    token = db.session.get(Draw, draw_id).public_token
+    anonymous = personas.anonymous()
+    counter = _QueryCounter()
+    one = counter.count(lambda: anonymous.get(f"/draw/{token}?village=610323100001"))
+    every = counter.count(lambda: anonymous.get(f"/draw/{token}"))
+    assert anonymous.get(f"/draw/{token}").get_data(as_text=True).count('data-testid="village-record"') == 8
+    assert every == one  # 8 villages cost what 1 costs
+
+
+def test_replacement_listing_queries_do_not_grow_with_villages(login_as, personas):
+    from .sampling_support import assign
+
+    draw_id = draw_county(login_as, personas)
+    assign(personas, "evaluator_a", "a2")
+    staff = login_as("staff_a")
+    counter = _QueryCounter()
+    a1 = entries(draw_id, personas.villages["a1"].id, "sample")
+    sync(login_as("evaluator_a"), replacement_record(a1[0].token))
+    one = counter.count(lambda: staff.get("/api/replacements"))
+    a2 = entries(draw_id, personas.villages["a2"].id, "sample")
+    sync(login_as("evaluator_a"), replacement_record(a2[0].token))
+    two = counter.count(lambda: staff.get("/api/replacements"))
+    body = staff.get("/api/replacements").get_json()
+    assert {i["village_code"] for i in body["items"]} == {personas.villages["a1"].code,
+                                                         personas.villages["a2"].code}
+    assert two == one

@@ -53,3 +53,25 @@ def test_evaluators_and_secretaries_cannot_open_it(app, db, personas):
     for name in ("evaluator_a", "secretary_a"):
         client = staff_client(app, personas.users[name].phone)
         assert client.get("/staff/users/").status_code == 403
+
+
+def test_secretary_accounts_created_once_with_working_passwords(app, db, personas):
+    from fieldapp.models import FirstSecretary
+    db.session.add(FirstSecretary(name="新书记", phone="13966667777", dispatch_level="city",
+                                  dispatch_unit="宝鸡市财政局",
+                                  village_id=personas.villages["a2"].id,
+                                  term_start=personas.secretaries["a"].term_start))
+    db.session.commit()
+    client = staff_client(app, personas.users["staff_a"].phone)
+    html = client.post("/staff/users/secretaries",
+                       data={"csrf_token": token(client)}).get_data(as_text=True)
+    rows = re.findall(r"<tr><td>(\d+)</td><td>[^<]*</td><td><code>([^<]+)</code>", html)
+    assert [phone for phone, _ in rows] == ["13966667777"]  # secretary A already had one
+    user = db.session.scalar(select(User).where(User.phone == "13966667777"))
+    assert user.role == "secretary" and user.county_id == personas.counties["a"].id
+    assert P.login(app.test_client(), "13966667777", rows[0][1]).status_code == 200
+    again = client.post("/staff/users/secretaries", data={"csrf_token": token(client)})
+    assert 'data-testid="new-passwords-none"' in again.get_data(as_text=True)
+    # County B's secretaries got nothing from county A's staff.
+    assert db.session.scalar(select(User).where(
+        User.secretary_id == personas.secretaries["b"].id)).phone == "13900000008"

@@ -236,7 +236,10 @@ export async function render(root, ctx, route) {
     button.disabled = true;
     button.textContent = t('geo.locating');
     const at = new Date().toISOString();
-    const fix = await getFix({ timeout: GEO_TIMEOUT_MS, maximumAge: 60000 });
+    // A retry after a check-in that did not count asks for a fresh position, not the
+    // one the phone may still hold from that check-in.
+    const retry = button.dataset.today === 'not_counted';
+    const fix = await getFix({ timeout: GEO_TIMEOUT_MS, maximumAge: retry ? 0 : 60000 });
     try {
       await ctx.enqueue('checkin', { at, geo: fix.geo, geo_error: fix.geo_error, village_token: villageToken });
       ctx.toast(t('checkin.saved'), fix.geo ? 'ok' : 'warn');
