@@ -12,7 +12,7 @@ from ..auth import actor, login_required_roles
 from ..domain.sampling import MAX_SEED_LENGTH
 from ..errors import AppError
 from ..extensions import db
-from ..models import County, Cycle, Draw, Replacement, Village, VillageDraw
+from ..models import County, Cycle, Draw, Replacement, SampleEntry, Village, VillageDraw
 from ..scoping import (get_or_404, require_county, require_cycle, require_village,
                        require_village_draw, scoped)
 from ..services import draws
@@ -275,8 +275,9 @@ class Replacements(MethodView):
         """Replacements in your villages, newest first; `conflict=true` lists the second
         phones' records that activated nothing."""
         stmt = (scoped(select(Replacement), actor(), Replacement)
-                .options(selectinload(Replacement.replaced_entry),
-                         selectinload(Replacement.reserve_entry))
+                .options(selectinload(Replacement.replaced_entry)
+                         .selectinload(SampleEntry.village_draw),
+                         selectinload(Replacement.reserve_entry), selectinload(Replacement.actor))
                 .order_by(Replacement.id.desc()))
         if "draw_id" in args:
             stmt = stmt.where(Replacement.village_draw_id.in_(

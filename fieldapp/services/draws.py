@@ -203,8 +203,39 @@ def public_replacements(vd: VillageDraw) -> list[dict[str, Any]]:
     Conflicts (a second phone) and replacements after the reserves ran out activated
     nothing, so they are not part of the public chain; staff see them in the lists.
     """
+    return _public_items(replacements_of(vd))
+
+
+def public_villages(draw: Draw, village_code: str | None = None) -> list[dict[str, Any]]:
+    """Every village of a draw (or one) for the public page: `{vd, entries, replacements}`.
+
+    A fixed number of queries whatever the number of villages (no household rows: the
+    public page shows no names)."""
+    stmt = (select(VillageDraw).where(VillageDraw.draw_id == draw.id)
+            .options(selectinload(VillageDraw.village)).order_by(VillageDraw.village_code))
+    if village_code is not None:
+        stmt = stmt.where(VillageDraw.village_code == village_code)
+    vds = db.session.scalars(stmt).all()
+    ids = [vd.id for vd in vds]
+    entries: dict[int, list[SampleEntry]] = {i: [] for i in ids}
+    reps: dict[int, list[Replacement]] = {i: [] for i in ids}
+    if ids:
+        for e in db.session.scalars(select(SampleEntry).where(SampleEntry.village_draw_id.in_(ids))
+                                    .order_by(SampleEntry.village_draw_id, SampleEntry.rank)):
+            entries[e.village_draw_id].append(e)
+        for rep in db.session.scalars(
+                select(Replacement).where(Replacement.village_draw_id.in_(ids))
+                .options(selectinload(Replacement.replaced_entry),
+                         selectinload(Replacement.reserve_entry))
+                .order_by(Replacement.id)):
+            reps[rep.village_draw_id].append(rep)
+    return [{"vd": vd, "entries": entries[vd.id], "replacements": _public_items(reps[vd.id])}
+            for vd in vds]
+
+
+def _public_items(replacements: list[Replacement]) -> list[dict[str, Any]]:
     out = []
-    for rep in replacements_of(vd):
+    for rep in replacements:
         if rep.is_conflict or rep.reserve_entry is None:
             continue
         item: dict[str, Any] = {"household_no": rep.replaced_entry.household_no,

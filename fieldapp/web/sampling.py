@@ -78,20 +78,39 @@ class AssignForm(Schema):
     village_id = fields.Integer(required=True)
 
 
+# Form field -> its label on the page (errors name the field the way the user sees it).
+FIELD_LABELS = {
+    "year": _l("Year"), "county_id": _l("County"), "county": _l("County"),
+    "sample_size": _l("Households to visit per village"),
+    "reserve_count": _l("Reserves per village"), "seed": _l("Public seed"),
+    "confirm": _l("Confirmation"), "reason": _l("Reason"), "user_id": _l("Evaluator"),
+    "village_id": _l("Village"), "village": _l("Village"),
+}
+# What a form field accepts, said when marshmallow rejects it (its own messages are English).
+FIELD_RULES = {
+    "year": _l("Enter a year from 2000 to 2100."),
+    "sample_size": _l("Enter a whole number from 1 to 200."),
+    "reserve_count": _l("Enter a whole number from 0 to 100."),
+    "seed": _l("Enter the seed exactly as published, at most 500 characters."),
+    "reason": _l("Write the reason, at most 2000 characters."),
+}
+
+
 def _form(schema: type[Schema]) -> dict:
     raw = {k: v for k, v in request.form.items() if v != ""}
     try:
         return schema().load(raw)
     except ValidationError as err:
-        raise AppError("validation_failed", errors={k: [str(m) for m in (v if isinstance(v, list) else [v])]
-                                                    for k, v in err.messages.items()}) from err
+        raise AppError("validation_failed", errors={
+            k: [str(FIELD_RULES.get(k, _l("Invalid value.")))] for k in err.messages}) from err
 
 
 def _flash_error(err: AppError) -> None:
     flash(err.message, "error")
     for field, messages in err.errors.items():
+        label = FIELD_LABELS.get(field, field)
         for message in messages:
-            flash(f"{field}: {message}", "error")
+            flash(f"{label}: {message}", "error")
 
 
 # --- staff: cycles -------------------------------------------------------------------
@@ -201,10 +220,11 @@ def draw_page(draw_id: int):
         .options(selectinload(Replacement.replaced_entry), selectinload(Replacement.reserve_entry),
                  selectinload(Replacement.actor))
         .order_by(Replacement.id.desc()).limit(200)).all()
-    first_reserve = {}
-    for rep in recent:
-        if not rep.is_conflict:
-            first_reserve[rep.replaced_entry_id] = rep.reserve_entry
+    # The reserve the server chose for each conflicting household (by the first record).
+    first_reserve = {rep.replaced_entry_id: rep.reserve_entry for rep in db.session.scalars(
+        select(Replacement).where(Replacement.replaced_entry_id.in_(
+            [c.replaced_entry_id for c in conflicts]), Replacement.is_conflict.is_(False))
+        .options(selectinload(Replacement.reserve_entry)))} if conflicts else {}
     return render_template("sampling/draw.html", draw=draw, quality=draws.quality(draw),
                            conflicts=conflicts, replacements=recent, first_reserve=first_reserve)
 
@@ -307,14 +327,8 @@ def _public_draw(public_token: str) -> Draw:
 @bp.route("/draw/<public_token>")
 def public_draw(public_token: str):
     draw = _public_draw(public_token)
-    stmt = select(VillageDraw).where(VillageDraw.draw_id == draw.id).options(
-        selectinload(VillageDraw.village)).order_by(VillageDraw.village_code)
-    code = request.args.get("village")
-    if code:
-        stmt = stmt.where(VillageDraw.village_code == code)
-    villages = [{"vd": vd, "entries": draws.entries_of(vd),
-                 "replacements": draws.public_replacements(vd)}
-                for vd in db.session.scalars(stmt)]
+    code = request.args.get("village") or None
+    villages = draws.public_villages(draw, code)
     if code and not villages:
         raise AppError("not_found")
     response = current_app.make_response(render_template(

@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -280,7 +281,7 @@ def test_login_lasts_offline_and_logout_clears_only_this_user(page: Page, contex
     page = context.new_page()
     page.goto(f"{live_server.url}/")
     expect(page.get_by_test_id("village-row")).to_have_count(1, timeout=TIMEOUT)
-    expect(page.get_by_test_id("net-status")).to_have_attribute("data-online", "false")
+    expect(page.get_by_test_id("net-status")).to_have_class(re.compile(r"\bis-offline\b"))
     open_village(page, personas)
     record_visit(page, context, personas, tokens[0], 0)
     expect(page.get_by_test_id("pending-count")).to_have_text("1", timeout=TIMEOUT)
