@@ -135,3 +135,39 @@ def test_assign_from_the_command_line(runner, personas):
                     "--village", personas.villages["a2"].code)
     assert wrong.exit_code == 1
     assert "2026" in _invoke(runner, "cycle", "list").output
+
+
+def test_readme_snippet_verifies_a_cli_export(runner, login_as, personas, tmp_path):
+    """The README's standard-library check, run as an outsider would, on a CLI export."""
+    import re
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## The household draw (`hmac-sha256-rank-v1`)", 1)[1].split("\n## ", 1)[0]
+    snippet = re.search(r"```python\n(.*?)```", section, re.S).group(1)
+    assert len(snippet.strip().splitlines()) <= 12  # "a few lines"
+    script = tmp_path / "check.py"
+    script.write_text(snippet, encoding="utf-8")
+
+    _invoke(runner, "sample", "draw", "--cycle", str(personas.cycle.id), "--county", "岐山县",
+            "--seed", SEED)
+    draw = db.session.scalar(select(Draw))
+    a1 = personas.villages["a1"]
+    sample = entries(draw.id, a1.id, "sample")
+    sync(login_as("evaluator_a"), replacement_record(sample[4].token, "refused"))
+    exported = _invoke(runner, "sample", "export", "--cycle", str(personas.cycle.id), "--village", a1.code)
+    record_path = tmp_path / "record.json"
+    record_path.write_text(exported.output, encoding="utf-8")
+
+    def check(path: Path) -> str:
+        return subprocess.run([sys.executable, str(script), str(path)], capture_output=True, text=True,
+                              check=True).stdout.strip()
+
+    assert check(record_path) == "OK"
+    record = json.loads(exported.output)
+    record["reserves"] = record["reserves"][::-1]
+    tampered = tmp_path / "tampered.json"
+    tampered.write_text(json.dumps(record, ensure_ascii=False), encoding="utf-8")
+    assert check(tampered) == "MISMATCH"
