@@ -74,17 +74,31 @@ def error_response(err: AppError):
     return render_template("error.html", error=err), err.status
 
 
+def flatten_messages(messages: Any, prefix: str = "") -> dict[str, list[str]]:
+    """Nested marshmallow messages -> {'answers.item': ['...']}, translated for the user."""
+    from .validation_messages import translate_message
+
+    flat: dict[str, list[str]] = {}
+    if isinstance(messages, dict):
+        for key, value in messages.items():
+            name = f"{prefix}.{key}" if prefix else str(key)
+            if isinstance(value, dict):
+                flat.update(flatten_messages(value, name))
+            else:
+                items = value if isinstance(value, list) else [value]
+                flat[name] = [translate_message(str(v)) for v in items]
+    else:
+        items = messages if isinstance(messages, list) else [messages]
+        flat[prefix or "_schema"] = [translate_message(str(m)) for m in items]
+    return flat
+
+
 def _smorest_errors(exc: HTTPException) -> dict[str, list[str]]:
     """flask-smorest puts marshmallow messages in exc.data['messages'][location]."""
     data = getattr(exc, "data", None) or {}
-    messages = data.get("messages") or {}
     flat: dict[str, list[str]] = {}
-    for _location, fields in messages.items():
-        if isinstance(fields, dict):
-            for field, msgs in fields.items():
-                flat[field] = msgs if isinstance(msgs, list) else [msgs]
-        else:
-            flat["_schema"] = fields if isinstance(fields, list) else [str(fields)]
+    for _location, fields in (data.get("messages") or {}).items():
+        flat.update(flatten_messages(fields))
     return flat
 
 

@@ -21,7 +21,7 @@ from typing import Any, Callable
 from marshmallow import Schema, ValidationError
 from sqlalchemy.exc import IntegrityError
 
-from ..errors import AppError
+from ..errors import AppError, flatten_messages
 from ..extensions import db
 from ..models import ClientRecord, User, utcnow
 
@@ -135,7 +135,7 @@ def _process(user: User, batch: dict) -> tuple[bool, list[dict]]:
             stored = spec.handler(data, SyncContext(user, uuid, device_sent_at, received_at, work))
         except ValidationError as err:
             ok = False
-            results.append({"uuid": uuid, "status": "rejected", "errors": _flatten(err.messages)})
+            results.append({"uuid": uuid, "status": "rejected", "errors": flatten_messages(err.messages)})
             continue
         except RecordRejected as err:
             ok = False
@@ -154,21 +154,6 @@ def _process(user: User, batch: dict) -> tuple[bool, list[dict]]:
         for result, compute in late_data:
             result["data"] = compute()
     return ok, results
-
-
-def _flatten(messages: Any, prefix: str = "") -> dict[str, list[str]]:
-    """Nested marshmallow messages -> {'answers.item': [...]}: one level for the UI."""
-    flat: dict[str, list[str]] = {}
-    if isinstance(messages, dict):
-        for key, value in messages.items():
-            name = f"{prefix}.{key}" if prefix else str(key)
-            if isinstance(value, dict):
-                flat.update(_flatten(value, name))
-            else:
-                flat[name] = [str(v) for v in (value if isinstance(value, list) else [value])]
-    else:
-        flat[prefix or "_schema"] = [str(m) for m in messages]
-    return flat
 
 
 def sync_batch(user: User, batch: dict) -> dict:

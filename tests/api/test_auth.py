@@ -109,3 +109,20 @@ def test_unknown_field_rejected_with_field_error(client, personas):
     body = response.get_json()
     assert body["code"] == "validation_failed"
     assert "admin" in body["errors"]
+
+
+def test_validation_messages_are_chinese_by_default(client, personas):
+    response = client.post("/api/auth/login", json={"password": "x", "extra": 1},
+                           headers={"X-CSRFToken": P.csrf_token(client)})
+    errors = response.get_json()["errors"]
+    assert errors["phone"] == ["此项必填。"]
+    assert errors["extra"] == ["不允许提交此字段。"]
+    english = client.post("/api/auth/login?lang=en", json={"password": "x"},
+                          headers={"X-CSRFToken": P.csrf_token(client)}).get_json()
+    assert english["errors"]["phone"] == ["This field is required."]
+
+
+def test_range_messages_keep_their_numbers(login_as, personas):
+    response = login_as("staff_a").patch(f"/api/villages/{personas.villages['a1'].id}",
+                                         json={"radius_m": 5})
+    assert response.get_json()["errors"]["radius_m"] == ["必须介于 100 与 20000 之间。"]
