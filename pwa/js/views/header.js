@@ -32,7 +32,7 @@ export function renderHeader(el, s) {
       </div>
     </div>
     <div class="hdr-status">
-      <span id="net-status" data-testid="net-status" class="net ${s.online ? 'is-online' : 'is-offline'}" data-online="${s.online}">
+      <span id="net-status" data-testid="net-status" class="net ${s.online ? 'is-online' : 'is-offline'}" data-online="${String(s.online)}">
         <span class="dot" aria-hidden="true"></span>${s.online ? t('net.online') : t('net.offline')}
       </span>
       ${loggedIn ? html`
