@@ -11,8 +11,9 @@ Generic writers anyone may reuse:
   written as numbers and never touched.
 
 `rows` is any iterable of sequences (a generator over a `yield_per` query is ideal); for
-CSV it is consumed after the view returned, so it must not need the app context.
-The area-specific tables (scores, satisfaction, households) are built at the bottom.
+CSV it is consumed after the view returned, inside the request context that
+`stream_with_context` keeps alive (same session, same locale). The area-specific tables
+(scores, satisfaction, households) are built at the bottom, as lazy generators.
 """
 from __future__ import annotations
 
@@ -21,10 +22,10 @@ import io
 import tempfile
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, Iterable, Iterator, Sequence
+from typing import Any, Callable, Iterable, Iterator, Sequence
 from urllib.parse import quote
 
-from flask import Response
+from flask import Response, current_app, has_app_context
 
 DANGEROUS_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 BOM = "\ufeff"
@@ -46,6 +47,28 @@ def neutralise(value: Any) -> Any:
     if isinstance(value, str) and value.startswith(DANGEROUS_PREFIXES):
         return "'" + value
     return value
+
+
+def in_own_context(make_rows: Callable[[], Iterator[Any]]) -> Iterator[Any]:
+    """Run a lazy row generator in an application context of its own (its own database
+    session), in the locale of the current request, so it can query chunk by chunk while
+    the response streams, after the request context has been torn down.
+
+    The context is pushed when the first row is asked for and popped when the generator
+    ends or is closed (a client that disconnects closes it). Between two rows it stays
+    the current context of the thread that iterates, which is the WSGI server writing.
+    `make_rows` must load what it needs by id: objects of the request's session are
+    detached by then."""
+    from flask_babel import force_locale, get_locale
+
+    app = current_app._get_current_object()
+    locale = str(get_locale() or "zh_Hans") if has_app_context() else "zh_Hans"
+
+    def run() -> Iterator[Any]:
+        with app.app_context(), force_locale(locale):
+            yield from make_rows()
+
+    return run()
 
 
 def _csv_text(value: Any) -> Any:
@@ -83,9 +106,9 @@ def _disposition(filename: str) -> str:
 
 
 def csv_response(filename: str, columns: Sequence[Column], rows: Iterable[Sequence[Any]]) -> Response:
-    """A generator response. `rows` must not need the request or app context: the body is
-    produced after the view returns (translate labels and load what you need first, or
-    give the generator its own connection, as `households_table` does)."""
+    """A generator response. The body is produced after the view returned and its request
+    context is gone: `rows` must bring its own context if it queries as it goes (see
+    `in_own_context`, used by `scorecard_table` and `satisfaction_table`)."""
     return Response(csv_chunks(columns, rows), mimetype=CSV_MIMETYPE,
                     headers={"Content-Disposition": _disposition(filename),
                              "Cache-Control": "no-store"})
@@ -220,9 +243,14 @@ def scorecard_table(actor, cycle, county_ids: list[int]) -> tuple[list[Column], 
                Column(_t("Capped by the 20% rule"), 10), Column(_t("Limited by spot checks"), 12),
                Column(_t("Status"), 10), Column(_t("Reasons"), 40), Column(_t("Finalised"), 10)]
     names = _county_names(county_ids)
+    _preflight(cycle)
+    cycle_id, actor_id = cycle.id, actor.id if actor is not None else None
 
     def rows() -> Iterator[list]:
+        # One county at a time: the 20% cap ranks a whole county, so a county is the
+        # smallest unit that can be graded; memory follows the largest county, not the city.
         for cid in county_ids:
+            cycle, actor = _reload(cycle_id, actor_id)
             res = results(actor, cycle, cid)
             for r in res["rows"]:
                 yield [names.get(cid), r["town"], r["village_code"], r["village_name"],
@@ -234,7 +262,9 @@ def scorecard_table(actor, cycle, county_ids: list[int]) -> tuple[list[Column], 
                        _t("graded") if r["status"] == "graded" else _t("incomplete"),
                        reasons_text(r["reasons"] + [m for m in r["mass_reasons"] if m not in r["reasons"]]),
                        _t("yes") if res["finalised"] else _t("no (provisional)")]
-    return columns, list(rows())  # grading needs the whole county in memory anyway
+            del res
+            db_session_expunge_all()
+    return columns, in_own_context(rows)
 
 
 def satisfaction_table(actor, cycle, county_ids: list[int], level: str) -> tuple[list[Column], Iterator[list]]:
@@ -258,27 +288,84 @@ def satisfaction_table(actor, cycle, county_ids: list[int], level: str) -> tuple
         Column(_t("Meeting index (0-100)"), 12, "0.00"), Column(_t("Meeting satisfaction rate"), 12, "0.0%"),
         Column(_t("Ballots"), 10, "0")]
 
+    _preflight(cycle)
+    cycle_id = cycle.id
+
+    def key_of(cid: int, s) -> tuple:
+        v = s.village
+        return {"secretary": (names.get(cid), v.town.name, v.code, v.name, s.name),
+                "village": (names.get(cid), v.town.name, v.code, v.name),
+                "town": (names.get(cid), v.town.name),
+                "county": (names.get(cid),)}[level]
+
     def rows() -> Iterator[list]:
+        # Lazy and chunked: the raw answers of one chunk at a time are loaded, scored and
+        # written. A chunk never splits a group (county_secretaries sorts by town, village).
         for cid in county_ids:
-            secretaries = county_secretaries(cycle, cid)
-            masses = scoring.mass_evaluations(cycle, secretaries)
-            groups: dict[tuple, list] = {}
-            for s in secretaries:
-                v = s.village
-                key = {"secretary": (names.get(cid), v.town.name, v.code, v.name, s.name),
-                       "village": (names.get(cid), v.town.name, v.code, v.name),
-                       "town": (names.get(cid), v.town.name),
-                       "county": (names.get(cid),)}[level]
-                groups.setdefault(key, []).append(masses[s.id])
-            for key, group in groups.items():
-                p = scoring.pooled(cycle, group)
-                mean = p["mean_mass_evaluation"]
-                mass = (_mass_cell(group[0].score) if level == "secretary"
-                        else (mean if mean is not None else _t("incomplete")))
-                yield [*key, p["n_secretaries"], p["n_complete"], mass, p["household_index"],
-                       p["household_satisfied_share"], p["n_visits"], p["meeting_index"],
-                       p["meeting_satisfied_share"], p["n_ballots"]]
-    return key_columns + value_columns, list(rows())  # aggregates: one row per group
+            cycle, _actor = _reload(cycle_id, None)
+            secretaries = county_secretaries(cycle, cid)  # ids and names only: small
+            for chunk in _chunks(secretaries, lambda s: key_of(cid, s), level):
+                masses = scoring.mass_evaluations(cycle, chunk)
+                groups: dict[tuple, list] = {}
+                for s in chunk:
+                    groups.setdefault(key_of(cid, s), []).append(masses[s.id])
+                for key, group in groups.items():
+                    p = scoring.pooled(cycle, group)
+                    mean = p["mean_mass_evaluation"]
+                    mass = (_mass_cell(group[0].score) if level == "secretary"
+                            else (mean if mean is not None else _t("incomplete")))
+                    yield [*key, p["n_secretaries"], p["n_complete"], mass, p["household_index"],
+                           p["household_satisfied_share"], p["n_visits"], p["meeting_index"],
+                           p["meeting_satisfied_share"], p["n_ballots"]]
+                del masses, groups
+            db_session_expunge_all()
+    return key_columns + value_columns, in_own_context(rows)
+
+
+def _reload(cycle_id: int, actor_id: int | None):
+    """The cycle and the acting user in the generator's own session."""
+    from ..extensions import db
+    from ..models import Cycle, User
+
+    return db.session.get(Cycle, cycle_id), (db.session.get(User, actor_id) if actor_id else None)
+
+
+def db_session_expunge_all() -> None:
+    """Forget the ORM objects of the chunk just written (the identity map would otherwise
+    keep every secretary, village and meeting of the city until the download ends)."""
+    from ..extensions import db
+
+    db.session.expunge_all()
+
+
+SECRETARIES_PER_CHUNK = 100
+
+
+def _chunks(secretaries: list, key, level: str, size: int = SECRETARIES_PER_CHUNK) -> Iterator[list]:
+    """Consecutive secretaries in chunks of about `size`, never splitting a group of the
+    level (a town or the county is one chunk: its pooled indexes need all its answers)."""
+    if level == "county":
+        if secretaries:
+            yield secretaries
+        return
+    chunk: list = []
+    for s in secretaries:
+        if chunk and len(chunk) >= size and key(s) != key(chunk[-1]):
+            yield chunk
+            chunk = []
+        chunk.append(s)
+    if chunk:
+        yield chunk
+
+
+def _preflight(cycle) -> None:
+    """Refuse a broken cycle configuration with a proper 422 before streaming starts:
+    once the first bytes are sent, an error can only cut the file short."""
+    from . import scoring
+    from .scorecard import _thresholds
+
+    scoring.scoring_config(cycle)
+    _thresholds(cycle)
 
 
 def households_table(actor, cycle, county_ids: list[int]) -> tuple[list[Column], Iterator[list]]:

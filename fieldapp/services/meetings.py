@@ -138,6 +138,13 @@ def _check_participants(participants: dict[str, int]) -> dict[str, int]:
     return {code: clean.get(code, 0) for code in MEETING_CATEGORIES}
 
 
+def _check_place(place: str) -> str:
+    place = (place or "").strip()
+    if not place:
+        raise AppError("validation_failed", errors={"place": [_("Enter where the meeting is held.")]})
+    return place
+
+
 def create_meeting(actor: User | None, data: dict[str, Any]) -> Meeting:
     """`data`: cycle_id, secretary_id, held_on, place, participants {category: n}."""
     if actor is not None:
@@ -155,12 +162,13 @@ def create_meeting(actor: User | None, data: dict[str, Any]) -> Meeting:
             _("This cycle does not cover the secretary's county.")]})
     _ensure_writable(actor, cycle, county_id)
     participants = _check_participants(data["participants"])
+    place = _check_place(data["place"])
     if db.session.scalar(select(Meeting.id).where(Meeting.cycle_id == cycle.id,
                                                   Meeting.secretary_id == secretary.id)):
         raise AppError("conflict", _("This secretary already has a meeting in this cycle."))
     instrument = ballot_instrument()
     meeting = Meeting(cycle_id=cycle.id, secretary_id=secretary.id, village_id=secretary.village_id,
-                      held_on=data["held_on"], place=data["place"].strip(), participants=participants,
+                      held_on=data["held_on"], place=place, participants=participants,
                       instrument_id=instrument.id, instrument_version=instrument.version,
                       status="open", token_salt="", created_by_id=actor.id if actor else None)
     db.session.add(meeting)
@@ -184,7 +192,7 @@ def update_meeting(actor: User | None, meeting: Meeting, data: dict[str, Any]) -
     if "held_on" in data:
         meeting.held_on = data["held_on"]
     if "place" in data:
-        meeting.place = data["place"].strip()
+        meeting.place = _check_place(data["place"])
     if "participants" in data:
         participants = _check_participants(data["participants"])
         if participants != meeting.participants:
@@ -307,9 +315,17 @@ def ballot_state(token: str) -> tuple[Meeting, str]:
     """(meeting, state) with state `valid`, `used` or `closed`; unknown tokens are 404."""
     row = _token_row(token)
     meeting = db.session.get(Meeting, row.meeting_id)
-    if meeting.status != "open":
+    if not _accepts_votes(meeting):
         return meeting, "closed"
     return meeting, "used" if row.used else "valid"
+
+
+def _accepts_votes(meeting: Meeting) -> bool:
+    """Open, and its county not finalised: a vote must never change the raw answers under
+    finalised (stored) scores, even when staff finalised with the meeting left open."""
+    from .scorecard import is_finalised
+
+    return meeting.status == "open" and not is_finalised(meeting.cycle, meeting.village.county_id)
 
 
 def _refuse(state: str) -> AppError:
@@ -326,7 +342,7 @@ def cast_vote(token: str, category: str, answers: dict[str, Any], receipt: str) 
     row = _token_row(token)
     meeting = db.session.get(Meeting, row.meeting_id)
     receipt_digest = token_hash(receipt)
-    if meeting.status != "open":
+    if not _accepts_votes(meeting):
         raise _refuse("closed")
     if row.used:
         if row.receipt_hash is not None and hmac.compare_digest(row.receipt_hash, receipt_digest):

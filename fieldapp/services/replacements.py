@@ -79,7 +79,8 @@ def apply_replacement(user: User, data: dict[str, Any], *, client_uuid: str | No
         raise RecordRejected(errors)
     if draw.status != "active":
         raise _reject("sample_token", _("This draw was voided: download the tasks again."))
-    if cycle.status != "open":
+    from .scorecard import is_finalised
+    if is_finalised(cycle, draw.county_id):
         raise _reject("sample_token", _("This cycle is finalised."))
     if errors:
         raise RecordRejected(errors)

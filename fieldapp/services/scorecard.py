@@ -143,8 +143,12 @@ def _entry_dict(e: ScorecardEntry | None) -> dict[str, Any]:
 
 
 def save_entry(actor: User | None, cycle: Cycle, secretary: FirstSecretary, data: dict[str, Any],
-               *, reason: str | None = None, commit: bool = True) -> ScorecardEntry:
-    """Create or update one secretary's entry (keys absent from `data` are kept)."""
+               *, reason: str | None = None, commit: bool = True,
+               restate: bool = True) -> ScorecardEntry:
+    """Create or update one secretary's entry (keys absent from `data` are kept).
+
+    In a finalised county (admins, with a reason) the stored results are recomputed at
+    once, unless `restate` is False: a batch (the import) then restates once at the end."""
     county_id = secretary.village.county_id
     _authorize(actor, cycle, county_id)
     admin_change = ensure_county_open(actor, cycle, county_id, reason=reason, admin_may_change=True)
@@ -169,7 +173,7 @@ def save_entry(actor: User | None, cycle: Cycle, secretary: FirstSecretary, data
     record_audit(actor, "scorecard.change_after_final" if admin_change else "scorecard.save", entry,
                  county_id=county_id, cycle_id=cycle.id, secretary_id=secretary.id,
                  before=before, after=_entry_dict(entry), reason=(reason or "").strip() or None)
-    if admin_change:
+    if admin_change and restate:
         _store_results(actor, cycle, county_id, action="scores.restate", reason=reason)
     if commit:
         db.session.commit()
@@ -478,7 +482,7 @@ def import_xlsx(actor: User | None, cycle: Cycle, county_id: int, content: bytes
     from zipfile import BadZipFile
 
     _authorize(actor, cycle, county_id)
-    ensure_county_open(actor, cycle, county_id, reason=reason, admin_may_change=True)
+    admin_change = ensure_county_open(actor, cycle, county_id, reason=reason, admin_may_change=True)
     try:
         wb = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     except (InvalidFileException, BadZipFile, KeyError, OSError) as err:
@@ -569,15 +573,19 @@ def import_xlsx(actor: User | None, cycle: Cycle, county_id: int, content: bytes
                        extra={"row_errors": errors})
     if not dry_run:
         for secretary, data in parsed:
-            save_entry(actor, cycle, secretary, data, reason=reason, commit=False)
+            save_entry(actor, cycle, secretary, data, reason=reason, commit=False, restate=False)
         record_audit(actor, "scorecard.import", cycle, county_id=county_id, cycle_id=cycle.id,
                      rows=len(parsed))
+        if admin_change:  # one restatement for the whole file, not one per row
+            _store_results(actor, cycle, county_id, action="scores.restate", reason=reason)
         db.session.commit()
     return {"dry_run": dry_run, "rows": len(parsed), "errors": []}
 
 
 def _format_row_error(e: dict[str, Any]) -> str:
-    col = f" [{e['column']}]" if e.get("column") else ""
+    titles = dict(IMPORT_COLUMNS)  # the column as the template's header names it
+    column = e.get("column")
+    col = f" [{translate(titles[column]) if column in titles else column}]" if column else ""
     return _("Row %(row)d%(col)s: %(message)s", row=e["row"], col=col, message=e["message"])
 
 

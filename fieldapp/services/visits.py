@@ -147,6 +147,10 @@ def _entry_errors(entry: SampleEntry | None, user: User) -> tuple[dict[str, list
             EvaluatorAssignment.cycle_id == draw.cycle_id, Cycle.status == "open"))
     if assigned is None:
         return {"sample_token": [_("This household is not in a village assigned to you in an open cycle.")]}, None
+    from .scorecard import is_finalised
+    if is_finalised(draw.cycle, draw.county_id):
+        # The county's scores are computed from the stored answers: they must not move.
+        return {"sample_token": [_("The county's scores are finalised: no more visits are accepted.")]}, None
     if (entry.role, entry.status) not in VISITABLE:
         message = {
             "visited": _("This household has already been visited; a second visit is not accepted."),

@@ -32,6 +32,13 @@
   }
   document.querySelectorAll('table.sortable-table').forEach(makeSortable);
 
+  // Irreversible actions (closing a meeting, finalising) ask first.
+  document.querySelectorAll('form[data-confirm]').forEach((form) => {
+    form.addEventListener('submit', (e) => {
+      if (!window.confirm(form.dataset.confirm)) e.preventDefault();
+    });
+  });
+
   /** The map: tiles when MAP_TILE_URL is set, else the points on a plain background. */
   const el = document.getElementById('map');
   const dataEl = document.getElementById('map-data');

@@ -12,6 +12,7 @@ from flask import Blueprint, current_app, render_template, request
 from sqlalchemy import select
 
 from ..auth import actor, login_required_roles
+from ..domain import N_
 from ..domain.grading import GRADE_LABELS
 from ..errors import AppError, translate
 from ..extensions import db
@@ -26,6 +27,43 @@ STAFF_ROLES = ("admin", "county_staff")
 def translate_msgid(msgid: str) -> str:
     """A stored English msgid (domain reasons) in the page's language."""
     return translate(msgid)
+
+
+# Form fields of the meetings and scores pages, for field-level error messages.
+FIELD_LABELS = {
+    "secretary_id": N_("First secretary"), "held_on": N_("Date"), "place": N_("Place"),
+    "participants": N_("Participants"), "tallies": N_("Paper ballots"),
+    "work_performance": N_("Work performance (0-60)"),
+    "work_discipline": N_("Work discipline (0-10)"),
+    "work_evaluation": N_("Work evaluation (0-10)"), "note": N_("Note"), "reason": N_("Reason"),
+    "file": N_("File"), "cycle_id": N_("Cycle"), "county_id": N_("County"),
+    "accept_incomplete": N_("Finalise"), "seven_ones": N_("Seven ones (evidence for work performance)"),
+}
+NO_LABEL = {"_", "rows"}  # the messages say everything (row errors name row and column)
+
+
+@bp.app_template_global()
+def field_label(key: str) -> str:
+    """A form error's field key (`participants.cadre`, `tally.cadre.satisfied`,
+    `work_performance`) as the page's language names it; "" for no label."""
+    from ..models import MEETING_CATEGORIES, SEVEN_ONES
+    from ..services.meetings import category_label
+    from ..services.scorecard import SEVEN_ONES_LABELS
+
+    if key in NO_LABEL:
+        return ""
+    parts = key.split(".")
+    names = []
+    for part in parts:
+        if part in FIELD_LABELS:
+            names.append(translate(FIELD_LABELS[part]))
+        elif part in MEETING_CATEGORIES:
+            names.append(category_label(part))
+        elif part in SEVEN_ONES:
+            names.append(translate(SEVEN_ONES_LABELS[part]))
+        elif part == "tally":
+            names.append(translate(FIELD_LABELS["tallies"]))
+    return " · ".join(names) or key
 
 
 def grade_label(code: str | None) -> str:

@@ -32,6 +32,13 @@ def manifest():
                                mimetype="application/manifest+json")
 
 
+@bp.route("/favicon.ico")
+def favicon():
+    # Browsers ask for it on every page; answer with the app icon, not a 404.
+    return send_from_directory(f"{current_app.config['PWA_DIR']}/icons", "icon-192.png",
+                               mimetype="image/png", max_age=86400)
+
+
 @bp.route("/<any(js, css, icons, vendor):folder>/<path:filename>")
 def asset(folder: str, filename: str):
     response = send_from_directory(f"{current_app.config['PWA_DIR']}/{folder}", filename)

@@ -171,6 +171,9 @@ def spot_checks():
         except ValueError:
             flash(_("Choose a first secretary and a date."), "error")
             return redirect(url_for(".spot_checks"))
+        if form.get("present") not in ("yes", "no"):  # never default to "absent"
+            flash(_("Choose present or absent."), "error")
+            return redirect(url_for(".spot_checks"))
         try:
             svc.record_spot_check(actor(), {
                 "secretary_id": secretary_id, "day": day,

@@ -115,3 +115,16 @@ def test_ballot_page_is_public_and_light(personas, meeting, tokens):
     assert "ballot.js" in html and "民主测评" in html and "<script>" not in html
     assert page.headers["Referrer-Policy"] == "no-referrer"
     assert page.headers["Cache-Control"] == "no-store"
+
+
+def test_finalised_county_refuses_votes_on_a_meeting_left_open(personas, meeting, tokens):
+    # Staff may finalise with ungraded secretaries while a meeting is still open: its
+    # slips must not change the raw answers under the stored (finalised) scores.
+    from fieldapp.services.scorecard import finalise
+
+    finalise(None, personas.cycle, personas.counties["a"].id, accept_incomplete=True)
+    client, headers = _anon(personas)
+    assert client.get(f"/api/ballots/{tokens[0]}").get_json()["state"] == "closed"
+    refused = _vote(client, headers, tokens[0])
+    assert refused.status_code == 409 and refused.get_json()["state"] == "closed"
+    assert db.session.scalar(select(Ballot.id)) is None

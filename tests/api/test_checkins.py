@@ -339,3 +339,73 @@ def test_month_endpoint_is_for_secretaries(login_as, personas):
                                                            today.isoformat())
     assert body["checked_in_today"] is False and body["pending_leave"] == []
     assert len(body["days"]) == body["days_in_month"]
+
+
+def test_forbidden_paths_change_nothing(login_as, personas):
+    """Every residency path a persona must not take: 403 (401 anonymous), nothing stored."""
+    from fieldapp.models import LeaveRequest, SpotCheck
+
+    sec_a = login_as("secretary_a")
+    checkin(sec_a, "2026-03-10T01:00:00+00:00", *centre(personas), 10)
+    leave = sec_a.post("/api/leave", json={"start": "2026-03-20", "end": "2026-03-21",
+                                           "reason": "病假"}).get_json()
+    a, b = personas.secretaries["a"].id, personas.counties["a"].id
+    village = personas.villages["a1"]
+    token = village.checkin_token
+    reads = [f"/api/residency/report?year=2026&month=3&county_id={b}",
+             f"/api/residency/report.csv?year=2026&month=3&county_id={b}",
+             f"/api/residency/report.xlsx?year=2026&month=3&county_id={b}",
+             f"/api/residency/secretaries/{a}/month?year=2026&month=3",
+             f"/api/residency/discipline?year=2026&county_id={b}",
+             f"/api/residency/discipline/{a}?year=2026",
+             f"/api/villages/{village.id}/checkin-token",
+             f"/staff/residency/secretaries/{a}?year=2026&month=3",
+             f"/staff/residency/villages/{village.id}/poster"]
+    writes = [(f"/api/leave/{leave['id']}/decision", {"decision": "approve"}),
+              ("/api/spot-checks", {"secretary_id": a, "day": "2026-03-12", "present": False}),
+              (f"/api/residency/discipline/{a}", {"year": 2026}),
+              (f"/api/villages/{village.id}/checkin-token/rotate", None)]
+    for name in ("staff_b", "secretary_b", "evaluator_a"):
+        client = login_as(name)
+        for url in reads:
+            assert client.get(url).status_code == 403, (name, url)
+        for url, body in writes:
+            assert client.post(url, json=body).status_code == 403, (name, url)
+        # Lists are scoped to nothing of county A rather than refused.
+        if name != "evaluator_a":
+            for url in (f"/api/checkins?secretary_id={a}", f"/api/leave?secretary_id={a}"):
+                assert client.get(url).get_json()["total"] == 0, (name, url)
+    # The secretary of the county may not act as staff either, API or staff pages.
+    assert sec_a.post(f"/api/leave/{leave['id']}/decision",
+                      json={"decision": "approve"}).status_code == 403
+    assert sec_a.post("/api/spot-checks", json={"secretary_id": a, "day": "2026-03-12",
+                                                "present": True}).status_code == 403
+    assert sec_a.post("/staff/residency/spot-checks", data={
+        "secretary_id": a, "day": "2026-03-12", "present": "yes",
+        "csrf_token": sec_a.csrf_token}).status_code == 403
+    assert sec_a.get("/api/residency/report?year=2026&month=3").status_code == 403
+    assert sec_a.get(f"/api/residency/discipline/{a}?year=2026").status_code == 403
+    # The evaluator cannot check in, and has no month; anonymous gets 401.
+    r = sync(login_as("evaluator_a"), checkin_record("2026-03-11T01:00:00+00:00",
+                                                     *centre(personas), 10))
+    assert r.status_code == 422 and "type" in r.get_json()["results"][0]["errors"]
+    assert login_as("evaluator_a").get("/api/checkins/month").status_code == 403
+    assert personas.anonymous().get("/api/residency/report.csv").status_code == 401
+    db.session.expire_all()
+    assert db.session.get(LeaveRequest, leave["id"]).status == "pending"
+    assert db.session.scalar(select(db.func.count()).select_from(SpotCheck)) == 0
+    assert db.session.scalar(select(db.func.count()).select_from(CheckIn)) == 1
+    assert db.session.get(Village, village.id).checkin_token == token
+
+
+def test_spot_check_page_never_defaults_to_absent(login_as, personas):
+    from fieldapp.models import SpotCheck
+
+    staff = login_as("staff_a")
+    r = staff.post("/staff/residency/spot-checks", data={
+        "secretary_id": personas.secretaries["a"].id, "day": "2026-03-12",
+        "csrf_token": staff.csrf_token})
+    assert r.status_code == 302
+    assert db.session.scalar(select(db.func.count()).select_from(SpotCheck)) == 0
+    page = staff.get("/staff/residency/spot-checks").get_data(as_text=True)
+    assert "请选择在村或缺勤" in page

@@ -123,3 +123,46 @@ def test_export_scopes(personas, login_as):
     rows = list(csv.reader(io.StringIO(login_as("admin").get(
         f"/api/scores/export?cycle_id={cid}").data.decode("utf-8-sig"))))
     assert sorted(r[0] for r in rows[1:]) == ["岐山县", "眉县"]
+
+
+def test_scorecard_rows_are_computed_county_by_county(personas, app):
+    # Memory stays flat over a city: the rows are a lazy generator that grades one county
+    # at a time, so county b is computed only after county a's rows were written. Proof:
+    # a change to county b made after the first row was taken still shows up.
+    from fieldapp.services.scorecard import save_entry
+
+    admin = personas.users["admin"]
+    a, b = personas.counties["a"].id, personas.counties["b"].id
+    with app.test_request_context():
+        _columns, rows = exports.scorecard_table(admin, personas.cycle, [a, b])
+        assert isinstance(rows, types.GeneratorType)
+        first = next(rows)
+        assert first[0] == "岐山县"
+        save_entry(None, personas.cycle, db.session.get(type(personas.secretaries["b"]), personas.secretaries["b"].id),
+                   {"work_performance": 41.5})
+        rest = list(rows)
+    assert [r[5] for r in rest if r[0] == "眉县"] == [41.5]
+
+
+def test_satisfaction_chunks_never_split_a_group():
+    class S:
+        def __init__(self, town, village):
+            self.town, self.village = town, village
+
+    people = [S("t1", "v1"), S("t1", "v1"), S("t1", "v2"), S("t2", "v3"), S("t2", "v3"), S("t3", "v4")]
+    by_village = list(exports._chunks(people, lambda s: s.village, "village", size=2))
+    assert [[s.village for s in c] for c in by_village] == [["v1", "v1"], ["v2", "v3", "v3"], ["v4"]]
+    by_town = list(exports._chunks(people, lambda s: s.town, "town", size=1))
+    assert [[s.town for s in c] for c in by_town] == [["t1"] * 3, ["t2"] * 2, ["t3"]]
+    assert list(exports._chunks(people, lambda s: s.town, "county", size=1)) == [people]
+    assert list(exports._chunks([], lambda s: s, "county")) == []
+
+
+def test_admin_city_csv_streams_every_county(personas, login_as):
+    _scored(personas)
+    response = login_as("admin").get(
+        f"/api/scores/export?cycle_id={personas.cycle.id}&kind=satisfaction&level=village")
+    assert response.is_streamed and "Content-Length" not in response.headers
+    rows = list(csv.reader(io.StringIO(response.data.decode("utf-8-sig"))))
+    assert {r[0] for r in rows[1:]} == {"岐山县", "眉县"}
+    assert next(r for r in rows[1:] if r[3] == "岐山一村")[6] == "17.5"

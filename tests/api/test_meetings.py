@@ -119,3 +119,20 @@ def test_staff_pages(login_as, personas):
     assert created.status_code == 302
     detail = staff.get(created.headers["Location"])
     assert detail.status_code == 200 and 'data-testid="stat-tokens">5<' in detail.get_data(as_text=True)
+
+
+def test_blank_place_is_refused_with_a_chinese_field_error(login_as, personas):
+    staff = login_as("staff_a")
+    page = staff.post("/staff/meetings", data={
+        "csrf_token": staff.csrf_token, "secretary_id": personas.secretaries["a"].id,
+        "held_on": "2026-11-21", "place": "   ", "cadre": "2"})
+    assert page.status_code == 422
+    assert "<li>地点：请填写会议地点。</li>" in page.get_data(as_text=True)
+    api = staff.post("/api/meetings", json={
+        "cycle_id": personas.cycle.id, "secretary_id": personas.secretaries["a"].id,
+        "held_on": "2026-11-21", "place": " ", "participants": {"cadre": 2}})
+    assert api.status_code == 422 and api.get_json()["errors"] == {"place": ["请填写会议地点。"]}
+    zero = staff.post("/staff/meetings", data={
+        "csrf_token": staff.csrf_token, "secretary_id": personas.secretaries["a"].id,
+        "held_on": "2026-11-21", "place": "村部", "cadre": "0"})
+    assert zero.status_code == 422 and "参会人数：" in zero.get_data(as_text=True)

@@ -326,3 +326,117 @@ def test_discipline_without_cycle_is_404(login_as, personas):
     staff = login_as("staff_a")
     r = staff.get(f"/api/residency/discipline/{personas.secretaries['a'].id}?year=2031")
     assert r.status_code == 404
+
+
+def test_downloads_round_trip_chinese_and_neutralise_through_exports(login_as, personas):
+    """Both files open with csv/openpyxl: BOM, Chinese intact, formulas neutralised in any
+    text cell, numbers as numbers; written by services/exports.py (RFC 5987 file name)."""
+    from fieldapp.models import Town, Village
+    v = db.session.get(Village, personas.villages["a1"].id)
+    v.name = "东风村"
+    db.session.get(Town, v.town_id).name = "@蔡家坡镇"
+    db.session.commit()
+    sec, staff = login_as("secretary_a"), login_as("staff_a")
+    _fill_month(sec, personas, 2026, 3, range(1, 4))
+    r = staff.get("/api/residency/report.csv?year=2026&month=3")
+    assert r.status_code == 200 and r.data.startswith(b"\xef\xbb\xbf")
+    assert "filename*=UTF-8''residency-" in r.headers["Content-Disposition"]
+    rows = list(csv.reader(io.StringIO(r.data.decode("utf-8"))))
+    assert rows[0][0] == "\ufeff镇办"
+    assert rows[1][:4] == ["'@蔡家坡镇", personas.villages["a1"].code, "东风村", "书记A"]
+    assert rows[1][5] == "3" and rows[1][9] == "否"
+    x = staff.get("/api/residency/report.xlsx?year=2026&month=3")
+    assert x.status_code == 200 and "filename*=UTF-8''residency-" in x.headers[
+        "Content-Disposition"]
+    ws = load_workbook(io.BytesIO(x.data)).active
+    assert ws.title == "2026-03" and ws.freeze_panes == "A2"
+    header, row = [c.value for c in ws[1]], [c.value for c in ws[2]]
+    assert header[:4] == ["镇办", "村代码", "村", "第一书记"] and ws["A1"].font.bold
+    assert row[:4] == ["'@蔡家坡镇", personas.villages["a1"].code, "东风村", "书记A"]
+    assert row[5] == 3 and isinstance(row[5], int) and row[9] == "否"
+
+
+def test_county_report_queries_do_not_grow_with_secretaries(app, login_as, personas):
+    """One query per kind of fact, not one per secretary (village and town included)."""
+    from datetime import date
+
+    from fieldapp.models import Town, Village
+
+    from .test_query_counts import count_queries
+
+    staff = login_as("staff_a")
+
+    def queries() -> int:
+        with count_queries(app) as counts:
+            for path in ("/api/residency/report?year=2026&month=3",
+                         "/api/residency/report.xlsx?year=2026&month=3"):
+                assert staff.get(path).status_code == 200
+        return counts["n"]
+
+    one = queries()
+    county = personas.counties["a"]
+    for i in range(5):
+        town = Town(county_id=county.id, name=f"新镇{i}")
+        db.session.add(town)
+        db.session.flush()
+        village = Village(town_id=town.id, county_id=county.id, code=f"61032399{i:04d}",
+                          name=f"新村{i}", lat=34.4, lon=107.6, radius_m=1000)
+        db.session.add(village)
+        db.session.flush()
+        db.session.add(FirstSecretary(name=f"新书记{i}", village_id=village.id,
+                                      phone=f"1370000000{i}", dispatch_unit="县财政局",
+                                      term_start=date(2025, 1, 1), term_end=date(2027, 1, 1),
+                                      dispatch_level="county", status="active"))
+    db.session.commit()
+    assert len(staff.get("/api/residency/report?year=2026&month=3").get_json()["rows"]) == 6
+    assert queries() == one
+
+
+def test_discipline_formula_hand_computed_with_a_county_config(login_as, personas):
+    """docs/residency-and-flags.md section 6 with every setting changed, through the API:
+    January 20 present days (compliant), February 10 (< 20: one bad month), two unexcused
+    spot-check absences (a third on approved leave is excused), 6 approved leave days over
+    a limit of 5: 10 - 1.5*1 - 2.5*2 - 1 = 2.5, and two absences cap the grade at 基本称职."""
+    personas.cycle.settings = {"discipline": {
+        "per_noncompliant_month": 1.5, "per_spot_check_absence": 2.5,
+        "leave_over_limit_penalty": 1, "annual_leave_limit": 5}}
+    db.session.commit()
+    sec, staff = login_as("secretary_a"), login_as("staff_a")
+    secretary = db.session.get(FirstSecretary, personas.secretaries["a"].id)
+    secretary.term_end = secretary.term_end.replace(year=2026, month=2, day=28)
+    db.session.commit()
+    _fill_month(sec, personas, 2026, 1, range(1, 21))
+    _fill_month(sec, personas, 2026, 2, range(1, 11))
+    approve(staff, sec.post("/api/leave", json={"start": "2026-01-25", "end": "2026-01-30",
+                                                "reason": "探亲"}).get_json()["id"])
+    for day, present in (("2026-01-05", True), ("2026-01-26", False), ("2026-02-20", False),
+                         ("2026-02-21", False)):
+        assert staff.post("/api/spot-checks", json={"secretary_id": secretary.id, "day": day,
+                                                    "present": present}).status_code == 201
+    body = staff.get(f"/api/residency/discipline/{secretary.id}?year=2026").get_json()
+    s = body["suggestion"]
+    assert s["noncompliant_months"] == ["2026-02"]
+    assert (s["spot_check_absences"], s["annual_leave_days"]) == (2, 6)
+    assert [line["points"] for line in s["breakdown"]] == [10.0, -1.5, -5.0, -1.0]
+    assert s["score"] == 2.5 and s["grade_cap"] == "basically_competent"
+    assert body["config"]["per_spot_check_absence"] == 2.5
+    # Confirming without a score stores the suggestion as the 工作纪律 points.
+    r = staff.post(f"/api/residency/discipline/{secretary.id}", json={"year": 2026})
+    assert r.status_code == 200 and r.get_json()["score"] == 2.5
+
+
+def test_discipline_floor_line(login_as, personas):
+    """Penalties beyond the points: the score stops at the floor and a line says so."""
+    personas.cycle.settings = {"discipline": {"per_spot_check_absence": 4, "floor": 1}}
+    db.session.commit()
+    staff = login_as("staff_a")
+    secretary = db.session.get(FirstSecretary, personas.secretaries["a"].id)
+    secretary.term_end = secretary.term_end.replace(year=2026, month=1, day=31)
+    db.session.commit()
+    for day in ("2025-12-01", "2026-01-10", "2026-01-11", "2026-01-12"):
+        staff.post("/api/spot-checks", json={"secretary_id": secretary.id, "day": day,
+                                             "present": False})
+    s = staff.get(f"/api/residency/discipline/{secretary.id}?year=2026").get_json()["suggestion"]
+    # January has no check-in: -2; three absences in 2026: -12; 10 - 2 - 12 = -4 -> floor 1.
+    assert [line["points"] for line in s["breakdown"]] == [10.0, -2.0, -12.0, 5.0]
+    assert s["score"] == 1.0 and s["grade_cap"] == "incompetent"

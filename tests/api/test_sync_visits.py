@@ -322,6 +322,25 @@ def test_closed_cycle_refuses_visits(ev, drawn):
     assert list(response.get_json()["results"][0]["errors"]) == ["sample_token"]
 
 
+def test_finalised_county_refuses_visits_and_replacements(ev, drawn, login_as):
+    """A city-wide cycle is finalised county by county: county a's lock stops its visits
+    (the scores were computed from the stored answers), county b goes on."""
+    from fieldapp.models import ScoreLock
+    db.session.add(ScoreLock(cycle_id=drawn.cycle.id, county_id=drawn.counties["a"].id))
+    db.session.commit()
+    village = a1(drawn)
+    response = sync(ev, record(visit_payload(tokens(village)[0], village)))
+    assert response.status_code == 422
+    assert "定稿" in response.get_json()["results"][0]["errors"]["sample_token"][0]
+    replacement = record({"sample_token": tokens(village)[1], "reason": "moved_out",
+                          "reason_text": None, "attempts": None, "at": "2026-03-10T02:00:00Z"},
+                         type="replacement")
+    assert sync(ev, replacement).status_code == 422
+    b1 = drawn.villages["b1"]
+    other = sync(login_as("evaluator_b"), record(visit_payload(tokens(b1)[0], b1)))
+    assert other.status_code == 200
+
+
 def test_secretary_cannot_submit_or_read_visits(login_as, drawn):
     sec = login_as("secretary_a")
     response = sync(sec, record(visit_payload(tokens(a1(drawn))[0], a1(drawn))))

@@ -80,3 +80,8 @@ def test_openapi_document(client, personas):
     spec = client.get("/api/openapi.json").get_json()
     assert spec["openapi"].startswith("3.")
     assert "/api/roster/import" in spec["paths"] and "/api/sync" in spec["paths"]
+
+
+def test_favicon(client, personas):
+    with client.get("/favicon.ico") as response:
+        assert response.status_code == 200 and response.mimetype == "image/png"

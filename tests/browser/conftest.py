@@ -45,6 +45,13 @@ def browser_context_args(browser_context_args):
             "service_workers": "allow"}
 
 
+@pytest.fixture
+def context(db, context):
+    """The browser context closes before the database is emptied (fixtures tear down in
+    reverse order): a page still syncing must not race the next test's clean slate."""
+    yield context
+
+
 class LiveServer:
     def __init__(self, app):
         self.server = make_server("127.0.0.1", 0, app, threaded=True)

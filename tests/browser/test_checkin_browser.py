@@ -12,14 +12,18 @@ from fieldapp.models import CheckIn
 
 from ..personas import PASSWORD
 
+# `personas` (and so the database) comes first in every signature: fixtures are torn down
+# in reverse order, so the page closes before the tables are emptied. The other way round,
+# the app's background requests could hold locks while PostgreSQL truncates (a deadlock).
+
 
 def _checkins() -> list[CheckIn]:
     db.session.rollback()  # see the live server's commits
     return list(db.session.scalars(select(CheckIn)))
 
 
-def test_offline_checkin_reload_then_sync_exactly_once(page: Page, context: BrowserContext,
-                                                       live_server, personas):
+def test_offline_checkin_reload_then_sync_exactly_once(personas, live_server, page: Page,
+                                                       context: BrowserContext):
     village = personas.villages["a1"]
     context.set_geolocation({"latitude": village.lat + 0.001, "longitude": village.lon,
                              "accuracy": 12})
@@ -82,8 +86,8 @@ def test_offline_checkin_reload_then_sync_exactly_once(page: Page, context: Brow
     expect(page.get_by_test_id("checkin-month")).to_have_attribute("data-days", "1")
 
 
-def test_poster_link_opens_checkin_marked_as_scan(page: Page, context: BrowserContext,
-                                                  live_server, personas):
+def test_poster_link_opens_checkin_marked_as_scan(personas, live_server, page: Page,
+                                                  context: BrowserContext):
     village = personas.villages["a1"]
     context.set_geolocation({"latitude": village.lat, "longitude": village.lon, "accuracy": 10})
     page.goto(f"{live_server.url}/")
@@ -99,3 +103,54 @@ def test_poster_link_opens_checkin_marked_as_scan(page: Page, context: BrowserCo
     expect(page.get_by_test_id("pending-count")).to_have_text("0", timeout=15000)
     rows = _checkins()
     assert len(rows) == 1 and rows[0].via_qr and rows[0].token_valid
+
+
+def test_outside_fence_checkin_does_not_count_and_can_be_retried(personas, live_server,
+                                                                 page: Page,
+                                                                 context: BrowserContext):
+    """The month on the phone is the server's count: a check-in 5 km away is stored but
+    makes no day and leaves the button usable; a second one in the village counts, also
+    while offline (estimated on the phone, shown as waiting to sync)."""
+    village = personas.villages["a1"]
+    context.set_geolocation({"latitude": village.lat + 0.05, "longitude": village.lon,
+                             "accuracy": 15})
+    page.goto(f"{live_server.url}/")
+    page.get_by_test_id("login-phone").fill(personas.users["secretary_a"].phone)
+    page.get_by_test_id("login-password").fill(PASSWORD)
+    page.get_by_test_id("login-submit").click()
+    button = page.get_by_test_id("checkin-button")
+    expect(button).to_be_visible()
+    expect(page.get_by_test_id("checkin-month")).to_have_attribute("data-server-days", "0")
+    with page.expect_response(lambda r: r.url.endswith("/api/sync")) as sent:
+        button.click()  # online: sent at once
+    assert sent.value.status == 200
+    expect(page.get_by_test_id("pending-count")).to_have_text("0", timeout=15000)
+    expect(button).to_have_attribute("data-today", "not_counted")
+    expect(button).to_be_enabled()
+    expect(page.get_by_test_id("checkin-geo")).to_contain_text("不在本村范围内")
+    expect(page.get_by_test_id("checkin-month")).to_have_attribute("data-days", "0")
+    rows = _checkins()
+    assert len(rows) == 1 and rows[0].inside_fence is False
+
+    context.set_geolocation({"latitude": village.lat + 0.002, "longitude": village.lon,
+                             "accuracy": 20})
+    context.set_offline(True)
+    button.click()
+    expect(page.get_by_test_id("pending-count")).to_have_text("1")
+    expect(button).to_have_attribute("data-today", "pending")
+    expect(button).to_be_disabled()
+    month = page.get_by_test_id("checkin-month")
+    expect(month).to_have_attribute("data-days", "1")
+    expect(month).to_have_attribute("data-pending-days", "1")
+    expect(month).to_contain_text("本月在村 1 天")
+
+    context.set_offline(False)
+    page.reload()
+    expect(page.get_by_test_id("pending-count")).to_have_text("0", timeout=15000)
+    expect(page.get_by_test_id("checkin-month")).to_have_attribute("data-server-days", "1",
+                                                                    timeout=15000)
+    expect(page.get_by_test_id("checkin-month")).to_have_attribute("data-pending-days", "0")
+    expect(page.get_by_test_id("checkin-button")).to_have_attribute("data-today", "counted")
+    rows = _checkins()
+    assert sorted(r.inside_fence for r in rows) == [False, True]
+    assert {r.day for r in rows} == {shanghai_today()}
