@@ -94,7 +94,7 @@ def _int_arg(name: str) -> int | None:
 
 def page_scope(user: User) -> PageScope:
     """The cycle (query `cycle_id`, else the newest open one the user sees) and the county
-    (staff: their own; admins: query `county_id`, else the first with villages)."""
+    (staff: their own; admins: query `county_id`, else the cycle's county, else the first)."""
     cycles = list(db.session.scalars(scoped(select(Cycle), user, Cycle)
                                      .order_by(Cycle.year.desc(), Cycle.id.desc())))
     cycle_id = _int_arg("cycle_id")
@@ -118,7 +118,9 @@ def page_scope(user: User) -> PageScope:
         if county is None:
             raise AppError("not_found")
     elif counties:
-        county = counties[0]
+        # An admin lands on the chosen cycle's own county when it has one.
+        county = next((c for c in counties if cycle is not None and cycle.county_id == c.id),
+                      counties[0])
     if cycle is not None and county is not None and not cycle.covers_county(county.id):
         cycle = next((c for c in cycles if c.covers_county(county.id)), None)
     return PageScope(cycle, county, cycles, counties)

@@ -60,3 +60,13 @@ def test_dashboard_scope(personas, login_as):
     assert login_as("secretary_a").get("/staff/dashboard").status_code == 403
     assert login_as("staff_a").get("/staff/scores").status_code == 200
     assert login_as("staff_b").get(f"/staff/scores?county_id={a}").status_code == 403
+
+
+def test_admin_lands_on_the_cycle_county(app, db, personas, login_as):
+    from fieldapp.models import Cycle
+    # Make the only open cycle a county b cycle: the admin's dashboard opens on county b.
+    cycle = db.session.get(Cycle, personas.cycle.id)
+    cycle.county_id = personas.counties["b"].id
+    db.session.commit()
+    html = login_as("admin").get("/staff/").get_data(as_text=True)
+    assert "工作台 · 眉县" in html
