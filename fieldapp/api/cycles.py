@@ -1,10 +1,11 @@
 """Assessment cycles, their settings, and evaluator assignments."""
 from __future__ import annotations
 
+from flask import jsonify
 from flask.views import MethodView
 from flask_babel import gettext as _
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 from sqlalchemy import select
 
 from ..auth import actor, login_required_roles
@@ -58,8 +59,17 @@ class CycleArgs(Schema):
 
 
 class AssignmentCreateSchema(Schema):
+    """One village (`village_id`) or several at once (`village_ids`), not both."""
+
     user_id = fields.Integer(required=True)
-    village_id = fields.Integer(required=True)
+    village_id = fields.Integer()
+    village_ids = fields.List(fields.Integer(), validate=validate.Length(
+        min=1, max=assignments.MAX_BULK), metadata={"description": "bulk: all stored or none"})
+
+    @validates_schema
+    def one_of(self, data, **_kwargs):
+        if ("village_id" in data) == ("village_ids" in data):
+            raise ValidationError(_("Give either village_id or village_ids."), "village_id")
 
 
 class AssignmentSchema(Schema):
@@ -71,6 +81,18 @@ class AssignmentSchema(Schema):
     village_code = fields.Function(lambda a: a.village.code)
     village_name = fields.Function(lambda a: a.village.name)
     created_at = fields.DateTime()
+
+
+class VillageRefSchema(Schema):
+    village_id = fields.Integer(attribute="id")
+    village_code = fields.String(attribute="code")
+    village_name = fields.String(attribute="name")
+
+
+class AssignmentBulkResultSchema(Schema):
+    created = fields.List(fields.Nested(AssignmentSchema))
+    unchanged = fields.List(fields.Nested(VillageRefSchema),
+                            metadata={"description": "already assigned: left as they were"})
 
 
 class AssignmentArgs(PageArgs):
@@ -160,16 +182,28 @@ class Assignments(MethodView):
     @login_required_roles(*STAFF)
     @blp.arguments(AssignmentCreateSchema)
     @blp.response(201, AssignmentSchema)
+    @blp.alt_response(200, schema=AssignmentBulkResultSchema, success=True,
+                      description="`village_ids`: what was created and what was already there")
     def post(self, data, cycle_id):
-        """Assign an evaluator of the village's county to the village."""
+        """Assign an evaluator of the villages' county to one village or several.
+
+        Several (`village_ids`): every village is checked first, then all are stored or none;
+        pairs that exist already are reported as `unchanged`, not as errors."""
         cycle = get_or_404(Cycle, cycle_id)
         require_cycle(actor(), cycle)
-        village = get_or_404(Village, data["village_id"])
-        require_county(actor(), village.county_id)
         evaluator = db.session.get(User, data["user_id"])
+        if "village_id" in data:
+            village = get_or_404(Village, data["village_id"])
+            require_county(actor(), village.county_id)
+            if evaluator is None:
+                raise AppError("validation_failed", errors={"user_id": [_("Unknown user.")]})
+            return assignments.assign(actor(), cycle, evaluator, village)
+        villages = assignments.load_villages(actor(), data["village_ids"])
         if evaluator is None:
             raise AppError("validation_failed", errors={"user_id": [_("Unknown user.")]})
-        return assignments.assign(actor(), cycle, evaluator, village)
+        created, unchanged = assignments.assign_many(actor(), cycle, evaluator, villages)
+        return jsonify(AssignmentBulkResultSchema().dump(
+            {"created": created, "unchanged": unchanged})), 200
 
 
 @blp.route("/assignments/<int:assignment_id>")

@@ -57,17 +57,25 @@ def list_cycles():
 @group.command("assign")
 @click.option("--cycle", "cycle_id", type=int, required=True)
 @click.option("--evaluator", "phone", required=True, help="The evaluator's phone number.")
-@click.option("--village", "code", required=True, help="Village code.")
+@click.option("--village", "codes", required=True, multiple=True,
+              help="Village code; give it several times for several villages (all or none).")
 @fail_on_app_error
-def assign(cycle_id, phone, code):
-    """Assign an evaluator to a village for a cycle."""
-    from ..services.assignments import assign as do_assign
+def assign(cycle_id, phone, codes):
+    """Assign an evaluator to one or more villages for a cycle.
+
+    Every village is checked first; if one is refused, none is assigned. Villages the
+    evaluator already has are reported as unchanged."""
+    from ..services.assignments import assign_many
 
     user = db.session.scalar(select(User).where(User.phone == phone))
     if user is None:
         raise click.ClickException(f"no user with phone {phone}")
-    assignment = do_assign(None, find_cycle(cycle_id), user, find_village(code))
-    click.echo(f"assigned {user.name} to {code} (assignment {assignment.id})")
+    created, unchanged = assign_many(None, find_cycle(cycle_id), user,
+                                     [find_village(code) for code in codes])
+    for assignment in created:
+        click.echo(f"assigned {user.name} to {assignment.village.code} (assignment {assignment.id})")
+    for village in unchanged:
+        click.echo(f"unchanged: {user.name} already assigned to {village.code}")
 
 
 @group.command("unassign")

@@ -12,31 +12,93 @@ from ..models import Cycle, EvaluatorAssignment, User, Village
 from ..scoping import require_county
 
 
-def assign(actor: User | None, cycle: Cycle, evaluator: User, village: Village) -> EvaluatorAssignment:
+MAX_BULK = 500  # villages in one bulk assignment (a county has about 80)
+
+
+def _check(actor: User | None, cycle: Cycle, evaluator: User, villages: list[Village],
+           field: str) -> None:
+    """Every check, before anything is stored: scoping (403), then the pairs (422), then the
+    cycle's lock (409). `field` names the villages' input field in the errors."""
     if actor is not None:
-        require_county(actor, village.county_id)
+        for village in villages:
+            require_county(actor, village.county_id)
     errors: dict[str, list[str]] = {}
     if evaluator.role != "evaluator" or not evaluator.is_active:
         errors["user_id"] = [_("Choose an active evaluator account.")]
-    elif evaluator.county_id != village.county_id:
-        errors["user_id"] = [_("The evaluator belongs to another county.")]
-    if not cycle.covers_county(village.county_id):
-        errors["village_id"] = [_("This cycle does not cover the village's county.")]
+    else:
+        foreign = [v for v in villages if v.county_id != evaluator.county_id]
+        if foreign and len(villages) == 1:
+            errors["user_id"] = [_("The evaluator belongs to another county.")]
+        elif foreign:
+            errors[field] = [_("Not in the evaluator's county: %(villages)s.",
+                               villages=", ".join(f"{v.name} {v.code}" for v in foreign))]
+    uncovered = [v for v in villages if not cycle.covers_county(v.county_id)]
+    if uncovered and len(villages) == 1:
+        errors[field] = [_("This cycle does not cover the village's county.")]
+    elif uncovered:
+        errors.setdefault(field, []).append(_(
+            "This cycle does not cover these villages' county: %(villages)s.",
+            villages=", ".join(f"{v.name} {v.code}" for v in uncovered)))
     if errors:
         raise AppError("validation_failed", errors=errors)
     if cycle.status != "open":
         raise AppError("locked", _("This cycle is finalised."))
-    if db.session.scalar(select(EvaluatorAssignment.id).where(
-            EvaluatorAssignment.cycle_id == cycle.id, EvaluatorAssignment.user_id == evaluator.id,
-            EvaluatorAssignment.village_id == village.id)) is not None:
-        raise AppError("conflict", _("This evaluator is already assigned to this village."))
+
+
+def _store(actor: User | None, cycle: Cycle, evaluator: User, village: Village) -> EvaluatorAssignment:
     assignment = EvaluatorAssignment(cycle_id=cycle.id, user_id=evaluator.id, village_id=village.id)
     db.session.add(assignment)
     db.session.flush()
     record_audit(actor, "assignment.create", assignment, county_id=village.county_id,
                  cycle_id=cycle.id, user_id=evaluator.id, village_code=village.code)
+    return assignment
+
+
+def assign(actor: User | None, cycle: Cycle, evaluator: User, village: Village) -> EvaluatorAssignment:
+    """One village; an existing pair is a conflict (409)."""
+    _check(actor, cycle, evaluator, [village], "village_id")
+    if db.session.scalar(select(EvaluatorAssignment.id).where(
+            EvaluatorAssignment.cycle_id == cycle.id, EvaluatorAssignment.user_id == evaluator.id,
+            EvaluatorAssignment.village_id == village.id)) is not None:
+        raise AppError("conflict", _("This evaluator is already assigned to this village."))
+    assignment = _store(actor, cycle, evaluator, village)
     db.session.commit()
     return assignment
+
+
+def load_villages(actor: User | None, ids: list[int]) -> list[Village]:
+    """The villages of a bulk request, in the order given: another county's village is
+    forbidden (403) and an unknown id invalid (422), before anything is stored."""
+    ids = list(dict.fromkeys(ids))
+    found = {v.id: v for v in db.session.scalars(select(Village).where(Village.id.in_(ids)))}
+    if actor is not None:
+        for village in found.values():
+            require_county(actor, village.county_id)
+    missing = [str(i) for i in ids if i not in found]
+    if missing:
+        raise AppError("validation_failed", errors={"village_ids": [
+            _("Unknown villages: %(ids)s.", ids=", ".join(missing))]})
+    return [found[i] for i in ids]
+
+
+def assign_many(actor: User | None, cycle: Cycle, evaluator: User, villages: list[Village]
+                ) -> tuple[list[EvaluatorAssignment], list[Village]]:
+    """One evaluator to several villages, all or nothing: every pair is checked first, then
+    the new ones are stored in one transaction. Pairs that exist already are not errors: they
+    come back as unchanged. Returns (created assignments, unchanged villages)."""
+    villages = list({v.id: v for v in villages}.values())  # the same village twice: once
+    if not villages:
+        raise AppError("validation_failed", errors={"village_ids": [_("Choose at least one village.")]})
+    if len(villages) > MAX_BULK:
+        raise AppError("validation_failed", errors={"village_ids": [
+            _("At most %(n)d villages at a time.", n=MAX_BULK)]})
+    _check(actor, cycle, evaluator, villages, "village_ids")
+    existing = set(db.session.scalars(select(EvaluatorAssignment.village_id).where(
+        EvaluatorAssignment.cycle_id == cycle.id, EvaluatorAssignment.user_id == evaluator.id,
+        EvaluatorAssignment.village_id.in_([v.id for v in villages]))))
+    created = [_store(actor, cycle, evaluator, v) for v in villages if v.id not in existing]
+    db.session.commit()
+    return created, [v for v in villages if v.id in existing]
 
 
 def unassign(actor: User | None, assignment: EvaluatorAssignment) -> None:

@@ -10,7 +10,7 @@ from flask import (Blueprint, current_app, flash, jsonify, redirect, render_temp
 from flask_babel import gettext as _, lazy_gettext as _l
 from markupsafe import Markup
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from ..auth import actor, login_required_roles
@@ -25,6 +25,7 @@ from ..services import assignments, cycles, draws
 bp = Blueprint("sampling", __name__)
 
 STAFF_ROLES = ("admin", "county_staff")
+REPLACEMENTS_PER_PAGE = 200  # the draw page lists replacements newest first, a page at a time
 
 ROLE_LABELS = {"sample": _l("Sample"), "reserve": _l("Reserve"), "unused": _l("Not drawn")}
 STATUS_LABELS = {"pending": _l("To visit"), "visited": _l("Visited"),
@@ -71,11 +72,14 @@ class VoidForm(Schema):
 
 
 class AssignForm(Schema):
+    """One evaluator and the ticked villages (`village_ids`, repeated)."""
+
     class Meta:
         unknown = EXCLUDE
 
     user_id = fields.Integer(required=True)
-    village_id = fields.Integer(required=True)
+    village_ids = fields.List(fields.Integer(), required=True,
+                              validate=validate.Length(min=1, max=assignments.MAX_BULK))
 
 
 # Form field -> its label on the page (errors name the field the way the user sees it).
@@ -84,7 +88,7 @@ FIELD_LABELS = {
     "sample_size": _l("Households to visit per village"),
     "reserve_count": _l("Reserves per village"), "seed": _l("Public seed"),
     "confirm": _l("Confirmation"), "reason": _l("Reason"), "user_id": _l("Evaluator"),
-    "village_id": _l("Village"), "village": _l("Village"),
+    "village_id": _l("Village"), "village": _l("Village"), "village_ids": _l("Villages"),
 }
 # What a form field accepts, said when marshmallow rejects it (its own messages are English).
 FIELD_RULES = {
@@ -93,11 +97,15 @@ FIELD_RULES = {
     "reserve_count": _l("Enter a whole number from 0 to 100."),
     "seed": _l("Enter the seed exactly as published, at most 500 characters."),
     "reason": _l("Write the reason, at most 2000 characters."),
+    "user_id": _l("Choose an evaluator."),
+    "village_ids": _l("Tick at least one village."),
 }
 
 
-def _form(schema: type[Schema]) -> dict:
+def _form(schema: type[Schema], lists: tuple[str, ...] = ()) -> dict:
     raw = {k: v for k, v in request.form.items() if v != ""}
+    for name in lists:  # repeated fields (checkboxes)
+        raw[name] = [v for v in request.form.getlist(name) if v != ""]
     try:
         return schema().load(raw)
     except ValidationError as err:
@@ -215,18 +223,27 @@ def draw_page(draw_id: int):
                                                     Replacement.is_conflict.is_(True))
         .options(selectinload(Replacement.replaced_entry), selectinload(Replacement.actor))
         .order_by(Replacement.id.desc())).all()
+    total = db.session.scalar(select(func.count(Replacement.id)).join(VillageDraw)
+                              .where(VillageDraw.draw_id == draw.id))
+    per_page = REPLACEMENTS_PER_PAGE
+    pages = max(1, -(-total // per_page))
+    page = min(max(request.args.get("page", 1, type=int), 1), pages)
     recent = db.session.scalars(
         select(Replacement).join(VillageDraw).where(VillageDraw.draw_id == draw.id)
         .options(selectinload(Replacement.replaced_entry), selectinload(Replacement.reserve_entry),
                  selectinload(Replacement.actor))
-        .order_by(Replacement.id.desc()).limit(200)).all()
+        .order_by(Replacement.id.desc()).offset((page - 1) * per_page).limit(per_page)).all()
+    listing = {"total": total, "page": page, "pages": pages,
+               "first": (page - 1) * per_page + 1 if recent else 0,
+               "last": (page - 1) * per_page + len(recent)}
     # The reserve the server chose for each conflicting household (by the first record).
     first_reserve = {rep.replaced_entry_id: rep.reserve_entry for rep in db.session.scalars(
         select(Replacement).where(Replacement.replaced_entry_id.in_(
             [c.replaced_entry_id for c in conflicts]), Replacement.is_conflict.is_(False))
         .options(selectinload(Replacement.reserve_entry)))} if conflicts else {}
     return render_template("sampling/draw.html", draw=draw, quality=draws.quality(draw),
-                           conflicts=conflicts, replacements=recent, first_reserve=first_reserve)
+                           conflicts=conflicts, replacements=recent, listing=listing,
+                           first_reserve=first_reserve)
 
 
 @bp.route("/staff/sampling/draws/<int:draw_id>/void", methods=["POST"])
@@ -249,13 +266,19 @@ def assign(cycle_id: int):
     cycle = get_or_404(Cycle, cycle_id)
     require_cycle(me, cycle)
     try:
-        data = _form(AssignForm)
-        village = get_or_404(Village, data["village_id"])
-        require_county(me, village.county_id)
+        data = _form(AssignForm, lists=("village_ids",))
+        villages = assignments.load_villages(me, data["village_ids"])
         evaluator = get_or_404(User, data["user_id"])
-        assignments.assign(me, cycle, evaluator, village)
-        flash(_("%(name)s assigned to %(village)s.", name=evaluator.name, village=village.name), "ok")
+        created, unchanged = assignments.assign_many(me, cycle, evaluator, villages)
+        if created:
+            flash(_("%(name)s assigned to %(n)d village(s).", name=evaluator.name,
+                    n=len(created)), "ok")
+        if unchanged:
+            flash(_("%(n)d village(s) already assigned to %(name)s: unchanged.",
+                    name=evaluator.name, n=len(unchanged)), "ok")
     except AppError as err:
+        if err.status == 403:  # another county's village: a refusal, not a form error
+            raise
         _flash_error(err)
     return redirect(url_for(".cycle_page", cycle_id=cycle.id) + "#assignments")
 

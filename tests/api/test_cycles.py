@@ -114,3 +114,63 @@ def test_admin_assigns_new_county_evaluator(login_as, personas):
     response = login_as("admin").post(f"/api/cycles/{personas.cycle.id}/assignments",
                                       json={"user_id": new.id, "village_id": personas.villages["b2"].id})
     assert response.status_code == 201
+
+
+def _assigned(cycle_id: int) -> set[tuple[int, int]]:
+    db.session.expire_all()
+    return {(a.user_id, a.village_id) for a in db.session.scalars(
+        select(EvaluatorAssignment).where(EvaluatorAssignment.cycle_id == cycle_id))}
+
+
+def test_bulk_assignment_stores_all_and_reports_unchanged(login_as, personas):
+    url = f"/api/cycles/{personas.cycle.id}/assignments"
+    ev, a1, a2 = personas.users["evaluator_a"], personas.villages["a1"], personas.villages["a2"]
+    before = _assigned(personas.cycle.id)
+    response = login_as("staff_a").post(url, json={"user_id": ev.id,
+                                                   "village_ids": [a1.id, a2.id, a2.id]})
+    assert response.status_code == 200, response.get_json()
+    body = response.get_json()
+    assert [a["village_code"] for a in body["created"]] == [a2.code]
+    assert body["unchanged"] == [{"village_id": a1.id, "village_code": a1.code,
+                                  "village_name": a1.name}]  # already there: not an error
+    assert _assigned(personas.cycle.id) == before | {(ev.id, a2.id)}
+    again = login_as("staff_a").post(url, json={"user_id": ev.id, "village_ids": [a1.id, a2.id]})
+    assert again.status_code == 200
+    assert again.get_json()["created"] == [] and len(again.get_json()["unchanged"]) == 2
+    audits = db.session.scalars(select(AuditLog).where(AuditLog.action == "assignment.create")).all()
+    assert len(audits) == 1
+
+
+def test_bulk_assignment_is_scoped_and_all_or_nothing(login_as, personas):
+    url = f"/api/cycles/{personas.cycle.id}/assignments"
+    users, villages = personas.users, personas.villages
+    before = _assigned(personas.cycle.id)
+    staff_b = login_as("staff_b")
+    # Staff B cannot bulk-assign county A's villages, not even with their own evaluator.
+    for user in ("evaluator_a", "evaluator_b"):
+        response = staff_b.post(url, json={"user_id": users[user].id,
+                                           "village_ids": [villages["a1"].id, villages["a2"].id]})
+        assert response.status_code == 403
+    # A list with one foreign village among their own stores nothing.
+    mixed = staff_b.post(url, json={"user_id": users["evaluator_b"].id,
+                                    "village_ids": [villages["b2"].id, villages["a2"].id]})
+    assert mixed.status_code == 403
+    # The admin may act anywhere, but an evaluator only in their county: nothing stored either.
+    admin = login_as("admin")
+    wrong = admin.post(url, json={"user_id": users["evaluator_a"].id,
+                                  "village_ids": [villages["a2"].id, villages["b2"].id]})
+    assert wrong.status_code == 422 and "village_ids" in wrong.get_json()["errors"]
+    assert villages["b2"].code in wrong.get_json()["errors"]["village_ids"][0]
+    unknown = admin.post(url, json={"user_id": users["evaluator_a"].id,
+                                    "village_ids": [villages["a2"].id, 999999]})
+    assert unknown.status_code == 422 and "999999" in unknown.get_json()["errors"]["village_ids"][0]
+    for body in ({"user_id": users["evaluator_a"].id, "village_ids": []},
+                 {"user_id": users["evaluator_a"].id},
+                 {"user_id": users["evaluator_a"].id, "village_id": villages["a2"].id,
+                  "village_ids": [villages["a2"].id]},
+                 {"user_id": users["staff_a"].id, "village_ids": [villages["a2"].id]}):
+        assert admin.post(url, json=body).status_code == 422, body
+    assert _assigned(personas.cycle.id) == before
+    for who in ("evaluator_a", "secretary_a"):
+        assert login_as(who).post(url, json={"user_id": users["evaluator_a"].id,
+                                             "village_ids": [villages["a2"].id]}).status_code == 403

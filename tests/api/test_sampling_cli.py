@@ -137,6 +137,23 @@ def test_assign_from_the_command_line(runner, personas):
     assert "2026" in _invoke(runner, "cycle", "list").output
 
 
+def test_assign_several_villages_from_the_command_line(runner, personas):
+    ev, a1, a2 = personas.users["evaluator_a"], personas.villages["a1"], personas.villages["a2"]
+    count = lambda: len(db.session.scalars(select(EvaluatorAssignment)).all())  # noqa: E731
+    before = count()
+    # One village of another county: nothing is assigned.
+    mixed = _invoke(runner, "cycle", "assign", "--cycle", str(personas.cycle.id), "--evaluator",
+                    ev.phone, "--village", a2.code, "--village", personas.villages["b2"].code)
+    assert mixed.exit_code == 1 and personas.villages["b2"].code in mixed.output
+    assert count() == before
+    result = _invoke(runner, "cycle", "assign", "--cycle", str(personas.cycle.id), "--evaluator",
+                     ev.phone, "--village", a1.code, "--village", a2.code)
+    assert result.exit_code == 0, result.output
+    assert f"assigned {ev.name} to {a2.code}" in result.output
+    assert f"unchanged: {ev.name} already assigned to {a1.code}" in result.output
+    assert count() == before + 1
+
+
 def test_readme_snippet_verifies_a_cli_export(runner, login_as, personas, tmp_path):
     """The README's standard-library check, run as an outsider would, on a CLI export."""
     import re

@@ -143,7 +143,7 @@ def test_staff_pages_create_draw_assign_and_void(login_as, personas):
 
     assigned = staff.post(f"{page}/assignments", data={
         "csrf_token": token, "user_id": str(personas.users["evaluator_a"].id),
-        "village_id": str(personas.villages["a2"].id)})
+        "village_ids": str(personas.villages["a2"].id)})
     assert assigned.status_code == 302
     assert db.session.scalar(select(EvaluatorAssignment).where(
         EvaluatorAssignment.cycle_id == cycle.id)) is not None
@@ -268,3 +268,97 @@ def test_replacement_listing_queries_do_not_grow_with_villages(login_as, persona
     assert {i["village_code"] for i in body["items"]} == {personas.villages["a1"].code,
                                                          personas.villages["a2"].code}
     assert two == one
+
+
+def test_cycle_page_assigns_ticked_villages_in_one_post(login_as, personas):
+    staff = login_as("staff_a").client
+    page = f"/staff/sampling/cycles/{personas.cycle.id}"
+    html = staff.get(page).get_data(as_text=True)
+    # One form, a checkbox per village (associated by the form attribute), the helper in a file.
+    assert html.count('data-testid="bulk-assign"') == 1
+    assert html.count('form="bulk-assign" name="village_ids"') == 2  # staff A: A's two villages
+    assert "data-select-unassigned" in html and "/static/sampling.js" in html
+    assert "<script>" not in html
+    assert 'data-unassigned="false"' in html and 'data-unassigned="true"' in html  # a1 / a2
+    token = _form_token(staff, page)
+    ev, a1, a2 = personas.users["evaluator_a"], personas.villages["a1"], personas.villages["a2"]
+    done = staff.post(f"{page}/assignments", data={"csrf_token": token, "user_id": str(ev.id),
+                                                   "village_ids": [str(a1.id), str(a2.id)]})
+    assert done.status_code == 302
+    flashes = staff.get(page).get_data(as_text=True)
+    assert "已将 岐山评议员 分配到 1 个村。" in flashes and "1 个村已分配给 岐山评议员，未作改动。" in flashes
+    db.session.expire_all()
+    assert {a.village_id for a in db.session.scalars(select(EvaluatorAssignment).where(
+        EvaluatorAssignment.user_id == ev.id))} == {a1.id, a2.id}
+    # Nothing ticked: a field error, in Chinese.
+    staff.post(f"{page}/assignments", data={"csrf_token": token, "user_id": str(ev.id)})
+    assert "请至少勾选一个村。" in staff.get(page).get_data(as_text=True)
+
+
+def test_cycle_page_bulk_assignment_is_scoped_and_all_or_nothing(login_as, personas):
+    page = f"/staff/sampling/cycles/{personas.cycle.id}"
+    users, villages = personas.users, personas.villages
+    count = lambda: len(db.session.scalars(select(EvaluatorAssignment)).all())  # noqa: E731
+    before = count()
+    staff_b = login_as("staff_b").client
+    token = _form_token(staff_b, page)
+    foreign = staff_b.post(f"{page}/assignments", data={
+        "csrf_token": token, "user_id": str(users["evaluator_b"].id),
+        "village_ids": [str(villages["b2"].id), str(villages["a2"].id)]})
+    assert foreign.status_code == 403
+    db.session.expire_all()
+    assert count() == before
+    admin = login_as("admin").client
+    token = _form_token(admin, page)
+    admin.post(f"{page}/assignments", data={
+        "csrf_token": token, "user_id": str(users["evaluator_a"].id),
+        "village_ids": [str(villages["a2"].id), str(villages["b2"].id)]})
+    html = admin.get(page).get_data(as_text=True)
+    assert "不属于该评议员所在县" in html and villages["b2"].code in html
+    db.session.expire_all()
+    assert count() == before
+
+
+def test_evaluator_sees_no_staff_navigation_and_a_link_to_the_app(login_as, personas):
+    draw_id = draw_county(login_as, personas)
+    vd = village_draw(draw_id, personas.villages["a1"].id)
+    evaluator = login_as("evaluator_a")
+    html = evaluator.get(f"/sampling/sheet/{vd.id}").get_data(as_text=True)
+    header = html[html.index("<header"):html.index("</header>")]
+    assert 'data-testid="app-link"' in header and "返回手机端" in header
+    links = [h for h in re.findall(r'href="([^"]+)"', header) if not h.startswith("/lang/")]
+    assert links
+    for href in links:  # the brand and the app link: nothing that answers 403
+        response = evaluator.get(href)
+        response.close()  # the PWA shell is a file response
+        assert response.status_code == 200, href
+    assert "/staff/" not in header
+    staff_header = login_as("staff_a").get(f"/sampling/sheet/{vd.id}").get_data(as_text=True)
+    staff_header = staff_header[staff_header.index("<header"):staff_header.index("</header>")]
+    assert "/staff/sampling" in staff_header and 'data-testid="app-link"' not in staff_header
+
+
+def test_draw_page_pages_replacements_and_gives_the_total(login_as, personas, monkeypatch):
+    from fieldapp.web import sampling as web_sampling
+
+    monkeypatch.setattr(web_sampling, "REPLACEMENTS_PER_PAGE", 2)
+    draw_id = draw_county(login_as, personas)
+    sample = entries(draw_id, personas.villages["a1"].id, "sample")
+    phone = login_as("evaluator_a")
+    for entry in sample[:3]:
+        assert sync(phone, replacement_record(entry.token)).status_code == 200
+    staff = login_as("staff_a").client
+    first = staff.get(f"/staff/sampling/draws/{draw_id}").get_data(as_text=True)
+    assert first.count('data-testid="replacement-row"') == 2
+    assert 'data-testid="replacement-total">(3)' in first
+    assert "第 1–2 条，共 3 条" in first and "第 1 页，共 2 页" in first
+    older = re.search(r'href="([^"]+)" rel="next"', first).group(1).replace("&amp;", "&")
+    second = staff.get(older).get_data(as_text=True)
+    assert second.count('data-testid="replacement-row"') == 1 and "第 3–3 条，共 3 条" in second
+    assert 'rel="prev"' in second and 'rel="next"' not in second
+    # Out of range pages show the last page; a short list has no pager.
+    assert staff.get(f"/staff/sampling/draws/{draw_id}?page=99").get_data(as_text=True).count(
+        'data-testid="replacement-row"') == 1
+    monkeypatch.setattr(web_sampling, "REPLACEMENTS_PER_PAGE", 200)
+    whole = staff.get(f"/staff/sampling/draws/{draw_id}").get_data(as_text=True)
+    assert whole.count('data-testid="replacement-row"') == 3 and "replacement-pager" not in whole

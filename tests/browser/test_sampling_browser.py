@@ -98,11 +98,20 @@ def test_staff_record_seed_draw_and_assign(page: Page, live_server, personas):
     expect(page.get_by_test_id("draw-row")).to_have_count(1)
     expect(page.get_by_test_id("draw-form")).to_have_count(0)
 
-    # Assign the county's evaluator to the second village.
-    row = page.get_by_test_id("assignment-row").filter(has_text="610323100002")
-    row.locator("select[name=user_id]").select_option(str(personas.users["evaluator_a"].id))
-    row.get_by_role("button", name="分配").click()
-    expect(page.get_by_test_id("flashes")).to_contain_text("岐山评议员")
+    # Assign the county's evaluator to every village without one (the second) in one post.
+    form = page.get_by_test_id("bulk-assign")
+    form.locator("select[name=user_id]").select_option(str(personas.users["evaluator_a"].id))
+    form.get_by_role("button", name="全选未分配的村").click()
+    boxes = page.locator("input[name=village_ids]")
+    expect(page.locator('[data-village="610323100001"] input[name=village_ids]')).not_to_be_checked()
+    expect(page.locator('[data-village="610323100002"] input[name=village_ids]')).to_be_checked()
+    expect(form.locator("[data-selected-count]")).to_have_text("1")
+    form.get_by_role("button", name="清除勾选").click()
+    expect(form.locator("[data-selected-count]")).to_have_text("0")
+    assert all(not boxes.nth(i).is_checked() for i in range(boxes.count()))
+    form.get_by_role("button", name="全选未分配的村").click()
+    form.get_by_role("button", name="分配到勾选的村").click()
+    expect(page.get_by_test_id("flashes")).to_contain_text("已将 岐山评议员 分配到 1 个村。")
     expect(page.get_by_test_id("assignment-row").filter(has_text="610323100002")).to_contain_text("岐山评议员")
     db.session.expire_all()
     assert db.session.scalar(select(func.count()).select_from(EvaluatorAssignment).where(
