@@ -99,6 +99,8 @@ class MonthCoreSchema(Schema):
 
 
 class MyMonthSchema(MonthCoreSchema):
+    user_id = fields.Integer(metadata={
+        "description": "whose month this is: a shared phone caches it only for that user"})
     today = fields.Date()
     village = fields.Nested(VillageBriefSchema)
     checked_in_today = fields.Boolean()
@@ -172,7 +174,8 @@ class SpotCheckCreateSchema(Schema):
     secretary_id = fields.Integer(required=True)
     day = fields.Date(required=True)
     present = fields.Boolean(required=True)
-    note = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=1000))
+    note = fields.String(allow_none=True, load_default=None,
+                         validate=validate.Length(max=svc.MAX_SPOT_CHECK_NOTE))
 
 
 class SpotCheckSchema(Schema):
@@ -264,7 +267,9 @@ class BreakdownLineSchema(Schema):
 
 
 class SuggestionSchema(Schema):
-    score = fields.Float()
+    score = fields.Float(allow_none=True, metadata={
+        "description": "null when there is no check-in data in the year (no_data)"})
+    no_data = fields.Boolean()
     breakdown = fields.List(fields.Nested(BreakdownLineSchema))
     grade_cap = fields.String(allow_none=True, metadata={
         "enum": ["competent", "basically_competent", "incompetent", None]})

@@ -356,12 +356,18 @@ class DisciplineConfig:
 
 @dataclass(frozen=True)
 class DisciplineSuggestion:
-    score: float
-    # (msgid, params, points); the points add up to `score`.
+    # None: no check-in data in the whole year ("no data"): nothing to suggest, staff
+    # enter the score themselves (never a silent 0 from twelve empty months).
+    score: float | None
+    # (msgid, params, points); the points add up to `score`. Empty when `score` is None.
     breakdown: tuple[tuple[str, dict[str, Any], float], ...]
     grade_cap: GradeCap | None
     noncompliant_months: tuple[str, ...] = field(default=())
     spot_check_absences: int = 0
+
+    @property
+    def no_data(self) -> bool:
+        return self.score is None
 
 
 def suggest_discipline_score(
@@ -371,12 +377,19 @@ def suggest_discipline_score(
     config: DisciplineConfig = DisciplineConfig(),
     *,
     leaves: Iterable[LeavePeriod] = (),
+    has_checkins: bool = True,
 ) -> DisciplineSuggestion:
     """A suggested 工作纪律 score; staff confirm or change it. Months still in progress
-    (compliant is None) are not judged. `leaves` excuses spot checks on approved leave."""
+    (compliant is None) are not judged. `leaves` excuses spot checks on approved leave.
+    `has_checkins=False` (no check-in at all in the period): no suggestion (score None);
+    the spot-check grade cap still applies."""
     c = config
     bad = tuple(r.label for r in month_reports if r.compliant is False)
     absences = spot_check_absences(spot_checks, leaves)
+    cap = spot_check_grade_cap(absences, no_excellent_at=c.cap_no_excellent_at,
+                               basic_at=c.cap_basic_at, incompetent_at=c.cap_incompetent_at)
+    if not has_checkins:
+        return DisciplineSuggestion(None, (), cap, bad, absences)
     lines: list[tuple[str, dict[str, Any], float]] = [
         (N_("Full marks for work discipline"), {}, float(c.max_points))
     ]
@@ -403,6 +416,4 @@ def suggest_discipline_score(
     if score != raw:
         lines.append((N_("Raised to the minimum of %(floor)s points"), {"floor": c.floor},
                       round(score - raw, 2)))
-    cap = spot_check_grade_cap(absences, no_excellent_at=c.cap_no_excellent_at,
-                               basic_at=c.cap_basic_at, incompetent_at=c.cap_incompetent_at)
     return DisciplineSuggestion(round(score, 2), tuple(lines), cap, bad, absences)

@@ -307,7 +307,7 @@ def my_month(user: User, year: int | None, month: int | None) -> dict[str, Any]:
     pending = db.session.scalars(select(LeaveRequest).where(
         LeaveRequest.secretary_id == secretary.id, LeaveRequest.status == "pending")
         .order_by(LeaveRequest.start)).all()
-    return {**_report_dict(report), "today": today, "village": secretary.village,
+    return {**_report_dict(report), "user_id": user.id, "today": today, "village": secretary.village,
             "checked_in_today": data["checked_in_today"], "pending_leave": pending,
             "leave": data["leaves"], "annual_leave_days": data["annual_leave_days"]}
 
@@ -473,14 +473,22 @@ def decide_leave(user: User, leave: LeaveRequest, decision: str,
 # --- spot checks -----------------------------------------------------------------------
 
 
+MAX_SPOT_CHECK_NOTE = 1000  # characters; the API schema and the staff page say the same
+
+
 def record_spot_check(user: User, data: dict[str, Any]) -> SpotCheck:
     require_role(user, *STAFF_ROLES)
     secretary = db.session.get(FirstSecretary, data["secretary_id"])
     if secretary is None:
         raise AppError("not_found")
     require_county(user, secretary.village.county_id)
+    errors: dict[str, list[str]] = {}
     if data["day"] > dres.shanghai_today():
-        raise AppError("validation_failed", errors={"day": [_("The date is in the future.")]})
+        errors["day"] = [_("The date is in the future.")]
+    if len((data.get("note") or "").strip()) > MAX_SPOT_CHECK_NOTE:
+        errors["note"] = [_("At most %(max)s characters.", max=MAX_SPOT_CHECK_NOTE)]
+    if errors:  # refused, never cut: a shortened note would read as the whole one
+        raise AppError("validation_failed", errors=errors)
     check = SpotCheck(secretary_id=secretary.id, village_id=secretary.village_id,
                       day=data["day"], present=data["present"],
                       note=(data.get("note") or "").strip() or None, recorded_by_id=user.id)
@@ -577,14 +585,16 @@ def discipline_suggestions(secretaries: list[FirstSecretary], cycle: Cycle, coun
                    if sc.day >= s.term_start and (s.term_end is None or sc.day <= s.term_end)]
         annual = dres.annual_leave_days(y, periods)
         over = annual > settings.discipline.annual_leave_limit
+        # No check-in at all in the cycle year: "no data", not twelve absent months.
         out[s.id] = (dres.suggest_discipline_score(months, _spot_facts(in_term), over,
-                                                   settings.discipline, leaves=periods), annual)
+                                                   settings.discipline, leaves=periods,
+                                                   has_checkins=bool(checkins[s.id])), annual)
     return out
 
 
 def _suggestion_dict(sug: dres.DisciplineSuggestion, annual: int) -> dict[str, Any]:
     return {
-        "score": sug.score,
+        "score": sug.score, "no_data": sug.no_data,
         "breakdown": [{"text": translate(msgid, params), "points": points}
                       for msgid, params, points in sug.breakdown],
         "grade_cap": sug.grade_cap, "noncompliant_months": list(sug.noncompliant_months),
@@ -639,14 +649,21 @@ def confirm_discipline(user: User, secretary: FirstSecretary, year: int, score: 
     cycle = db.session.get(Cycle, current["cycle_id"])
     if cycle.status != "open":
         raise AppError("locked", _("The cycle is finalised."))
-    suggested = current["suggestion"]["score"]
+    suggested = current["suggestion"]["score"]  # None: no check-in data, nothing to confirm
     max_points = current["config"]["max_points"]
+    if suggested is None and score is None:
+        raise AppError("validation_failed", errors={"score": [
+            _("There is no check-in data for this year: enter the score.")]})
     final = suggested if score is None else round(float(score), 2)
     reason = (reason or "").strip() or None
     errors: dict[str, list[str]] = {}
     if not 0 <= final <= max_points:
         errors["score"] = [_("Between 0 and %(max)s.", max=max_points)]
-    overridden = abs(final - suggested) > 0.005
+    # Without data the entered score overrides nothing; `suggested` then keeps the entered
+    # score (the column is not nullable) and the frozen `suggestion` says no_data.
+    overridden = suggested is not None and abs(final - suggested) > 0.005
+    if suggested is None:
+        suggested = final
     if overridden and not reason:
         errors["reason"] = [_("Give a reason for changing the suggested score.")]
     if errors:

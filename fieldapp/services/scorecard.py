@@ -5,7 +5,8 @@ Grading a county in a cycle (docs/meetings-and-scores.md):
    work discipline (0-10) and work evaluation (0-10) from `ScorecardEntry`. Work
    discipline falls back to the score confirmed in the check-in module
    (`checkins.confirmed_discipline_score`); the entry form is pre-filled with it, or with
-   the check-in suggestion when none was confirmed. A missing component leaves the
+   the check-in suggestion when none was confirmed (nothing when the secretary has no
+   check-in in the cycle year: "no data", entered consciously). A missing component leaves the
    secretary "incomplete" (never a silent zero).
 2. total and grade: fieldapp/domain/grading.py (`grade_entry`, thresholds 90/70/60).
 3. the residency cap from unannounced checks (暗访, domain/residency.spot_check_grade_cap):
@@ -183,7 +184,8 @@ def save_entry(actor: User | None, cycle: Cycle, secretary: FirstSecretary, data
 def discipline_prefill(cycle: Cycle, county_id: int,
                        secretaries: list[FirstSecretary]) -> dict[int, dict[str, Any]]:
     """{secretary_id: {value, source, grade_cap, spot_check_absences}}: the confirmed 工作纪律
-    score from the check-in module, else its suggestion (source `suggested`)."""
+    score from the check-in module, else its suggestion (source `suggested`), else nothing
+    (value None, source `no_data`: no check-in in the cycle year, staff enter it)."""
     from ..domain.residency import shanghai_today
     from .checkins import confirmed_discipline_score, discipline_suggestions
 
@@ -195,7 +197,8 @@ def discipline_prefill(cycle: Cycle, county_id: int,
         sug, _annual = suggestions[s.id]
         confirmed = confirmed_discipline_score(cycle.id, s.id)
         out[s.id] = {"value": confirmed if confirmed is not None else sug.score,
-                     "source": "confirmed" if confirmed is not None else "suggested",
+                     "source": "confirmed" if confirmed is not None else (
+                         "no_data" if sug.no_data else "suggested"),
                      "grade_cap": sug.grade_cap, "spot_check_absences": sug.spot_check_absences}
     return out
 

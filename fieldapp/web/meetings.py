@@ -1,7 +1,8 @@
 """Evaluation meetings (staff pages), printable ballot slips, and the public ballot page.
 
 - /staff/meetings: the county's meetings in a cycle, and a form to create one;
-- /staff/meetings/<id>: counts, paper tallies, close;
+- /staff/meetings/<id>: counts, paper tallies, close (the write forms are hidden once the
+  county's scores are finalised: the services refuse those writes then);
 - /staff/meetings/<id>/slips: 8 slips per A4 page, each with an inline SVG QR code;
 - /b/<token>: the ballot (no login), a light mobile page driven by static/ballot.js.
 """
@@ -86,14 +87,16 @@ def meeting_list():
         except AppError as err:
             db.session.rollback()
             errors = err.errors or {"_": [err.message]}
-    meetings, secretaries = [], []
+    meetings, secretaries, finalised = [], [], False
     if scope.cycle is not None and scope.county is not None:
-        from ..services.scorecard import county_secretaries
+        from ..services.scorecard import county_secretaries, is_finalised
 
         meetings = svc.meetings_for(user, scope.cycle, scope.county.id)
         secretaries = county_secretaries(scope.cycle, scope.county.id)
+        finalised = is_finalised(scope.cycle, scope.county.id)
     return render_template("meetings/list.html", scope=scope, meetings=meetings,
                            secretaries=secretaries, errors=errors, form=request.form,
+                           finalised=finalised,
                            categories=[(c, svc.category_label(c)) for c in MEETING_CATEGORIES],
                            today=svc.today_default(), summary=svc.meeting_summary),\
         (422 if errors else 200)
@@ -127,13 +130,16 @@ def meeting_detail(meeting_id: int):
         except AppError as err:
             db.session.rollback()
             errors = err.errors or {"_": [err.message]}
+    from ..services.scorecard import is_finalised
+
     instrument = svc.instruments.get_or_404(meeting.instrument_id, meeting.instrument_version)
     item = svc.overall_item(instrument)
     lang = "en" if str(request.accept_languages.best_match(["zh", "en"])) == "en" else "zh"
     options = [(o.code, o.label.get(lang) or o.code) for o in instrument.options_of(item)]
     return render_template("meetings/detail.html", meeting=meeting, summary=svc.meeting_summary(meeting),
                            categories=[(c, svc.category_label(c)) for c in MEETING_CATEGORIES],
-                           options=options, item_label=item.label.get(lang), errors=errors),\
+                           options=options, item_label=item.label.get(lang), errors=errors,
+                           finalised=is_finalised(meeting.cycle, meeting.village.county_id)),\
         (422 if errors else 200)
 
 

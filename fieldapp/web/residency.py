@@ -177,18 +177,27 @@ def spot_checks():
         try:
             svc.record_spot_check(actor(), {
                 "secretary_id": secretary_id, "day": day,
-                "present": form.get("present") == "yes",
-                "note": (form.get("note") or "")[:1000]})
+                "present": form.get("present") == "yes", "note": form.get("note") or ""})
             flash(_("Spot check recorded."), "ok")
         except AppError as err:
             if err.status in (403, 404):
                 raise
             db.session.rollback()
-            _flash_error(err)
+            if not err.errors:
+                _flash_error(err)
+                return redirect(url_for(".spot_checks"))
+            # Field errors: show the form again with what was typed (a long note is not lost).
+            return _spot_checks_page(errors=err.errors, form=form), 422
         return redirect(url_for(".spot_checks"))
+    return _spot_checks_page()
+
+
+def _spot_checks_page(errors: dict | None = None, form=None) -> str:
     checks = list(db.session.scalars(svc.spot_check_query(actor()).limit(200)))
     return render_template("residency/spot_checks.html", checks=checks,
-                           secretaries=_county_secretaries(), today=shanghai_today())
+                           secretaries=_county_secretaries(), today=shanghai_today(),
+                           errors=errors or {}, form=form or {},
+                           max_note=svc.MAX_SPOT_CHECK_NOTE)
 
 
 # --- villages, tokens and posters ------------------------------------------------------

@@ -41,15 +41,47 @@ function part(v) {
 }
 
 /**
+ * For each hole of a template, whether it sits inside a quoted attribute value
+ * (`data-x="${v}"`, `class="a ${v}"`). Scans the constant parts only: interpolated
+ * values are escaped, so they never open or close a quote or a tag.
+ * @param {ReadonlyArray<string>} strings
+ * @returns {boolean[]}
+ */
+function attributeHoles(strings) {
+  const out = [];
+  let state = 'text'; // text | tag | dq | sq
+  for (let i = 0; i < strings.length - 1; i += 1) {
+    const s = strings[i];
+    for (let j = 0; j < s.length; j += 1) {
+      const c = s[j];
+      if (state === 'text') { if (c === '<' && /[A-Za-z/!]/.test(s[j + 1] || '')) state = 'tag'; }
+      else if (state === 'tag') { if (c === '"') state = 'dq'; else if (c === "'") state = 'sq'; else if (c === '>') state = 'text'; }
+      else if ((state === 'dq' && c === '"') || (state === 'sq' && c === "'")) state = 'tag';
+    }
+    out.push(state === 'dq' || state === 'sq');
+  }
+  return out;
+}
+
+/** @type {WeakMap<ReadonlyArray<string>, boolean[]>} one scan per template (call site) */
+const HOLES = new WeakMap();
+
+/**
  * Tagged template: `html\`<b>${name}</b>\`` escapes `name`; nested `html` results,
- * arrays of them, null/undefined/false are inserted as such.
+ * arrays of them, null/undefined/false are inserted as such (so `${cond && html\`...\`}`
+ * works). Inside a quoted attribute value a boolean is written as "true"/"false":
+ * `data-online="${online}"` must never read "" for false.
  * @param {TemplateStringsArray} strings
  * @param {...*} values
  * @returns {SafeHTML}
  */
 export function html(strings, ...values) {
+  let holes = HOLES.get(strings);
+  if (!holes) { holes = attributeHoles(strings); HOLES.set(strings, holes); }
   let out = strings[0];
-  values.forEach((v, i) => { out += part(v) + strings[i + 1]; });
+  values.forEach((v, i) => {
+    out += (holes[i] && typeof v === 'boolean' ? String(v) : part(v)) + strings[i + 1];
+  });
   return new SafeHTML(out);
 }
 

@@ -409,3 +409,25 @@ def test_spot_check_page_never_defaults_to_absent(login_as, personas):
     assert db.session.scalar(select(db.func.count()).select_from(SpotCheck)) == 0
     page = staff.get("/staff/residency/spot-checks").get_data(as_text=True)
     assert "请选择在村或缺勤" in page
+
+
+def test_spot_check_page_refuses_a_note_over_1000_characters(login_as, personas):
+    from fieldapp.models import SpotCheck
+
+    staff = login_as("staff_a")
+    long_note = "走访" * 500 + "完"  # 1001 characters
+    form = {"secretary_id": personas.secretaries["a"].id, "day": "2026-03-12", "present": "no",
+            "note": long_note, "csrf_token": staff.csrf_token}
+    r = staff.post("/staff/residency/spot-checks", data=form)
+    assert r.status_code == 422
+    page = r.get_data(as_text=True)
+    assert "<li>备注：最多 1000 个字符。</li>" in page
+    assert long_note in page  # the typed note is shown again, not lost or cut
+    assert 'value="no" checked' in page
+    assert db.session.scalar(select(db.func.count()).select_from(SpotCheck)) == 0
+    api = staff.post("/api/spot-checks", json={"secretary_id": personas.secretaries["a"].id,
+                                                "day": "2026-03-12", "present": False, "note": long_note})
+    assert api.status_code == 422 and "note" in api.get_json()["errors"]
+    r = staff.post("/staff/residency/spot-checks", data={**form, "note": long_note[:1000]})
+    assert r.status_code == 302
+    assert db.session.scalar(select(SpotCheck.note)) == long_note[:1000]

@@ -136,3 +136,26 @@ def test_blank_place_is_refused_with_a_chinese_field_error(login_as, personas):
         "csrf_token": staff.csrf_token, "secretary_id": personas.secretaries["a"].id,
         "held_on": "2026-11-21", "place": "村部", "cadre": "0"})
     assert zero.status_code == 422 and "参会人数：" in zero.get_data(as_text=True)
+
+
+def test_finalised_county_hides_the_write_forms(login_as, personas):
+    from fieldapp.services.scorecard import finalise
+
+    meeting = make_meeting(personas, "a")
+    staff = login_as("staff_a")
+    staff.put(f"/api/meetings/{meeting.id}/tallies", json={"tallies": {"cadre": {"satisfied": 3}}})
+    before = staff.get(f"/staff/meetings/{meeting.id}").get_data(as_text=True)
+    assert 'data-testid="tally-form"' in before and 'data-testid="finalised-note"' not in before
+    finalise(None, personas.cycle, personas.counties["a"].id, accept_incomplete=True)
+
+    detail = staff.get(f"/staff/meetings/{meeting.id}").get_data(as_text=True)
+    assert 'data-testid="finalised-note"' in detail and "已定稿" in detail
+    for write in ('data-testid="tally-form"', 'data-testid="meeting-close"', 'data-testid="print-slips"'):
+        assert write not in detail
+    assert 'data-testid="tally-table"' in detail  # the tallies stay readable
+    listing = staff.get(f"/staff/meetings?cycle_id={personas.cycle.id}").get_data(as_text=True)
+    assert 'data-testid="meeting-form"' not in listing and "已定稿" in listing
+    # The services still refuse a write posted anyway (an old tab).
+    refused = staff.post(f"/staff/meetings/{meeting.id}", data={
+        "csrf_token": staff.csrf_token, "action": "tallies", "tally.cadre.satisfied": "9"})
+    assert refused.status_code == 422

@@ -436,7 +436,38 @@ def test_discipline_floor_line(login_as, personas):
     for day in ("2025-12-01", "2026-01-10", "2026-01-11", "2026-01-12"):
         staff.post("/api/spot-checks", json={"secretary_id": secretary.id, "day": day,
                                              "present": False})
+    # One check-in far outside the village: check-in data, but no day in the village.
+    lat, lon = point_at((personas.villages["a1"].lat, personas.villages["a1"].lon), 9000)
+    checkin(login_as("secretary_a"), "2026-01-20T02:00:00+00:00", lat, lon, 10)
     s = staff.get(f"/api/residency/discipline/{secretary.id}?year=2026").get_json()["suggestion"]
-    # January has no check-in: -2; three absences in 2026: -12; 10 - 2 - 12 = -4 -> floor 1.
+    # January has no day present: -2; three absences in 2026: -12; 10 - 2 - 12 = -4 -> floor 1.
     assert [line["points"] for line in s["breakdown"]] == [10.0, -2.0, -12.0, 5.0]
     assert s["score"] == 1.0 and s["grade_cap"] == "incompetent"
+
+
+def test_no_checkin_in_the_year_is_no_data_not_zero(login_as, personas):
+    """A secretary who never checked in gets no suggested score (not 0): staff must enter
+    one consciously; the spot-check grade cap still applies."""
+    staff = login_as("staff_a")
+    secretary = personas.secretaries["a"]
+    staff.post("/api/spot-checks", json={"secretary_id": secretary.id, "day": "2026-01-10",
+                                         "present": False})
+    url = f"/api/residency/discipline/{secretary.id}?year=2026"
+    s = staff.get(url).get_json()["suggestion"]
+    assert s["score"] is None and s["no_data"] is True and s["breakdown"] == []
+    assert s["grade_cap"] == "competent"
+    post = f"/api/residency/discipline/{secretary.id}"
+    r = staff.post(post, json={"year": 2026})  # nothing to confirm
+    assert r.status_code == 422 and r.get_json()["errors"]["score"] == ["本年度没有打卡数据，请填写分数。"]
+    page = staff.get("/staff/residency/discipline?year=2026").get_data(as_text=True)
+    assert 'data-testid="no-data">无打卡数据<' in page
+    r = staff.post(post, json={"year": 2026, "score": 6})  # entered, overriding nothing
+    assert r.status_code == 200 and r.get_json()["score"] == 6.0 and r.get_json()["overridden"] is False
+    decision = db.session.scalar(select(DisciplineDecision))
+    assert decision.suggestion["no_data"] is True and decision.suggestion["score"] is None
+    # The other secretary checked in (outside the fence): data, so the formula applies.
+    sec_b = personas.secretaries["b"]
+    lat, lon = point_at((personas.villages["a1"].lat, personas.villages["a1"].lon), 9000)
+    checkin(login_as("secretary_b"), "2026-01-20T02:00:00+00:00", lat, lon, 10)
+    other = login_as("admin").get(f"/api/residency/discipline/{sec_b.id}?year=2026").get_json()["suggestion"]
+    assert other["no_data"] is False and other["score"] is not None

@@ -353,3 +353,30 @@ def test_import_into_a_finalised_county_needs_an_admin_and_restates_once(ready, 
     restated = list(db.session.scalars(select(AuditLog).where(AuditLog.action == "scores.restate")))
     assert len(restated) == 1 and restated[0].detail["reason"] == "复核更正"
     assert db.session.scalar(select(AuditLog).where(AuditLog.action == "scorecard.change_after_final")) is not None
+
+
+def test_no_checkin_data_is_not_prefilled_as_zero(ready, login_as):
+    """A secretary without any check-in in the cycle year gets no suggested work-discipline
+    score: not pre-filled, not in the template, so an unchanged import leaves it missing."""
+    staff = login_as("staff_a")
+    s = secretary(ready, "a")
+    view = staff.get(f"/api/scores/entries/{s.id}?cycle_id={ready.cycle.id}").get_json()
+    assert view["discipline_prefill"] is None and view["discipline_source"] == "no_data"
+    page = staff.get(f"/staff/scores/{s.id}?cycle_id={ready.cycle.id}").get_data(as_text=True)
+    assert 'data-testid="discipline-no-data">无打卡数据<' in page
+    assert 'name="work_discipline" value=""' in page
+    template = staff.get(f"/api/scores/template.xlsx?cycle_id={ready.cycle.id}")
+    ws = load_workbook(io.BytesIO(template.data)).active
+    row = next(r for r in ws.iter_rows(min_row=2, values_only=True) if r[0] == s.id)
+    assert row[4] is None  # 工作纪律 left blank, not 0
+    # The template imported unchanged enters no work-discipline score.
+    imported = staff.post(f"/api/scores/import?cycle_id={ready.cycle.id}",
+                          data={"file": (io.BytesIO(template.data), "t.xlsx")},
+                          content_type="multipart/form-data")
+    assert imported.status_code in (200, 422), imported.get_json()
+    again = staff.get(f"/api/scores/entries/{s.id}?cycle_id={ready.cycle.id}").get_json()
+    assert again["work_discipline"] is None
+    save_entry(None, ready.cycle, s, {"work_performance": 50, "work_evaluation": 8})
+    graded, _ = _row(ready)
+    assert graded["status"] == "incomplete" and graded["discipline_source"] == "no_data"
+    assert "Work discipline has not been entered or confirmed." in graded["reasons"]

@@ -2,7 +2,8 @@
 // check-ins only when they (will) count; outside-fence and no-position ones never do.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseFence, likelyCounts, monthView, distanceM } from '../../pwa/js/views/checkin.js';
+import { parseFence, likelyCounts, monthView, distanceM, monthFor, acceptMonth, savedToast } from '../../pwa/js/views/checkin.js';
+import { DICTS } from '../../pwa/js/i18n.js';
 
 const fence = { lat: 34.45, lon: 107.62, radius: 1000 };
 // 0.009 degrees of latitude is about 1000.8 m.
@@ -69,4 +70,35 @@ test('today: counted or pending disables the button; a check-in that does not co
   assert.equal(again.today, 'pending');
   assert.equal(again.todayRecord.payload.geo, near);
   assert.deepEqual(again.days, [today]);
+});
+
+test('a shared phone: the cached month is shown only to the user it belongs to', () => {
+  const mine = { month: '2026-11', present: ['2026-11-01'], leave: [], user_id: 7 };
+  assert.equal(monthFor(mine, 7, '2026-11'), mine);
+  assert.equal(monthFor(mine, '7', '2026-11'), mine); // ids from JSON or IndexedDB alike
+  assert.equal(monthFor(mine, 8, '2026-11'), null); // another secretary on the same phone
+  assert.equal(monthFor(mine, 7, '2026-12'), null); // last month
+  assert.equal(monthFor({ month: '2026-11', present: [], leave: [] }, 7, '2026-11'), null); // whose? unknown
+  assert.equal(monthFor(undefined, 7, '2026-11'), null);
+  // The server's answer names its user: an answer for the cookie's other user is dropped.
+  assert.equal(acceptMonth({ user_id: 7, year: 2026, month: 11 }, 7), true);
+  assert.equal(acceptMonth({ user_id: 8, year: 2026, month: 11 }, 7), false);
+  assert.equal(acceptMonth({ year: 2026, month: 11 }, 7), true); // an older server
+  assert.equal(acceptMonth(null, 7), false);
+});
+
+test('the toast after a tap says when the check-in will not count', () => {
+  const say = (payload, f) => savedToast(payload, f);
+  assert.deepEqual(say({ geo: near }, fence), { key: 'checkin.saved', kind: 'ok' });
+  assert.deepEqual(say({ geo: near }, undefined), { key: 'checkin.saved', kind: 'ok' }); // fence unknown: the server decides
+  assert.deepEqual(say({ geo: far }, fence), { key: 'checkin.saved_not_counted_fence', kind: 'warn' });
+  assert.deepEqual(say({ geo: null, geo_error: 'denied' }, fence), { key: 'checkin.saved_not_counted_geo', kind: 'warn' });
+  assert.deepEqual(say({ geo: null, geo_error: 'timeout' }, undefined), { key: 'checkin.saved_not_counted_geo', kind: 'warn' });
+  assert.deepEqual(say({ geo: near }, null), { key: 'checkin.saved_not_counted_centre', kind: 'warn' });
+  for (const lang of Object.keys(DICTS)) {
+    for (const key of ['checkin.saved_not_counted_fence', 'checkin.saved_not_counted_geo', 'checkin.saved_not_counted_centre']) {
+      assert.ok(DICTS[lang][key], `${lang} ${key}`);
+    }
+  }
+  assert.match(DICTS['zh-Hans']['checkin.saved_not_counted_fence'], /^已记录，但不计入在村天数：/);
 });

@@ -83,3 +83,13 @@ test('no user-visible Chinese literals outside i18n.js', () => {
   }
   assert.deepEqual(offenders, []);
 });
+
+test('index.html: the loading text shown before any script runs is in both languages', async () => {
+  const { readFile } = await import('node:fs/promises');
+  const page = await readFile(new URL('../../pwa/index.html', import.meta.url), 'utf8');
+  const loading = page.match(/<p class="loading"[^>]*>(.*?)<\/p>/s);
+  assert.ok(loading, 'index.html has a .loading paragraph');
+  assert.match(loading[1], /class="spinner"/);
+  assert.match(loading[1], /[\u4e00-\u9fff]/); // Chinese
+  assert.match(loading[1], /Loading/); // and English
+});

@@ -352,3 +352,14 @@ def test_discipline_config_round_trip_and_validation():
         with pytest.raises(ConfigError) as e:
             DisciplineConfig.from_dict(data)
         assert field in e.value.errors, data
+
+
+def test_discipline_without_any_checkin_is_no_data_not_zero():
+    months = [_month(2026, m, 0) for m in range(1, 11)]  # ten judged months, no day present
+    checks = [SpotCheckFact(date(2026, 3, 2), False)]
+    s = suggest_discipline_score(months, checks, leave_over_limit=False, has_checkins=False)
+    assert s.score is None and s.no_data and s.breakdown == ()
+    assert s.grade_cap == "competent" and s.spot_check_absences == 1  # spot checks still cap
+    # The same months with check-in data keep the documented formula (floored at 0).
+    with_data = suggest_discipline_score(months, checks, leave_over_limit=False)
+    assert with_data.score == 0.0 and not with_data.no_data

@@ -14,6 +14,9 @@ import { getFix } from '../geo.js';
 import { flattenErrors } from '../validate.js';
 import { dayKey, monthKey, formatTime, formatDateTime, formatDay } from '../format.js';
 
+// In the per-user meta store ([user_id, key]); the value also names its user, and a
+// month the server sent for another user (the session cookie changed under this screen:
+// two secretaries sharing a phone) is neither cached nor shown. See monthFor/acceptMonth.
 export const MONTH_CACHE_KEY = 'checkins_month';
 const GEO_TIMEOUT_MS = 15000;
 
@@ -37,6 +40,47 @@ export function parseMonth(data) {
     village: d.village && d.village.name ? d.village.name : null,
     pendingLeave: (Array.isArray(d.pending_leave) ? d.pending_leave : []).map((l) => ({ start: l.start, end: l.end })),
   };
+}
+
+/**
+ * The cached month if it is this user's and this month's, else null.
+ * @param {*} cached the meta value under MONTH_CACHE_KEY
+ * @param {number|string} userId the phone's logged-in user
+ * @param {string} month 'YYYY-MM'
+ * @returns {Object|null}
+ */
+export function monthFor(cached, userId, month) {
+  if (!cached || cached.month !== month || !Array.isArray(cached.present)) return null;
+  if (cached.user_id === undefined || String(cached.user_id) !== String(userId)) return null;
+  return cached;
+}
+
+/**
+ * Is GET /api/checkins/month's answer this user's? The server says whose month it is;
+ * an answer without `user_id` (an older server) is taken as the session's.
+ * @param {*} data
+ * @param {number|string} userId
+ * @returns {boolean}
+ */
+export function acceptMonth(data, userId) {
+  if (!data || typeof data !== 'object') return false;
+  return data.user_id === undefined || data.user_id === null || String(data.user_id) === String(userId);
+}
+
+/**
+ * The toast after a tap: honest about a check-in that will not count.
+ * @param {*} payload the `checkin` payload just queued
+ * @param {{lat: number, lon: number, radius: number}|null|undefined} fence
+ * @returns {{key: string, kind: 'ok'|'warn'}}
+ */
+export function savedToast(payload, fence) {
+  const geo = payload && payload.geo;
+  if (!geo) return { key: 'checkin.saved_not_counted_geo', kind: 'warn' };
+  const counts = likelyCounts(payload, fence);
+  if (counts === false) {
+    return { key: fence ? 'checkin.saved_not_counted_fence' : 'checkin.saved_not_counted_centre', kind: 'warn' };
+  }
+  return { key: 'checkin.saved', kind: 'ok' }; // counts, or the fence is not known yet
 }
 
 /** The allowance for a fix's reported accuracy at the fence, as on the server. */
@@ -144,8 +188,8 @@ export async function render(root, ctx, route) {
 
   const records = (await ctx.outbox.list()).filter((r) => r.type === 'checkin');
   const local = records.filter((r) => monthKey(r.payload.at) === thisMonth);
-  let cached = await ctx.deps.meta.get(MONTH_CACHE_KEY);
-  if (!cached || cached.month !== thisMonth || !Array.isArray(cached.present)) cached = null;
+  const userId = ctx.deps.userId;
+  let cached = monthFor(await ctx.deps.meta.get(MONTH_CACHE_KEY), userId, thisMonth);
 
   const drawHero = (view) => {
     const button = qs('#checkin-button', root);
@@ -222,10 +266,10 @@ export async function render(root, ctx, route) {
   const offs = [];
   // Refresh the month from the server when online; keep the cache for offline days.
   const refreshMonth = () => ctx.api.call('GET', '/api/checkins/month').then(async (r) => {
-    if (!r.ok) return;
+    if (!r.ok || !acceptMonth(r.data, userId)) return;
     const parsed = parseMonth(r.data);
     if (parsed.month && parsed.month !== thisMonth) return;
-    cached = { ...parsed, fence: parseFence(r.data), month: thisMonth, fetched_at: new Date().toISOString() };
+    cached = { ...parsed, fence: parseFence(r.data), month: thisMonth, user_id: userId, fetched_at: new Date().toISOString() };
     await ctx.deps.meta.set(MONTH_CACHE_KEY, cached);
     if (root.isConnected) draw();
   });
@@ -241,8 +285,10 @@ export async function render(root, ctx, route) {
     const retry = button.dataset.today === 'not_counted';
     const fix = await getFix({ timeout: GEO_TIMEOUT_MS, maximumAge: retry ? 0 : 60000 });
     try {
-      await ctx.enqueue('checkin', { at, geo: fix.geo, geo_error: fix.geo_error, village_token: villageToken });
-      ctx.toast(t('checkin.saved'), fix.geo ? 'ok' : 'warn');
+      const payload = { at, geo: fix.geo, geo_error: fix.geo_error, village_token: villageToken };
+      await ctx.enqueue('checkin', payload);
+      const said = savedToast(payload, cached && 'fence' in cached ? cached.fence : undefined);
+      ctx.toast(t(said.key), said.kind);
     } catch (err) {
       console.error(err);
       ctx.toast(t('visit.save_failed'), 'error');
