@@ -131,7 +131,7 @@ class DisciplineDecision(db.Model):
     cycle_id: Mapped[int] = mapped_column(ForeignKey("cycle.id"), index=True)
     secretary_id: Mapped[int] = mapped_column(ForeignKey("first_secretary.id"), index=True)
     village_id: Mapped[int] = mapped_column(ForeignKey("village.id"), index=True)
-    suggested: Mapped[float] = mapped_column(Float)
+    suggested: Mapped[float | None] = mapped_column(Float)  # None: no check-in data
     suggestion: Mapped[dict] = mapped_column(JSON, default=dict)  # breakdown, cap, config
     score: Mapped[float] = mapped_column(Float)  # the confirmed score
     overridden: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -659,11 +659,8 @@ def confirm_discipline(user: User, secretary: FirstSecretary, year: int, score: 
     errors: dict[str, list[str]] = {}
     if not 0 <= final <= max_points:
         errors["score"] = [_("Between 0 and %(max)s.", max=max_points)]
-    # Without data the entered score overrides nothing; `suggested` then keeps the entered
-    # score (the column is not nullable) and the frozen `suggestion` says no_data.
+    # Without check-in data there is no suggestion: the entered score overrides nothing.
     overridden = suggested is not None and abs(final - suggested) > 0.005
-    if suggested is None:
-        suggested = final
     if overridden and not reason:
         errors["reason"] = [_("Give a reason for changing the suggested score.")]
     if errors:
