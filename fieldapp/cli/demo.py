@@ -1,13 +1,19 @@
-"""`fieldapp demo [--if-empty] [--print-logins]`: build the deterministic Baoji demo."""
+"""`fieldapp demo [--if-empty] [--no-activity] [--print-logins]`: build the deterministic
+Baoji demo."""
 from __future__ import annotations
+
+import time
 
 import click
 
 @click.command("demo")
 @click.option("--if-empty", is_flag=True, help="Do nothing when the database already has data.")
+@click.option("--no-activity", is_flag=True,
+              help="Only the city: no visits, check-ins, meetings or scores in 岐山县.")
 @click.option("--print-logins", is_flag=True, help="Only print the demo accounts.")
-def demo(if_empty: bool, print_logins: bool):
-    """Load demo data: 12 districts/counties, ~800 villages, households, 797 secretaries."""
+def demo(if_empty: bool, no_activity: bool, print_logins: bool):
+    """Load demo data: 12 districts/counties, ~800 villages, households, 797 secretaries,
+    and a year of activity in 岐山县 (visits, check-ins, meetings, scores; not finalised)."""
     from ..services import demo as service
 
     if not print_logins:
@@ -17,8 +23,10 @@ def demo(if_empty: bool, print_logins: bool):
             else:
                 raise click.ClickException("the database is not empty")
         else:
-            counts = service.build_demo()
-            click.echo("demo loaded: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+            started = time.monotonic()
+            counts = service.build_demo(activity=not no_activity)
+            click.echo("demo loaded: " + ", ".join(f"{k} {v}" for k, v in counts.items())
+                       + f" ({time.monotonic() - started:.0f} s)")
     click.echo("demo logins (phone / password / role):")
     for phone, password, role in service.demo_logins():
         click.echo(f"  {phone} / {password} / {role}")

@@ -160,7 +160,10 @@ def _store_checkin(data: dict, ctx: SyncContext) -> StoreResult:
         received_at=ctx.received_at, flags=[])
     db.session.add(checkin)
     db.session.flush()
-    recompute_flags(secretary, settings_for(village.county_id, checkin.day.year).thresholds)
+    # The series is re-flagged once per batch, however many check-ins it carries.
+    thresholds = settings_for(village.county_id, checkin.day.year).thresholds
+    ctx.batch.once(("checkin_flags", secretary.id),
+                   lambda: recompute_flags(secretary, thresholds))
     return StoreResult(checkin.id, {
         "day": checkin.day.isoformat(), "inside_fence": inside, "distance_m": distance,
         "via_qr": checkin.via_qr, "token_valid": checkin.token_valid,

@@ -96,10 +96,9 @@ def content_hash(record_type: str, payload: Any) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
-def _process(user: User, batch: dict) -> tuple[bool, list[dict]]:
+def _process(user: User, batch: dict, received_at: datetime) -> tuple[bool, list[dict]]:
     from flask_babel import gettext as _
 
-    received_at = utcnow()
     device_sent_at = batch.get("device_sent_at")
     work = BatchWork()
     late_data: list[tuple[dict, Callable[[], dict[str, Any]]]] = []
@@ -156,10 +155,13 @@ def _process(user: User, batch: dict) -> tuple[bool, list[dict]]:
     return ok, results
 
 
-def sync_batch(user: User, batch: dict) -> dict:
-    """Store a batch all-or-nothing; raise `sync_batch_rejected` (422) listing why."""
+def sync_batch(user: User, batch: dict, *, received_at: datetime | None = None) -> dict:
+    """Store a batch all-or-nothing; raise `sync_batch_rejected` (422) listing why.
+
+    `received_at` is now, except when a tool replays history (the demo builder).
+    """
     for attempt in range(2):
-        ok, results = _process(user, batch)
+        ok, results = _process(user, batch, received_at or utcnow())
         if not ok:
             db.session.rollback()
             for result in results:
