@@ -8,10 +8,10 @@ Run: make bench   (or .venv/bin/python -m pytest bench -q --benchmark-only)
 from __future__ import annotations
 
 import io
-import time
 
 import openpyxl
 
+from bench.timing import best_of
 from fieldapp.domain.idcard import check_char
 from fieldapp.domain.roster_file import parse_roster
 from fieldapp.services.roster import import_roster
@@ -37,15 +37,6 @@ def _workbook() -> bytes:
     return buf.getvalue()
 
 
-def _timed(fn, repeat=3) -> float:
-    best = float("inf")
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - start)
-    return best
-
-
 def test_roster_import_ratio(db, personas, benchmark):
     data = _workbook()
     rows = N_VILLAGES * PER_VILLAGE
@@ -62,8 +53,8 @@ def test_roster_import_ratio(db, personas, benchmark):
     def dry_run_import():
         import_roster(None, [("b.xlsx", data)], dry_run=True)
 
-    baseline = _timed(read_only)
-    parse_t = _timed(parse)
+    baseline = best_of(read_only)
+    parse_t = best_of(parse)
     benchmark.pedantic(dry_run_import, rounds=3, iterations=1)
     import_t = benchmark.stats.stats.min
     print(f"\nroster {rows} rows: read {baseline * 1e3:.0f} ms (baseline 1.0), "

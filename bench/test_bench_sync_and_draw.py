@@ -9,24 +9,14 @@ Run: make bench
 """
 from __future__ import annotations
 
-import time
-
 from sqlalchemy import delete, insert, update
 
+from bench.timing import best_of
 from fieldapp.domain.sampling import draw_village
 from fieldapp.extensions import db
 from fieldapp.models import ClientRecord, County, Household, SampleEntry, Town, Village, Visit
 from fieldapp.services.draws import run_draw
 from tests.api.visit_helpers import a1, draw, record, sync, tokens, visit_payload
-
-
-def _best(fn, repeat=5) -> float:
-    best = float("inf")
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - start)
-    return best
 
 
 def test_sync_batch_ratio(db, personas, login_as, benchmark):
@@ -46,10 +36,10 @@ def test_sync_batch_ratio(db, personas, login_as, benchmark):
         response = sync(client, *batch)
         assert response.status_code == 200, response.get_json()
 
-    baseline = _best(lambda: client.get("/api/me"))
+    baseline = best_of(lambda: client.get("/api/me"))
     benchmark.pedantic(store, setup=reset, rounds=5, iterations=1)
     stored = benchmark.stats.stats.min
-    replay = _best(store)  # the last round left the batch stored: now all duplicates
+    replay = best_of(store)  # the last round left the batch stored: now all duplicates
     print(f"\nsync of {len(batch)} visits: x{stored / baseline:.1f} of one authenticated "
           f"request ({baseline * 1e3:.1f} ms); replay as duplicates x{replay / baseline:.1f}; "
           f"{len(batch) / stored:,.0f} visits/s")
@@ -88,7 +78,7 @@ def test_draw_ratio(db, personas, benchmark):
     def stored_draw():
         run_draw(None, personas.cycle, county, next(seeds))
 
-    baseline = _best(in_memory, repeat=3)
+    baseline = best_of(in_memory, repeat=3)
     benchmark.pedantic(stored_draw, setup=void_previous, rounds=3, iterations=1)
     stored = benchmark.stats.stats.min
     print(f"\ncounty draw, 82 villages: x{stored / baseline:.1f} of the in-memory ranking "
