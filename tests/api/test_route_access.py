@@ -69,3 +69,23 @@ def test_what_a_secretary_can_open(app, login_as, personas):
         response.close()
     assert opened <= allowed, sorted(opened - allowed)
     assert "checkins.MyMonth" in opened
+
+
+def test_what_an_evaluator_can_open(app, login_as, personas):
+    """An evaluator reaches their tasks, instruments, own visits and assigned villages; no
+    scores, residency, meetings, accounts or staff pages."""
+    evaluator = login_as("evaluator_a")
+    opened = set()
+    for rule in app.url_map.iter_rules():
+        if "GET" not in rule.methods:
+            continue
+        response = evaluator.get(_url(rule).replace("/1", f"/{personas.villages['a1'].id}"))
+        assert response.status_code < 500, (rule.rule, response.status_code)
+        if response.status_code == 200:
+            opened.add(rule.endpoint)
+        response.close()
+    forbidden_areas = ("scores", "residency", "meetings", "users", "dashboard", "checkins.",
+                       "web.staff_home", "web.roster_import_page")
+    leaked = sorted(e for e in opened if e.startswith(forbidden_areas) and e not in PUBLIC)
+    assert not leaked, leaked
+    assert "auth.Me" in opened
