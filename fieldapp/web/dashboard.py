@@ -38,6 +38,8 @@ FIELD_LABELS = {
     "work_evaluation": N_("Work evaluation (0-10)"), "note": N_("Note"), "reason": N_("Reason"),
     "file": N_("File"), "cycle_id": N_("Cycle"), "county_id": N_("County"),
     "accept_incomplete": N_("Finalise"), "seven_ones": N_("Seven ones (evidence for work performance)"),
+    # the spot-check form (residency pages)
+    "day": N_("Date"), "present": N_("Result"),
 }
 NO_LABEL = {"_", "rows"}  # the messages say everything (row errors name row and column)
 

@@ -12,12 +12,12 @@ import io
 import re
 
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
-from flask_babel import gettext as _
+from flask_babel import get_locale, gettext as _
 from marshmallow import Schema, ValidationError, fields, validate
 from markupsafe import Markup
 
 from ..auth import actor, login_required_roles
-from ..errors import AppError
+from ..errors import AppError, flatten_messages
 from ..extensions import db
 from ..models import MEETING_CATEGORIES, Meeting
 from ..scoping import get_or_404
@@ -83,7 +83,7 @@ def meeting_list():
                 "participants": {c: data[c] for c in MEETING_CATEGORIES}})
             return redirect(url_for("meetings_web.meeting_detail", meeting_id=meeting.id))
         except ValidationError as err:
-            errors = err.normalized_messages()
+            errors = flatten_messages(err.normalized_messages())  # in the page's language
         except AppError as err:
             db.session.rollback()
             errors = err.errors or {"_": [err.message]}
@@ -96,7 +96,7 @@ def meeting_list():
         finalised = is_finalised(scope.cycle, scope.county.id)
     return render_template("meetings/list.html", scope=scope, meetings=meetings,
                            secretaries=secretaries, errors=errors, form=request.form,
-                           finalised=finalised,
+                           finalised=finalised, has_meeting={m.secretary_id for m in meetings},
                            categories=[(c, svc.category_label(c)) for c in MEETING_CATEGORIES],
                            today=svc.today_default(), summary=svc.meeting_summary),\
         (422 if errors else 200)
@@ -134,7 +134,7 @@ def meeting_detail(meeting_id: int):
 
     instrument = svc.instruments.get_or_404(meeting.instrument_id, meeting.instrument_version)
     item = svc.overall_item(instrument)
-    lang = "en" if str(request.accept_languages.best_match(["zh", "en"])) == "en" else "zh"
+    lang = "en" if str(get_locale()) == "en" else "zh"  # the page's language (cookie), not the header
     options = [(o.code, o.label.get(lang) or o.code) for o in instrument.options_of(item)]
     return render_template("meetings/detail.html", meeting=meeting, summary=svc.meeting_summary(meeting),
                            categories=[(c, svc.category_label(c)) for c in MEETING_CATEGORIES],

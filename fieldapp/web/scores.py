@@ -8,7 +8,7 @@ from marshmallow import Schema, ValidationError, fields, validate
 
 from ..auth import actor, login_required_roles
 from ..domain.grading import GRADE_LABELS
-from ..errors import AppError, translate
+from ..errors import AppError, flatten_messages, translate
 from ..extensions import db
 from ..models import SEVEN_ONES, FirstSecretary
 from ..scoping import get_or_404
@@ -95,7 +95,7 @@ def score_entry(secretary_id: int):
             svc.save_entry(user, scope.cycle, secretary, data, reason=reason)
             return redirect(url_for("scores_web.score_list", **scope.args()))
         except ValidationError as err:
-            errors = err.normalized_messages()
+            errors = flatten_messages(err.normalized_messages())  # in the page's language
         except AppError as err:
             db.session.rollback()
             errors = err.errors or {"_": [err.message]}

@@ -7,11 +7,20 @@ from ..auth import actor, login_required_roles
 from ..domain.flags import CODES
 from ..services import visits as service
 from ..api.common import paginate
+from ..domain import N_
+from ..errors import translate
+from ..extensions import db
+from ..models import User
 
 bp = Blueprint("visits_web", __name__)
 
 STAFF_ROLES = ("admin", "county_staff")
 PER_PAGE = 100
+# Why the phone had no position (the PWA's geo_error codes), for people, not developers.
+GEO_ERRORS = {"denied": N_("location permission denied"),
+              "unavailable": N_("position unavailable"),
+              "timeout": N_("no fix in time"),
+              "unsupported": N_("the phone or browser cannot locate")}
 
 
 @bp.route("/staff/visits")
@@ -34,5 +43,8 @@ def visit_detail(visit_id: int):
     from ..services import instruments
     visit = service.get_visit(actor(), visit_id)
     instrument = instruments.find(visit.instrument_id, visit.instrument_version)
+    geo_error = translate(GEO_ERRORS[visit.geo_error]) if visit.geo_error in GEO_ERRORS \
+        else visit.geo_error
     return render_template("visits/detail.html", visit=visit, instrument=instrument,
-                           flag_view=service.flag_view)
+                           flag_view=service.flag_view, geo_error=geo_error,
+                           evaluator=db.session.get(User, visit.evaluator_id))
