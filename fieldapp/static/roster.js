@@ -12,11 +12,16 @@ function escapeHTML(s) {
   return String(s ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c]));
 }
 
+// The order a county thinks in: places first, then people.
+const KINDS = ['towns', 'villages', 'households', 'secretaries'];
+
 function renderCounts(report) {
-  const rows = Object.entries(report.counts).map(([kind, c]) =>
+  const rows = KINDS.filter((kind) => report.counts[kind]).map((kind) => [kind, report.counts[kind]]).map(([kind, c]) =>
     `<tr><th>${escapeHTML(L(kind))}</th><td class="num">${c.created}</td><td class="num">${c.updated}</td><td class="num">${c.unchanged}</td></tr>`).join('');
   return `<p class="ok" data-testid="roster-ok">${escapeHTML(report.dry_run ? L('dry') : L('done'))}</p>
-    <table data-testid="roster-counts"><thead><tr><th></th><th class="num">${escapeHTML(L('created'))}</th><th class="num">${escapeHTML(L('updated'))}</th><th class="num">${escapeHTML(L('unchanged'))}</th></tr></thead><tbody>${rows}</tbody></table>`;
+    <table data-testid="roster-counts"><thead><tr><th></th><th class="num">${escapeHTML(L('created'))}</th><th class="num">${escapeHTML(L('updated'))}</th><th class="num">${escapeHTML(L('unchanged'))}</th></tr></thead><tbody>${rows}</tbody></table>
+    ${!report.dry_run && report.counts.secretaries && report.counts.secretaries.created
+      ? `<p><a href="${escapeHTML(result.dataset.accountsUrl)}" data-testid="roster-next-accounts">${escapeHTML(L('nextAccounts'))}</a></p>` : ''}`;
 }
 
 function renderErrors(body) {

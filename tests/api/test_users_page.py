@@ -75,3 +75,12 @@ def test_secretary_accounts_created_once_with_working_passwords(app, db, persona
     # County B's secretaries got nothing from county A's staff.
     assert db.session.scalar(select(User).where(
         User.secretary_id == personas.secretaries["b"].id)).phone == "13900000008"
+
+
+def test_nav_marks_the_current_area(app, db, personas):
+    client = staff_client(app, personas.users["staff_a"].phone)
+    html = client.get("/staff/users/").get_data(as_text=True)
+    current = re.findall(r'<a href="([^"]+)" aria-current="page">', html)
+    assert current == ["/staff/users/"]
+    home = client.get("/staff/").get_data(as_text=True)
+    assert re.findall(r'<a href="([^"]+)" aria-current="page">', home) == ["/staff/"]

@@ -20,11 +20,17 @@ def test_staff_login_and_roster_upload(page: Page, live_server, personas, tmp_pa
     expect(page.get_by_test_id("stat-villages")).to_have_text("2")
     page.goto(f"{live_server.url}/staff/roster")
     good = tmp_path / "roster.xlsx"
-    good.write_bytes(workbook(household_rows()))
+    good.write_bytes(workbook(household_rows(), [["李书记", "13912340000", "市", "宝鸡市财政局",
+                                                  "610323200001", "2025-01-01", None]]))
     page.get_by_test_id("roster-files").set_input_files(str(good))
     page.get_by_test_id("roster-submit").click()
     expect(page.get_by_test_id("roster-ok")).to_be_visible()
-    expect(page.get_by_test_id("roster-counts")).to_contain_text("3")
+    counts = page.get_by_test_id("roster-counts")
+    expect(counts).to_contain_text("3")
+    # Places first, then people; and the next step for the new secretary.
+    labels = counts.locator("tbody th").all_inner_texts()
+    assert labels == ["镇办", "村", "户", "第一书记"]
+    expect(page.get_by_test_id("roster-next-accounts")).to_have_attribute("href", "/staff/users/")
 
     bad_rows = household_rows()
     bad_rows[1][7] = "两"

@@ -25,6 +25,17 @@ export function statusBadge(status, syncState = null) {
 }
 
 /**
+ * 户编号 … · N 口人 as two unbreakable-where-possible pieces: on a narrow row the
+ * line breaks between them, never inside the household number.
+ * @param {{household_no: string, family_size: number}} h
+ * @returns {import('../dom.js').SafeHTML}
+ */
+export function householdMeta(h) {
+  return html`<span class="keep" data-testid="household-no">${t('village.household_no', { no: h.household_no })}</span> · <span class="keep">${
+    t('village.family_size', { n: h.family_size })}</span>`;
+}
+
+/**
  * A back link with a large touch target.
  * @param {string} href
  * @param {string} label

@@ -5,16 +5,16 @@ import { html, setHTML } from '../dom.js';
 import { t } from '../i18n.js';
 import { progress, canVisit } from '../sampling.js';
 import { localVillages } from '../taskdata.js';
-import { statusBadge, backLink, recordStateByToken, fillBars } from './common.js';
+import { statusBadge, backLink, recordStateByToken, fillBars, householdMeta } from './common.js';
 
 function row(h, syncState) {
   const body = html`
     <span class="rank" aria-label="${t('village.rank')}">${h.rank}</span>
     <span class="row-main">
-      <strong class="row-title">${t('village.head', { name: h.head_name })}</strong>
-      <span class="row-sub">${t('village.household_no', { no: h.household_no })} · ${t('village.family_size', { n: h.family_size })}</span>
-    </span>
-    <span class="row-side">${statusBadge(h.status, syncState)}</span>`;
+      <span class="row-title-line"><strong class="row-title">${t('village.head', { name: h.head_name })}</strong>
+        <span class="row-badges">${statusBadge(h.status, syncState)}</span></span>
+      <span class="row-sub">${householdMeta(h)}</span>
+    </span>`;
   const attrs = { token: h.token, status: h.status };
   // Unused reserves cannot be opened: the next one is activated only by a replacement.
   if (h.status === 'reserve_unused') {

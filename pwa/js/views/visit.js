@@ -10,7 +10,7 @@ import {
   canVisit, nextReserve, applyReplacement, validateReplacement, REPLACEMENT_REASONS, MIN_NOT_HOME_ATTEMPTS, MAX_REASON_TEXT,
 } from '../sampling.js';
 import { findHousehold, instrumentFor } from '../taskdata.js';
-import { backLink, fieldLabel } from './common.js';
+import { backLink, fieldLabel, householdMeta } from './common.js';
 import { runDownload } from './tasks.js';
 
 const GEO_TIMEOUT_MS = 15000;
@@ -22,9 +22,25 @@ const GEO_END_TIMEOUT_MS = 10000;
  * @returns {string}
  */
 export function geoText(g) {
-  if (g.state === 'locating') return t('geo.locating');
-  if (g.geo) return t(g.geo.accuracy > 100 ? 'geo.ok_poor' : 'geo.ok', { m: Math.round(g.geo.accuracy) });
+  const level = geoLevel(g);
+  if (level === 'locating') return t('geo.locating');
+  if (g.geo) return t(level === 'poor' ? 'geo.ok_poor' : 'geo.ok', { m: Math.round(g.geo.accuracy) });
   return t(`geo.err.${g.geo_error || 'unavailable'}`);
+}
+
+/** Beyond this reported accuracy a fix is shown as poor (with a retry), not as good. */
+export const POOR_ACCURACY_M = 100;
+
+/**
+ * How the position box looks: `ok` green; `poor` (a fix too vague to trust) and
+ * `error` (no fix) amber with 重新定位; `locating` grey.
+ * @param {{state: 'locating'|'done', geo: Object|null}} g
+ * @returns {'locating'|'ok'|'poor'|'error'}
+ */
+export function geoLevel(g) {
+  if (g.state === 'locating') return 'locating';
+  if (!g.geo) return 'error';
+  return Number(g.geo.accuracy) > POOR_ACCURACY_M ? 'poor' : 'ok';
 }
 
 function householdCard(village, h) {
@@ -32,7 +48,7 @@ function householdCard(village, h) {
     <section class="card household-card" data-testid="household-card">
       <p class="row-sub">${village.name} · ${t(h.role === 'reserve' ? 'village.reserve_no' : 'village.sample_no', { rank: h.rank })}</p>
       <h1 class="page-title">${t('village.head', { name: h.head_name })}</h1>
-      <p class="row-sub">${t('village.household_no', { no: h.household_no })} · ${t('village.family_size', { n: h.family_size })}</p>
+      <p class="row-sub">${householdMeta(h)}</p>
     </section>`;
 }
 
@@ -104,7 +120,12 @@ function showFieldErrors(root, prefix, errors) {
     el.closest('.item')?.classList.toggle('has-error', msgs.length > 0);
   }
   const first = qsa('.has-error', root).find((el) => !el.closest('[hidden]'));
-  if (first) { first.scrollIntoView({ block: 'center', behavior: 'smooth' }); }
+  if (first) {
+    first.scrollIntoView({ block: 'center', behavior: 'smooth' });
+    // Keyboard and screen-reader users land on the first control to correct.
+    const control = qs('input:not([type=hidden]), textarea, select', first);
+    if (control) control.focus({ preventScroll: true });
+  }
   return !!first;
 }
 
@@ -196,9 +217,10 @@ export async function render(root, ctx, route) {
   let geoStart = { state: 'locating', geo: null, geo_error: null };
   let geoStartPromise = null;
   const showGeo = (g) => {
+    const level = geoLevel(g);
     geoStatus.textContent = geoText(g);
-    geoStatus.dataset.state = g.state === 'locating' ? 'locating' : g.geo ? 'ok' : 'error';
-    geoStatus.parentElement.classList.toggle('geo-warn', g.state !== 'locating' && !g.geo);
+    geoStatus.dataset.state = level;
+    geoStatus.parentElement.classList.toggle('geo-warn', level === 'poor' || level === 'error');
     geoRetry.hidden = g.state === 'locating';
   };
   const locate = () => {
