@@ -252,6 +252,7 @@ export const DICTS = {
     'settings.logout': '退出登录',
     'logout.unsynced': '还有 {n} 条记录没有同步。退出会从本机删除这些记录，且无法恢复。请先联网同步。',
     'logout.confirm_delete': '仍然退出并删除',
+    'logout.review_rejected': '先处理 {n} 条被退回的记录',
   },
   en: {
     'app.name': 'Village Review',
@@ -496,6 +497,7 @@ export const DICTS = {
     'settings.logout': 'Log out',
     'logout.unsynced': '{n} record(s) are not synced. Logging out deletes them from this phone for good. Sync first.',
     'logout.confirm_delete': 'Log out and delete them',
+    'logout.review_rejected': 'Review the {n} returned record(s) first',
   },
 };
 

@@ -322,9 +322,29 @@ def test_login_lasts_offline_and_logout_clears_only_this_user(page: Page, contex
     warning = page.get_by_test_id("logout-warning")
     expect(warning).to_be_visible(timeout=TIMEOUT)
     expect(warning).to_contain_text("1")
+    # Only a pending record: syncing is the way out, there is nothing returned to review.
+    expect(page.get_by_test_id("logout-sync")).to_be_visible()
+    expect(page.get_by_test_id("logout-outbox")).to_have_count(0)
     page.get_by_test_id("logout-cancel").click()
     expect(warning).to_be_hidden()
     assert len([r for r in idb_rows(page, "outbox") if r["user_id"] != 987654]) == 1
+
+    # A returned record cannot be synced away: the warning points to the outbox.
+    mine = next(r for r in idb_rows(page, "outbox") if r["user_id"] != 987654)
+    page.evaluate("""(row) => new Promise((resolve, reject) => {
+        const req = indexedDB.open('fieldapp');
+        req.onsuccess = () => {
+            const tx = req.result.transaction(['outbox'], 'readwrite');
+            tx.objectStore('outbox').put({...row, state: 'rejected', errors: {x: ['y']}});
+            tx.oncomplete = () => { req.result.close(); resolve(); };
+            tx.onerror = () => reject(tx.error);
+        };
+    })""", mine)
+    page.reload()
+    page.get_by_test_id("logout").click()
+    expect(page.get_by_test_id("logout-outbox")).to_have_attribute("href", "#/outbox")
+    expect(page.get_by_test_id("logout-sync")).to_have_count(0)
+    page.get_by_test_id("logout-cancel").click()
 
     page.get_by_test_id("logout").click()
     page.get_by_test_id("logout-confirm").click()

@@ -40,7 +40,8 @@ export async function render(root, ctx) {
       <button type="button" id="logout" data-testid="logout" class="btn btn-danger-outline btn-block">${t('settings.logout')}</button>
       <div id="logout-warning" data-testid="logout-warning" class="notice notice-error" hidden>
         <p>${t('logout.unsynced', { n: unsynced })}</p>
-        <button type="button" id="logout-sync" data-testid="logout-sync" class="btn btn-primary btn-block">${t('outbox.sync_now')}</button>
+        ${counts.rejected > 0 && html`<p><a href="#/outbox" data-testid="logout-outbox" class="btn btn-secondary btn-block">${t('logout.review_rejected', { n: counts.rejected })}</a></p>`}
+        ${counts.pending > 0 && html`<button type="button" id="logout-sync" data-testid="logout-sync" class="btn btn-primary btn-block">${t('outbox.sync_now')}</button>`}
         <button type="button" id="logout-confirm" data-testid="logout-confirm" class="btn btn-danger btn-block">${t('logout.confirm_delete')}</button>
         <button type="button" id="logout-cancel" data-testid="logout-cancel" class="btn btn-secondary btn-block">${t('common.cancel')}</button>
       </div>
@@ -57,10 +58,14 @@ export async function render(root, ctx) {
     }),
     $on(qs('#logout-cancel', root), 'click', () => { warning.hidden = true; }),
     $on(qs('#logout-confirm', root), 'click', () => ctx.signOut()),
-    $on(qs('#logout-sync', root), 'click', async () => {
+  ];
+  // Syncing only helps pending records; returned ones must be fixed or discarded first.
+  const syncButton = qs('#logout-sync', root);
+  if (syncButton) {
+    offs.push($on(syncButton, 'click', async () => {
       await ctx.sync.syncNow({ reason: 'logout' });
       ctx.rerender();
-    }),
-  ];
+    }));
+  }
   return () => offs.forEach((off) => off());
 }
