@@ -370,6 +370,19 @@ class DisciplineSuggestion:
         return self.score is None
 
 
+def months_in_use(month_reports: Sequence[MonthReport],
+                  checkins: Iterable[CheckInFact]) -> list[MonthReport]:
+    """The months the check-in record can speak for: from the month of the secretary's
+    first check-in on. Earlier months are not judged (a county that starts using check-ins
+    in September must not turn January–August into absent months: check-ins are evidence
+    beside the paper sign-in book and spot checks, never the only measure)."""
+    days = [local_day(c.at) for c in checkins]
+    if not days:
+        return []
+    first = min(days)
+    return [r for r in month_reports if (r.year, r.month) >= (first.year, first.month)]
+
+
 def suggest_discipline_score(
     month_reports: Sequence[MonthReport],
     spot_checks: Iterable[SpotCheckFact],

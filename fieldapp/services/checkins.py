@@ -579,11 +579,11 @@ def discipline_suggestions(secretaries: list[FirstSecretary], cycle: Cycle, coun
     out = {}
     for s in secretaries:
         periods = _periods(leaves[s.id])
-        months = [dres.monthly_residency(
+        months = dres.months_in_use([dres.monthly_residency(
             y, m, checkins[s.id], periods, (), required_days=settings.required_days,
             today=today, term_start=s.term_start, term_end=s.term_end,
             leave_counts_toward_required=settings.leave_counts_toward_required)
-            for m in range(1, 13)]
+            for m in range(1, 13)], checkins[s.id])
         in_term = [sc for sc in spots[s.id]
                    if sc.day >= s.term_start and (s.term_end is None or sc.day <= s.term_end)]
         annual = dres.annual_leave_days(y, periods)

@@ -363,3 +363,22 @@ def test_discipline_without_any_checkin_is_no_data_not_zero():
     # The same months with check-in data keep the documented formula (floored at 0).
     with_data = suggest_discipline_score(months, checks, leave_over_limit=False)
     assert with_data.score == 0.0 and not with_data.no_data
+
+
+def test_months_before_the_first_checkin_are_not_judged():
+    """A county adopting check-ins in September: January–August are not absent months."""
+    from datetime import datetime, timezone
+
+    from fieldapp.domain.residency import (CheckInFact, DisciplineConfig, monthly_residency,
+                                           months_in_use, suggest_discipline_score)
+    # 2026-08-31T16:30Z is already 1 September in Shanghai.
+    checkins = [CheckInFact(at=datetime(2026, 8, 31, 16, 30, tzinfo=timezone.utc) + timedelta(days=d),
+                            inside_fence=True) for d in range(0, 30)]
+    reports = [monthly_residency(2026, m, checkins, [], [], today=date(2026, 10, 15))
+               for m in range(1, 13)]
+    used = months_in_use(reports, checkins)
+    assert [r.month for r in used] == list(range(9, 13))
+    all_months = suggest_discipline_score(reports, [], False, DisciplineConfig())
+    in_use = suggest_discipline_score(used, [], False, DisciplineConfig())
+    assert all_months.score < in_use.score == 10.0  # September has 30 days present
+    assert months_in_use(reports, []) == []
