@@ -81,7 +81,8 @@ function toast(message, kind = 'ok') {
   el.toast.textContent = message;
   el.toast.className = `toast toast-${kind} is-shown`;
   clearTimeout(toastTimer);
-  toastTimer = setTimeout(() => { el.toast.className = 'toast'; }, 3000);
+  // Hidden toasts leave no text behind for screen readers or page text.
+  toastTimer = setTimeout(() => { el.toast.className = 'toast'; el.toast.textContent = ''; }, 3000);
 }
 
 function isOnline() {

@@ -154,3 +154,21 @@ def test_outside_fence_checkin_does_not_count_and_can_be_retried(personas, live_
     rows = _checkins()
     assert sorted(r.inside_fence for r in rows) == [False, True]
     assert {r.day for r in rows} == {shanghai_today()}
+
+
+def test_leave_fields_are_marked_required_and_toasts_leave_no_text(personas, live_server,
+                                                                   page: Page,
+                                                                   context: BrowserContext):
+    village = personas.villages["a1"]
+    context.set_geolocation({"latitude": village.lat, "longitude": village.lon, "accuracy": 12})
+    page.goto(f"{live_server.url}/")
+    page.get_by_test_id("login-phone").fill(personas.users["secretary_a"].phone)
+    page.get_by_test_id("login-password").fill(PASSWORD)
+    page.get_by_test_id("login-submit").click()
+    form = page.get_by_test_id("leave-form")
+    expect(form.locator(".req")).to_have_count(3)
+    page.get_by_test_id("checkin-button").click()
+    toast = page.locator("#toast")
+    expect(toast).not_to_have_text("")
+    # Once it fades, nothing is left for screen readers or page text.
+    expect(toast).to_have_text("", timeout=8000)

@@ -248,12 +248,12 @@ export async function render(root, ctx, route) {
       <h2 class="section-title">${t('leave.title')}</h2>
       <form id="leave-form" data-testid="leave-form" class="form" novalidate>
         <div class="two-col">
-          <label class="field"><span class="field-label">${t('leave.start')}</span>
+          <label class="field"><span class="field-label">${t('leave.start')} <span class="req">${t('form.required_mark')}</span></span>
             <input class="input" id="leave-start" data-testid="leave-start" type="date" value="${today}" required></label>
-          <label class="field"><span class="field-label">${t('leave.end')}</span>
+          <label class="field"><span class="field-label">${t('leave.end')} <span class="req">${t('form.required_mark')}</span></span>
             <input class="input" id="leave-end" data-testid="leave-end" type="date" value="${today}" required></label>
         </div>
-        <label class="field"><span class="field-label">${t('leave.reason')}</span>
+        <label class="field"><span class="field-label">${t('leave.reason')} <span class="req">${t('form.required_mark')}</span></span>
           <textarea class="input" id="leave-reason" data-testid="leave-reason" rows="3" required></textarea></label>
         <p id="leave-result" data-testid="leave-result" class="status-line" role="status"></p>
         <button type="submit" id="leave-submit" data-testid="leave-submit" class="btn btn-secondary btn-block">${t('leave.submit')}</button>
