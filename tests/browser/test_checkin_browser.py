@@ -17,6 +17,13 @@ from ..personas import PASSWORD
 # the app's background requests could hold locks while PostgreSQL truncates (a deadlock).
 
 
+def log_in_secretary(page: Page, live_server, personas, path: str = "/") -> None:
+    page.goto(f"{live_server.url}{path}")
+    page.get_by_test_id("login-phone").fill(personas.users["secretary_a"].phone)
+    page.get_by_test_id("login-password").fill(PASSWORD)
+    page.get_by_test_id("login-submit").click()
+
+
 def _checkins() -> list[CheckIn]:
     db.session.rollback()  # see the live server's commits
     return list(db.session.scalars(select(CheckIn)))
@@ -27,10 +34,7 @@ def test_offline_checkin_reload_then_sync_exactly_once(personas, live_server, pa
     village = personas.villages["a1"]
     context.set_geolocation({"latitude": village.lat + 0.001, "longitude": village.lon,
                              "accuracy": 12})
-    page.goto(f"{live_server.url}/")
-    page.get_by_test_id("login-phone").fill(personas.users["secretary_a"].phone)
-    page.get_by_test_id("login-password").fill(PASSWORD)
-    page.get_by_test_id("login-submit").click()
+    log_in_secretary(page, live_server, personas)
     button = page.get_by_test_id("checkin-button")
     expect(button).to_be_visible()
     assert page.evaluate("navigator.serviceWorker.ready.then(() => true)")
@@ -90,10 +94,7 @@ def test_poster_link_opens_checkin_marked_as_scan(personas, live_server, page: P
                                                   context: BrowserContext):
     village = personas.villages["a1"]
     context.set_geolocation({"latitude": village.lat, "longitude": village.lon, "accuracy": 10})
-    page.goto(f"{live_server.url}/")
-    page.get_by_test_id("login-phone").fill(personas.users["secretary_a"].phone)
-    page.get_by_test_id("login-password").fill(PASSWORD)
-    page.get_by_test_id("login-submit").click()
+    log_in_secretary(page, live_server, personas)
     expect(page.get_by_test_id("checkin-button")).to_be_visible()
     page.goto(f"{live_server.url}/#/checkin?v={village.checkin_token}")
     expect(page.get_by_test_id("checkin-scan")).to_be_visible()
@@ -114,10 +115,7 @@ def test_outside_fence_checkin_does_not_count_and_can_be_retried(personas, live_
     village = personas.villages["a1"]
     context.set_geolocation({"latitude": village.lat + 0.05, "longitude": village.lon,
                              "accuracy": 15})
-    page.goto(f"{live_server.url}/")
-    page.get_by_test_id("login-phone").fill(personas.users["secretary_a"].phone)
-    page.get_by_test_id("login-password").fill(PASSWORD)
-    page.get_by_test_id("login-submit").click()
+    log_in_secretary(page, live_server, personas)
     button = page.get_by_test_id("checkin-button")
     expect(button).to_be_visible()
     expect(page.get_by_test_id("checkin-month")).to_have_attribute("data-server-days", "0")
@@ -161,10 +159,7 @@ def test_leave_fields_are_marked_required_and_toasts_leave_no_text(personas, liv
                                                                    context: BrowserContext):
     village = personas.villages["a1"]
     context.set_geolocation({"latitude": village.lat, "longitude": village.lon, "accuracy": 12})
-    page.goto(f"{live_server.url}/")
-    page.get_by_test_id("login-phone").fill(personas.users["secretary_a"].phone)
-    page.get_by_test_id("login-password").fill(PASSWORD)
-    page.get_by_test_id("login-submit").click()
+    log_in_secretary(page, live_server, personas)
     form = page.get_by_test_id("leave-form")
     expect(form.locator(".req")).to_have_count(3)
     page.get_by_test_id("checkin-button").click()
