@@ -17,7 +17,7 @@ from ..models import FirstSecretary, LeaveRequest, Village
 from ..scoping import get_or_404
 from ..services import checkins as svc
 from ..services import residency_export as export
-from .common import PageArgs, paginate
+from .common import PageArgs, paginate, page_of
 
 blp = Blueprint("checkins", __name__, url_prefix="/api",
                 description="Residency: check-ins, leave, spot checks, reports")
@@ -136,9 +136,7 @@ class CheckInSchema(Schema):
                             metadata={"type": "array", "items": {"type": "object"}})
 
 
-class CheckInPageSchema(Schema):
-    items = fields.List(fields.Nested(CheckInSchema))
-    total = fields.Integer()
+CheckInPageSchema = page_of(CheckInSchema)
 
 
 class CheckInArgs(PageArgs):
@@ -160,9 +158,7 @@ class LeaveArgs(PageArgs):
     year = fields.Integer(validate=YEAR)
 
 
-class LeavePageSchema(Schema):
-    items = fields.List(fields.Nested(LeaveSchema))
-    total = fields.Integer()
+LeavePageSchema = page_of(LeaveSchema)
 
 
 class LeaveDecisionSchema(Schema):
@@ -196,9 +192,7 @@ class SpotCheckArgs(PageArgs):
     year = fields.Integer(validate=YEAR)
 
 
-class SpotCheckPageSchema(Schema):
-    items = fields.List(fields.Nested(SpotCheckSchema))
-    total = fields.Integer()
+SpotCheckPageSchema = page_of(SpotCheckSchema)
 
 
 class ReportRowSchema(MonthCoreSchema):

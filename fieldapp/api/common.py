@@ -11,6 +11,13 @@ class ErrorSchema(Schema):
     errors = fields.Dict(keys=fields.String(), values=fields.List(fields.String()))
 
 
+def page_of(item: type[Schema]) -> type[Schema]:
+    """The one listing envelope, `{items: [...], total}`, for a given item schema."""
+    name = item.__name__.removesuffix("Schema") + "PageSchema"
+    return Schema.from_dict({"items": fields.List(fields.Nested(item)),
+                             "total": fields.Integer()}, name=name)
+
+
 class PageArgs(Schema):
     page = fields.Integer(load_default=1, validate=lambda n: n >= 1)
     per_page = fields.Integer(load_default=50, validate=lambda n: 1 <= n <= 500)

@@ -14,7 +14,7 @@ from ..extensions import db
 from ..models import County, Cycle, EvaluatorAssignment, User, Village
 from ..scoping import get_or_404, require_county, require_cycle, scoped
 from ..services import assignments, cycles
-from .common import PageArgs, paginate
+from .common import PageArgs, paginate, page_of
 
 blp = Blueprint("cycles", __name__, url_prefix="/api", description="Assessment cycles")
 
@@ -100,9 +100,7 @@ class AssignmentArgs(PageArgs):
     user_id = fields.Integer()
 
 
-class AssignmentPageSchema(Schema):
-    items = fields.List(fields.Nested(AssignmentSchema))
-    total = fields.Integer()
+AssignmentPageSchema = page_of(AssignmentSchema)
 
 
 def _county_or_none(county_id: int | None) -> County | None:

@@ -11,7 +11,7 @@ from ..auth import actor, login_required_roles
 from ..extensions import db
 from ..models import County, Town, Village
 from ..scoping import get_or_404, require_village, scoped
-from .common import PageArgs, paginate
+from .common import PageArgs, paginate, page_of
 
 blp = Blueprint("geography", __name__, url_prefix="/api", description="Administrative areas")
 
@@ -38,9 +38,7 @@ class VillageSchema(Schema):
     radius_m = fields.Integer()
 
 
-class VillagePageSchema(Schema):
-    items = fields.List(fields.Nested(VillageSchema))
-    total = fields.Integer()
+VillagePageSchema = page_of(VillageSchema)
 
 
 class VillageArgs(PageArgs):

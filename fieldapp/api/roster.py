@@ -16,7 +16,7 @@ from ..models import FirstSecretary, Household, Village
 from ..privacy import visible_id_number
 from ..scoping import scoped
 from ..services.roster import import_roster
-from .common import PageArgs, paginate
+from .common import PageArgs, paginate, page_of
 
 blp = Blueprint("roster", __name__, url_prefix="/api", description="Roster of households and secretaries")
 
@@ -70,9 +70,7 @@ def _viewer_role() -> str | None:
     return getattr(current_user, "role", None)
 
 
-class HouseholdPageSchema(Schema):
-    items = fields.List(fields.Nested(HouseholdSchema))
-    total = fields.Integer()
+HouseholdPageSchema = page_of(HouseholdSchema)
 
 
 class HouseholdArgs(PageArgs):
@@ -94,9 +92,7 @@ class SecretarySchema(Schema):
     status = fields.String()
 
 
-class SecretaryPageSchema(Schema):
-    items = fields.List(fields.Nested(SecretarySchema))
-    total = fields.Integer()
+SecretaryPageSchema = page_of(SecretarySchema)
 
 
 @blp.route("/roster/import")

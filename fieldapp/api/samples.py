@@ -17,7 +17,7 @@ from ..scoping import (get_or_404, require_county, require_cycle, require_villag
                        require_village_draw, scoped)
 from ..services import draws
 from ..services import replacements as _replacements  # noqa: F401  (registers the sync type)
-from .common import PageArgs, paginate
+from .common import PageArgs, paginate, page_of
 
 blp = Blueprint("samples", __name__, url_prefix="/api", description="Household draws")
 
@@ -79,9 +79,7 @@ class DrawArgs(PageArgs):
     status = fields.String(validate=validate.OneOf(["active", "voided"]))
 
 
-class DrawPageSchema(Schema):
-    items = fields.List(fields.Nested(DrawSchema))
-    total = fields.Integer()
+DrawPageSchema = page_of(DrawSchema)
 
 
 class EntrySchema(Schema):
@@ -138,9 +136,7 @@ class ReplacementArgs(PageArgs):
     conflict = fields.Boolean(metadata={"description": "only conflicts (true) or only applied (false)"})
 
 
-class ReplacementPageSchema(Schema):
-    items = fields.List(fields.Nested(ReplacementSchema))
-    total = fields.Integer()
+ReplacementPageSchema = page_of(ReplacementSchema)
 
 
 class DrawRecordSchema(Schema):

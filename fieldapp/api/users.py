@@ -12,7 +12,7 @@ from ..models import County, FirstSecretary, User
 from ..scoping import scoped
 from ..services import accounts
 from .auth import UserSchema
-from .common import PageArgs, paginate
+from .common import PageArgs, paginate, page_of
 
 blp = Blueprint("users", __name__, url_prefix="/api", description="User accounts")
 
@@ -27,9 +27,7 @@ class UserCreateSchema(Schema):
     secretary_id = fields.Integer(allow_none=True)
 
 
-class UserPageSchema(Schema):
-    items = fields.List(fields.Nested(UserSchema))
-    total = fields.Integer()
+UserPageSchema = page_of(UserSchema)
 
 
 class UserArgs(PageArgs):

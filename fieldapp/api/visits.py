@@ -12,7 +12,7 @@ from marshmallow import Schema, fields, validate
 from ..auth import actor, login_required_roles
 from ..domain.flags import CODES
 from ..services import visits as service
-from .common import PageArgs, paginate
+from .common import PageArgs, paginate, page_of
 
 blp = Blueprint("visits", __name__, url_prefix="/api", description="Household visits")
 
@@ -69,9 +69,7 @@ class VisitDetailSchema(VisitSchema):
     device_sent_at = fields.DateTime(allow_none=True)
 
 
-class VisitPageSchema(Schema):
-    items = fields.List(fields.Nested(VisitSchema))
-    total = fields.Integer()
+VisitPageSchema = page_of(VisitSchema)
 
 
 class VisitArgs(PageArgs):

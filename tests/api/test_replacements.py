@@ -252,15 +252,11 @@ def test_replacement_list_is_scoped(login_as, personas, drawn):
         assert login_as(who).get("/api/replacements").status_code == 403
 
 
-def test_concurrent_replacements_take_one_reserve(app, login_as, personas, drawn, database_url):
-    """Two transactions at the same moment (PostgreSQL: row lock + unique indexes)."""
-    if not database_url.startswith("postgresql"):
-        pytest.skip("real concurrency needs PostgreSQL (SQLite has one writer)")
+def _sync_at_once(app, user_id: int, tokens: list[str]) -> list[dict]:
+    """One replacement per token, each in its own thread and transaction, released together."""
     from fieldapp.services.sync import sync_batch
 
-    _draw_id, sample, reserves = drawn
-    user_id = personas.users["evaluator_a"].id
-    barrier = threading.Barrier(2)
+    barrier = threading.Barrier(len(tokens))
     results: list = []
 
     def worker(token: str) -> None:
@@ -272,11 +268,21 @@ def test_concurrent_replacements_take_one_reserve(app, login_as, personas, drawn
             finally:
                 db.session.remove()
 
-    threads = [threading.Thread(target=worker, args=(sample[0].token,)) for _i in range(2)]
+    threads = [threading.Thread(target=worker, args=(token,)) for token in tokens]
     for t in threads:
         t.start()
     for t in threads:
         t.join(timeout=30)
+    return results
+
+
+def test_concurrent_replacements_take_one_reserve(app, login_as, personas, drawn, database_url):
+    """Two transactions at the same moment (PostgreSQL: row lock + unique indexes)."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("real concurrency needs PostgreSQL (SQLite has one writer)")
+    _draw_id, sample, reserves = drawn
+    results = _sync_at_once(app, personas.users["evaluator_a"].id,
+                            [sample[0].token, sample[0].token])
     assert len(results) == 2
     conflicts = sorted(r["results"][0]["data"]["conflict"] for r in results)
     assert conflicts == [False, True]
@@ -289,26 +295,7 @@ def test_concurrent_replacements_take_one_reserve(app, login_as, personas, drawn
 def test_concurrent_replacements_of_different_households(app, login_as, personas, drawn, database_url):
     if not database_url.startswith("postgresql"):
         pytest.skip("real concurrency needs PostgreSQL (SQLite has one writer)")
-    from fieldapp.services.sync import sync_batch
-
     _draw_id, sample, reserves = drawn
-    user_id = personas.users["evaluator_a"].id
-    barrier = threading.Barrier(3)
-    results: list = []
-
-    def worker(token: str) -> None:
-        with app.app_context():
-            user = db.session.get(User, user_id)
-            barrier.wait()
-            try:
-                results.append(sync_batch(user, {"records": [replacement_record(token)]}))
-            finally:
-                db.session.remove()
-
-    threads = [threading.Thread(target=worker, args=(e.token,)) for e in sample[:3]]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=30)
+    results = _sync_at_once(app, personas.users["evaluator_a"].id, [e.token for e in sample[:3]])
     chosen = sorted(r["results"][0]["data"]["reserve_household_no"] for r in results)
     assert chosen == sorted(r.household_no for r in reserves[:3])
