@@ -33,6 +33,7 @@ def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
     app.url_map.converters["int"] = BoundedIntConverter
     app.config.setdefault("PWA_DIR", str(PWA_DIR))
     app.config.setdefault("SCHEMAS_DIR", str(SCHEMAS_DIR))
+    _init_secret_key(app)
 
     _init_extensions(app)
     _register_blueprints(app)
@@ -53,6 +54,14 @@ def trust_proxies(app: Flask, hops: int) -> None:
     if hops:
         from werkzeug.middleware.proxy_fix import ProxyFix
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+
+
+def _init_secret_key(app: Flask) -> None:
+    from .secret_key import check_key, load_or_create
+
+    key = app.config.get("SECRET_KEY")
+    app.config["SECRET_KEY"] = (check_key(key) if key
+                                else load_or_create(Path(app.config["SECRET_KEY_FILE"])))
 
 
 class BoundedIntConverter(IntegerConverter):

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 from datetime import timedelta
 from pathlib import Path
 
@@ -26,7 +27,9 @@ def _default_sqlite_url() -> str:
 
 
 class Config:
-    SECRET_KEY = os.environ.get("SECRET_KEY", "dev-insecure-change-me")
+    # Unset: generated once into SECRET_KEY_FILE (fieldapp/secret_key.py); never a default string.
+    SECRET_KEY = os.environ.get("SECRET_KEY") or None
+    SECRET_KEY_FILE = os.environ.get("SECRET_KEY_FILE") or str(ROOT / "instance" / "secret_key")
     SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL") or _default_sqlite_url()
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
     REDIS_URL = os.environ.get("REDIS_URL")  # optional: login-throttle counters
@@ -77,7 +80,7 @@ class Config:
 
 class TestConfig(Config):
     TESTING = True
-    SECRET_KEY = "test-secret"
+    SECRET_KEY = secrets.token_hex(32)  # random per test run: no published key even here
     SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL") or "sqlite://"
     WTF_CSRF_SSL_STRICT = False
     # Tests create many accounts; a deliberately cheap hash keeps them fast. Never in production.
