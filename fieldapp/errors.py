@@ -68,10 +68,13 @@ def _wants_json() -> bool:
 
 
 def error_response(err: AppError):
+    headers = {}
+    if "retry_after" in err.extra:
+        headers["Retry-After"] = str(err.extra["retry_after"])
     if _wants_json():
-        return jsonify(err.to_dict()), err.status
+        return jsonify(err.to_dict()), err.status, headers
     from flask import render_template
-    return render_template("error.html", error=err), err.status
+    return render_template("error.html", error=err), err.status, headers
 
 
 def flatten_messages(messages: Any, prefix: str = "") -> dict[str, list[str]]:
