@@ -9,7 +9,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 5000
 export FLASK_APP := fieldapp
 
-.PHONY: run test install install-test translations browser migrate demo serve bench clean
+.PHONY: run test install install-test translations browser migrate demo serve bench fuzz clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -52,6 +52,10 @@ run: demo
 test: install-test
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 	@if command -v node >/dev/null 2>&1; then node --test tests/js/; else echo "node missing: JS unit tests not run"; [ "$$CI" != "true" ]; fi
+
+# schemathesis per role with many more examples than CI's bounded run (FUZZ_EXAMPLES=6).
+fuzz: install-test
+	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-100} $(BIN)/python -m pytest tests/api/test_openapi_fuzz.py -q -p no:cacheprovider
 
 bench: install-test
 	$(BIN)/python -m pytest bench -q -p no:cacheprovider --benchmark-only

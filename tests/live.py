@@ -7,6 +7,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from contextlib import contextmanager
@@ -46,20 +47,21 @@ def gunicorn_server(database_url: str, secret_key: str, workers: int = 2,
     env = {**os.environ, "DATABASE_URL": database_url, "SECRET_KEY": secret_key,
            **(extra_env or {})}
     gunicorn = Path(sys.executable).with_name("gunicorn")
+    log = tempfile.TemporaryFile()
     proc = subprocess.Popen(
         [str(gunicorn), "-w", str(workers), "-b", f"127.0.0.1:{port}", "--timeout", "60",
-         "fieldapp:create_app()"], cwd=ROOT, env=env,
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+         "fieldapp:create_app()"], cwd=ROOT, env=env, stdout=log, stderr=log)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30
         while True:
             try:
-                requests.get(f"{base}/api/auth/csrf", timeout=2)
+                requests.get(f"{base}/api/auth/csrf", timeout=10)
                 break
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):
                 if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(proc.stderr.read().decode(errors="replace")[-3000:])
+                    log.seek(0)
+                    raise RuntimeError(log.read().decode(errors="replace")[-3000:])
                 time.sleep(0.2)
         yield base
     finally:
@@ -69,3 +71,4 @@ def gunicorn_server(database_url: str, secret_key: str, workers: int = 2,
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+        log.close()

@@ -3,7 +3,14 @@ from __future__ import annotations
 
 from flask import Flask
 
+from flask_smorest import Blueprint
+
 from ..extensions import api
+from .parser import SafeJsonParser
+
+# flask-smorest reads the parser from this class attribute (meant to be overridden): every
+# area's blueprint parses JSON bodies safely.
+Blueprint.ARGUMENTS_PARSER = SafeJsonParser()
 
 # Each area module exposes `blp`; add new areas here.
 AREAS = ("auth", "geography", "users", "sync", "roster", "checkins", "instruments", "visits",

@@ -109,7 +109,7 @@ def csv_response(filename: str, columns: Sequence[Column], rows: Iterable[Sequen
     """A generator response. The body is produced after the view returned and its request
     context is gone: `rows` must bring its own context if it queries as it goes (see
     `in_own_context`, used by `scorecard_table` and `satisfaction_table`)."""
-    return Response(csv_chunks(columns, rows), mimetype=CSV_MIMETYPE,
+    return Response(csv_chunks(columns, rows), content_type=CSV_MIMETYPE,
                     headers={"Content-Disposition": _disposition(filename),
                              "Cache-Control": "no-store"})
 

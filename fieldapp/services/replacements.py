@@ -26,6 +26,7 @@ from ..errors import translate
 from ..extensions import db
 from ..models import (Cycle, Draw, EvaluatorAssignment, Replacement, SampleEntry, User, Visit,
                       VillageDraw)
+from ..schema_fields import UtcDateTime
 from .sync import RecordRejected, RecordType, StoreResult, SyncContext, register
 
 
@@ -38,7 +39,7 @@ class ReplacementPayload(Schema):
                                 validate=validate.Length(max=ds.MAX_REASON_TEXT))
     attempts = fields.Integer(allow_none=True, load_default=None, strict=True,
                               validate=validate.Range(min=0, max=100))
-    at = fields.AwareDateTime(required=True)
+    at = UtcDateTime(required=True)
 
 
 # domain field name -> payload field name

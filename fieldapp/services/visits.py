@@ -27,6 +27,7 @@ from ..domain.flags import FlagThresholds, VisitFacts
 from ..errors import AppError, translate
 from ..extensions import db
 from ..models import Cycle, EvaluatorAssignment, SampleEntry, User, Village, VillageDraw, Visit
+from ..schema_fields import UtcDateTime
 from ..scoping import scoped
 from . import instruments
 from .sync import RecordRejected, RecordType, StoreResult, SyncContext, register
@@ -83,7 +84,7 @@ class GeoSchema(TranslatedSchema):
     accuracy = fields.Float(allow_none=True, load_default=None, allow_nan=False,
                             error_messages=_req(invalid="Not a number."),
                             validate=validate.Range(min=0, error="Must be at least {min}."))
-    at = fields.AwareDateTime(allow_none=True, load_default=None, error_messages=_req(
+    at = UtcDateTime(allow_none=True, load_default=None, error_messages=_req(
         invalid="Not a valid date and time.", invalid_awareness="Give a time zone."))
 
 
@@ -103,9 +104,9 @@ class VisitPayloadSchema(TranslatedSchema):
     note = fields.String(allow_none=True, load_default=None, error_messages=_req(
         invalid="Must be text."), validate=validate.Length(
             max=MAX_NOTE_LENGTH, error="At most {max} characters."))
-    started_at = fields.AwareDateTime(required=True, error_messages=_req(
+    started_at = UtcDateTime(required=True, error_messages=_req(
         invalid="Not a valid date and time.", invalid_awareness="Give a time zone."))
-    ended_at = fields.AwareDateTime(required=True, error_messages=_req(
+    ended_at = UtcDateTime(required=True, error_messages=_req(
         invalid="Not a valid date and time.", invalid_awareness="Give a time zone."))
     geo_start = fields.Nested(GeoSchema, allow_none=True, load_default=None,
                               error_messages=_req(type="Expected an object."))
