@@ -48,6 +48,10 @@ class ErrorSchema(Schema):
     message = fields.String(required=True)
     errors = fields.Dict(keys=fields.String(), values=fields.List(fields.String()),
                          required=True)
+    retry_after = fields.Integer(metadata={"description": "too_many_attempts: seconds to wait"})
+
+    class Meta:
+        unknown = INCLUDE  # documented as additionalProperties: true (results of a sync batch)
 
 
 class AppError(Exception):

@@ -229,7 +229,8 @@ def public_villages(draw: Draw, village_code: str | None = None) -> list[dict[st
                          selectinload(Replacement.reserve_entry))
                 .order_by(Replacement.id)):
             reps[rep.village_draw_id].append(rep)
-    return [{"vd": vd, "entries": entries[vd.id], "replacements": _public_items(reps[vd.id])}
+    return [{"vd": vd, "entries": entries[vd.id],
+             "replacements": [ds.public_replacement(r) for r in _public_items(reps[vd.id])]}
             for vd in vds]
 
 
@@ -264,9 +265,15 @@ def domain_draw(vd: VillageDraw, entries: list[SampleEntry] | None = None) -> ds
         reserve_count=draw.reserve_count)
 
 
-def village_record(vd: VillageDraw, include_keys: bool = True) -> dict[str, Any]:
-    """The public JSON record of one village's draw (docs/algorithms.md)."""
-    return ds.to_record(domain_draw(vd), iso_z(vd.draw.seed_recorded_at), public_replacements(vd),
+def village_record(vd: VillageDraw, include_keys: bool = True, *,
+                   public: bool = False) -> dict[str, Any]:
+    """The JSON record of one village's draw (docs/algorithms.md). `public`: for anyone
+    (the public page's link), replacement reasons reduced to `unreachable`; staff and the
+    command line get the reasons."""
+    replacements = public_replacements(vd)
+    if public:
+        replacements = [ds.public_replacement(r) for r in replacements]
+    return ds.to_record(domain_draw(vd), iso_z(vd.draw.seed_recorded_at), replacements,
                         include_keys=include_keys)
 
 
