@@ -23,7 +23,6 @@ or an admin changes an entry with a reason (the stored results are recomputed at
 """
 from __future__ import annotations
 
-import io
 from dataclasses import replace
 from datetime import date
 from typing import Any
@@ -34,6 +33,7 @@ from sqlalchemy import delete, select
 from ..audit import record_audit
 from ..domain import N_
 from ..domain import grading as dgrade
+from ..domain.workbook import NOT_XLSX, Limits, WorkbookRejected, open_xlsx
 from ..errors import AppError, translate
 from ..extensions import db
 from ..models import (SEVEN_ONES, County, Cycle, FirstSecretary, ScoreLock, ScorecardEntry,
@@ -438,6 +438,9 @@ def reasons_text(msgids: list[str]) -> str:
 
 # --- XLSX import ---------------------------------------------------------------------------
 
+# A county's scorecard: a few hundred secretaries at most.
+SCORE_WORKBOOK_LIMITS = Limits(max_rows=5_000, max_columns=60, max_cells=300_000)
+
 IMPORT_COLUMNS = [
     ("secretary_id", N_("Secretary ID")),
     ("village_code", N_("Village code")),
@@ -480,15 +483,15 @@ def import_xlsx(actor: User | None, cycle: Cycle, county_id: int, content: bytes
     titles). A 七个一 cell holds the evidence text; empty/否 means not done, anything
     else done (是/√ mark done without text).
     """
-    from openpyxl import load_workbook
-    from openpyxl.utils.exceptions import InvalidFileException
-    from zipfile import BadZipFile
-
     _authorize(actor, cycle, county_id)
     admin_change = ensure_county_open(actor, cycle, county_id, reason=reason, admin_may_change=True)
-    try:
-        wb = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-    except (InvalidFileException, BadZipFile, KeyError, OSError) as err:
+    try:  # the same bounded, streaming open as the roster import (domain/workbook.py)
+        wb = open_xlsx(content, SCORE_WORKBOOK_LIMITS)
+    except WorkbookRejected as err:
+        message = (_("Not an XLSX workbook.") if err.msgid == NOT_XLSX
+                   else translate(err.msgid, err.params))
+        raise AppError("import_rejected", errors={"file": [message]}) from err
+    except Exception as err:  # openpyxl's own errors on a workbook that passed the checks
         raise AppError("import_rejected", errors={"file": [_("Not an XLSX workbook.")]}) from err
     ws = wb.worksheets[0]
     rows = ws.iter_rows(values_only=True)
