@@ -14,7 +14,7 @@ Blueprint.ARGUMENTS_PARSER = SafeJsonParser()
 
 # Each area module exposes `blp`; add new areas here.
 AREAS = ("auth", "geography", "users", "sync", "roster", "checkins", "instruments", "visits",
-         "cycles", "samples", "tasks", "meetings", "ballots", "scores")
+         "cycles", "samples", "tasks", "meetings", "ballots", "scores", "audit")
 
 
 def register_api(app: Flask) -> None:

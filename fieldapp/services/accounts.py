@@ -97,7 +97,7 @@ def create_user(actor: User | None, *, phone: str, name: str, password: str, rol
         db.session.rollback()
         raise AppError("conflict", errors={"phone": [_("This phone number already has an account.")]})
     record_audit(actor, "user.create", user, county_id=user.county_id, role=role, phone=phone,
-                 after=account_state(user))
+                 before=None, after=account_state(user) | {"phone": phone})
     db.session.commit()
     return user
 
@@ -130,7 +130,8 @@ def create_secretary_accounts(actor: User | None, county: County) -> list[tuple[
         created.append((user, password))
     db.session.flush()
     record_audit(actor, "user.create_secretaries", None, county_id=county.id,
-                 count=len(created))
+                 count=len(created), before=None,
+                 after={"accounts": [account_state(u) | {"phone": u.phone} for u, _p in created]})
     db.session.commit()
     return created
 
@@ -152,8 +153,10 @@ def change_password(user: User, current_password: str, new_password: str) -> Non
             _("The new password must differ from the current one.")]})
     user.set_password(new_password)
     ended = sessions.revoke_user_sessions(user, "password", keep_current=True)
+    # Never a hash in the log: what changed is the password and the sessions it ended.
     record_audit(user, "user.password_change", user, county_id=user.county_id,
-                 sessions_ended=ended)
+                 sessions_ended=ended, before={"password": "old", "other_sessions": ended},
+                 after={"password": "new", "other_sessions": 0})
     db.session.commit()
 
 
@@ -165,7 +168,8 @@ def reset_password(actor: User, target: User) -> str:
     target.set_password(password)
     ended = sessions.revoke_user_sessions(target, "reset")
     record_audit(actor, "user.password_reset", target, county_id=target.county_id,
-                 sessions_ended=ended)
+                 sessions_ended=ended, before={"password": "old", "sessions": ended},
+                 after={"password": "reset", "sessions": 0})
     db.session.commit()
     return password
 

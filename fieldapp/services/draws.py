@@ -120,7 +120,9 @@ def _draw_county(actor: User | None, cycle: Cycle, county: County, seed: str,
     record_audit(actor, "draw.run", draw, county_id=county.id, cycle_id=cycle.id, seed=seed,
                  seed_recorded_at=iso_z(recorded_at), algorithm=ds.ALGORITHM,
                  sample_size=sample_size, reserve_count=reserve_count,
-                 include_exited=include_exited, villages=len(villages), eligible=total)
+                 include_exited=include_exited, villages=len(villages), eligible=total,
+                 before=None, after={"status": draw.status, "seed": seed,
+                                     "villages": len(villages), "eligible": total})
     return draw
 
 
@@ -171,12 +173,14 @@ def void_draw(actor: User | None, draw: Draw, reason: str) -> Draw:
             _("At most %(n)d characters.", n=MAX_VOID_REASON)]})
     if draw.status != "active":
         raise AppError("locked", _("This draw is already voided."))
+    before = {"status": draw.status}
     draw.status = "voided"
     draw.voided_at = utcnow()
     draw.voided_by_id = actor.id if actor is not None else None
     draw.void_reason = reason
     record_audit(actor, "draw.void", draw, county_id=draw.county_id, cycle_id=draw.cycle_id,
-                 reason=reason, seed=draw.seed)
+                 reason=reason, seed=draw.seed, before=before,
+                 after={"status": draw.status, "reason": reason})
     db.session.commit()
     return draw
 

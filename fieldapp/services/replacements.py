@@ -21,6 +21,7 @@ from flask_babel import gettext as _, lazy_gettext as _l
 from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 
+from ..audit import record_audit
 from ..domain import sampling as ds
 from ..errors import translate
 from ..extensions import db
@@ -107,6 +108,8 @@ def apply_replacement(user: User, data: dict[str, Any], *, client_uuid: str | No
         db.session.add(rep)
         db.session.flush()
         chosen = first.reserve_entry if first is not None else None
+        _audit(user, rep, draw, entry, before={"status": "unreachable"},
+               after={"status": "unreachable", "conflict": True})
         return StoreResult(rep.id, data={
             "reserve_household_no": chosen.household_no if chosen else None,
             "reserve_token": chosen.token if chosen else None, "conflict": True})
@@ -118,16 +121,25 @@ def apply_replacement(user: User, data: dict[str, Any], *, client_uuid: str | No
     used = {e.household_no for e in reserves if e.status != "reserve_unused"}
     next_no = ds.next_reserve([e.household_no for e in reserves], used)
     reserve = next((e for e in reserves if e.household_no == next_no), None)
+    before = {"status": entry.status, "reserve_household_no": None}
     entry.status = "unreachable"
     if reserve is not None:
         reserve.status = "reserve_active"
     rep = Replacement(**common, reserve_entry_id=reserve.id if reserve else None, is_conflict=False)
     db.session.add(rep)
     db.session.flush()
+    _audit(user, rep, draw, entry, before=before, after={
+        "status": entry.status, "reserve_household_no": reserve.household_no if reserve else None})
     return StoreResult(rep.id, data={
         "reserve_household_no": reserve.household_no if reserve else None,
         "reserve_token": reserve.token if reserve else None, "conflict": False,
         **({} if reserve else {"reserves_exhausted": True})})
+
+
+def _audit(user: User, rep: Replacement, draw: Draw, entry: SampleEntry, *,
+           before: dict[str, Any], after: dict[str, Any]) -> None:
+    record_audit(user, "replacement.record", rep, county_id=draw.county_id, cycle_id=draw.cycle_id,
+                 household_no=entry.household_no, reason=rep.reason, before=before, after=after)
 
 
 def _handle(data: dict, ctx: SyncContext) -> StoreResult:

@@ -327,6 +327,7 @@ def _store_results(actor: User | None, cycle: Cycle, county_id: int, *, action: 
     live = grade_county(cycle, county_id)
     old = {r.secretary_id: r for r in db.session.scalars(select(ScoreResult).where(
         ScoreResult.cycle_id == cycle.id, ScoreResult.county_id == county_id))}
+    before = {str(sid): [r.total, r.grade] for sid, r in old.items()}
     changes = []
     now = utcnow()
     for row in live["rows"]:
@@ -346,7 +347,8 @@ def _store_results(actor: User | None, cycle: Cycle, county_id: int, *, action: 
         db.session.delete(r)
     db.session.flush()
     record_audit(actor, action, cycle, county_id=county_id, cycle_id=cycle.id,
-                 reason=(reason or "").strip() or None, changes=changes,
+                 reason=(reason or "").strip() or None, changes=changes, before=before,
+                 after={str(row["secretary_id"]): [row["total"], row["grade"]] for row in live["rows"]},
                  graded=sum(1 for r in live["rows"] if r["status"] == "graded"),
                  incomplete=sum(1 for r in live["rows"] if r["status"] == "incomplete"))
     return live
@@ -395,7 +397,8 @@ def unlock(actor: User | None, cycle: Cycle, county_id: int, reason: str) -> Non
     cycle.status = "open"
     cycle.finalised_at = None
     record_audit(actor, "scores.unlock", cycle, county_id=county_id, cycle_id=cycle.id,
-                 reason=reason, finalised_at=lock.finalised_at.isoformat())
+                 reason=reason, finalised_at=lock.finalised_at.isoformat(),
+                 before={"finalised": True}, after={"finalised": False})
     db.session.commit()
 
 
