@@ -25,6 +25,8 @@ from xml.parsers import expat
 from . import N_
 
 CHUNK = 64 * 1024
+# Rows above a table (title lines, the header) do not count against max_rows.
+HEADER_ROWS = 20
 _CELL_REF = re.compile(r"([A-Z]{1,3})?(\d+)?$")
 
 
@@ -99,8 +101,9 @@ def check_xlsx(data: bytes, limits: Limits = Limits()) -> int:
 def check_upload_rows(files: list[tuple[str, bytes]], limits: Limits = Limits()) -> None:
     """Several files (or sheets) in one upload share one row budget: `max_rows` in all."""
     total = 0
-    for name, data in files:
-        total += check_xlsx(data, limits) if data.startswith(b"PK\x03\x04") else data.count(b"\n")
+    for _name, data in files:
+        rows = check_xlsx(data, limits) if data.startswith(b"PK\x03\x04") else data.count(b"\n")
+        total += max(rows - HEADER_ROWS, 0)
         if total > limits.max_rows:
             raise WorkbookRejected(TOO_MANY_ROWS_IN_ALL, limit=limits.max_rows)
 
@@ -115,7 +118,7 @@ def open_xlsx(data: bytes, limits: Limits = Limits()):
 
 def check_text_rows(text: str, sheet: str, limits: Limits = Limits()) -> None:
     """The row limit for CSV text (a line count, quoted line breaks overcount: safe side)."""
-    if text.count("\n") > limits.max_rows:
+    if text.count("\n") > limits.max_rows + HEADER_ROWS:
         raise WorkbookRejected(TOO_MANY_ROWS, sheet=sheet, limit=limits.max_rows)
 
 
@@ -185,7 +188,8 @@ def _scan_sheet(archive: zipfile.ZipFile, info: zipfile.ZipInfo, sheet: str, lim
             state["rows"] += 1
             state["in_row"] = 0
             ref = attrs.get("r", "")
-            if state["rows"] > limits.max_rows or (ref.isdigit() and int(ref) > limits.max_rows):
+            last = limits.max_rows + HEADER_ROWS
+            if state["rows"] > last or (ref.isdigit() and int(ref) > last):
                 stop(TOO_MANY_ROWS, sheet=sheet, limit=limits.max_rows)
         elif local == "c":
             state["in_row"] += 1
@@ -195,7 +199,7 @@ def _scan_sheet(archive: zipfile.ZipFile, info: zipfile.ZipInfo, sheet: str, lim
             if state["in_row"] > limits.max_columns or column > limits.max_columns:
                 stop(TOO_MANY_COLUMNS, sheet=sheet, limit=limits.max_columns)
             row = match.group(2) if match else None
-            if row and int(row) > limits.max_rows:
+            if row and int(row) > limits.max_rows + HEADER_ROWS:
                 stop(TOO_MANY_ROWS, sheet=sheet, limit=limits.max_rows)
             if state["cells"] > limits.max_cells:
                 stop(TOO_MANY_CELLS, limit=limits.max_cells)

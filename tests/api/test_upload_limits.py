@@ -39,7 +39,7 @@ def _messages(body: dict) -> str:
 def test_roster_import_refuses_hostile_workbooks(db, login_as, personas, bomb, kind, expected):
     before = db.session.scalar(select(func.count()).select_from(Household))
     data = {"bomb": bomb, "wide": H.one_wide_row(), "far": H.far_cell(),
-            "rows": H.many_rows(30_001, 2)}[kind]
+            "rows": H.many_rows(30_021, 2)}[kind]
     response = _roster(login_as("staff_a"), data)
     assert response.status_code == 422, response.get_data()[:300]
     body = response.get_json()
@@ -49,7 +49,7 @@ def test_roster_import_refuses_hostile_workbooks(db, login_as, personas, bomb, k
 
 
 def test_roster_csv_row_limit(login_as, personas):
-    text = "户编号,户主姓名\n" + "1,张\n" * 30_001
+    text = "户编号,户主姓名\n" + "1,张\n" * 30_021
     response = login_as("staff_a").post(
         "/api/roster/import", data={"files": (io.BytesIO(text.encode()), "roster.csv")},
         content_type="multipart/form-data")
@@ -59,7 +59,7 @@ def test_roster_csv_row_limit(login_as, personas):
 def test_scores_import_refuses_hostile_workbooks(login_as, personas, bomb):
     staff = login_as("staff_a")
     for data, expected in ((bomb, "压缩炸弹"), (H.far_cell(), "列"),
-                           (H.many_rows(5_001, 2), "5000 行"), (b"PK\x03\x04junk", "XLSX")):
+                           (H.many_rows(5_021, 2), "5000 行"), (b"PK\x03\x04junk", "XLSX")):
         response = _scores(staff, personas, data)
         assert response.status_code == 422, response.get_data()[:300]
         assert expected in _messages(response.get_json()), response.get_json()

@@ -33,7 +33,7 @@ def test_a_normal_workbook_opens_read_only():
     (H.far_cell, wbk.TOO_MANY_COLUMNS),
     (lambda: H.zip_bomb(300), wbk.INFLATES),
     (H.entity_expansion, wbk.HAS_DTD),
-    (lambda: H.many_rows(1001, 3), wbk.TOO_MANY_ROWS),
+    (lambda: H.many_rows(1001 + wbk.HEADER_ROWS, 3), wbk.TOO_MANY_ROWS),
 ])
 def test_hostile_workbooks_are_refused(make, msgid):
     limits = wbk.Limits(max_rows=1000)
@@ -63,6 +63,6 @@ def test_garbage_is_unreadable(data):
 
 
 def test_csv_row_limit():
-    wbk.check_text_rows("a\n" * 10, "x.csv", wbk.Limits(max_rows=10))
+    wbk.check_text_rows("a\n" * (10 + wbk.HEADER_ROWS), "x.csv", wbk.Limits(max_rows=10))
     with pytest.raises(wbk.WorkbookRejected):
-        wbk.check_text_rows("a\n" * 11, "x.csv", wbk.Limits(max_rows=10))
+        wbk.check_text_rows("a\n" * (11 + wbk.HEADER_ROWS), "x.csv", wbk.Limits(max_rows=10))
