@@ -54,6 +54,37 @@ def create_user(actor: User | None, *, phone: str, name: str, password: str, rol
     County staff create evaluator and secretary accounts for their own county only; a
     secretary's account belongs to that secretary's county, and a secretary has one account.
     """
+    errors = _new_account_errors(phone, name, password, role, county, secretary)
+    if secretary is not None:
+        secretary_county = secretary.village.county_id
+        if actor is not None:  # a secretary of another county is out of scope: 403, not 422
+            require_account_creation(actor, role, secretary_county)
+        if county is not None and county.id != secretary_county:
+            errors["county"] = [_("The secretary serves in another county.")]
+        county = db.session.get(County, secretary_county)
+    if errors:
+        raise AppError("validation_failed", errors=errors)
+    if actor is not None:
+        require_account_creation(actor, role, county.id if county is not None else None)
+    _check_not_taken(phone, secretary)
+    user = User(phone=phone, name=name.strip(), role=role,
+                county_id=county.id if county is not None else None,
+                secretary_id=secretary.id if secretary is not None else None)
+    user.set_password(password)
+    db.session.add(user)
+    try:
+        db.session.flush()
+    except IntegrityError:  # the same phone or secretary, created at this very moment
+        db.session.rollback()
+        raise AppError("conflict", errors={"phone": [_("This phone number already has an account.")]})
+    record_audit(actor, "user.create", user, county_id=user.county_id, role=role, phone=phone,
+                 before=None, after=account_state(user) | {"phone": phone})
+    db.session.commit()
+    return user
+
+
+def _new_account_errors(phone: str, name: str, password: str, role: str, county: County | None,
+                        secretary: FirstSecretary | None) -> dict[str, list[str]]:
     errors: dict[str, list[str]] = {}
     if not PHONE_RE.match(phone or ""):
         errors["phone"] = [_("Enter an 11-digit mobile number.")]
@@ -69,37 +100,16 @@ def create_user(actor: User | None, *, phone: str, name: str, password: str, rol
         errors["secretary"] = [_("Required for this role.")]
     if role != "secretary" and secretary is not None:
         errors["secretary"] = [_("Only a first secretary's account is linked to a secretary.")]
-    if secretary is not None:
-        secretary_county = secretary.village.county_id
-        if actor is not None:  # a secretary of another county is out of scope: 403, not 422
-            require_account_creation(actor, role, secretary_county)
-        if county is not None and county.id != secretary_county:
-            errors["county"] = [_("The secretary serves in another county.")]
-        county = db.session.get(County, secretary_county)
-    if errors:
-        raise AppError("validation_failed", errors=errors)
-    if actor is not None:
-        require_account_creation(actor, role, county.id if county is not None else None)
+    return errors
+
+
+def _check_not_taken(phone: str, secretary: FirstSecretary | None) -> None:
     if db.session.scalar(select(User.id).where(User.phone == phone)):
         raise AppError("conflict", errors={"phone": [_("This phone number already has an account.")]})
     if secretary is not None and db.session.scalar(
             select(User.id).where(User.secretary_id == secretary.id)):
         raise AppError("conflict", errors={"secretary": [
             _("This first secretary already has an account.")]})
-    user = User(phone=phone, name=name.strip(), role=role,
-                county_id=county.id if county is not None else None,
-                secretary_id=secretary.id if secretary is not None else None)
-    user.set_password(password)
-    db.session.add(user)
-    try:
-        db.session.flush()
-    except IntegrityError:  # the same phone or secretary, created at this very moment
-        db.session.rollback()
-        raise AppError("conflict", errors={"phone": [_("This phone number already has an account.")]})
-    record_audit(actor, "user.create", user, county_id=user.county_id, role=role, phone=phone,
-                 before=None, after=account_state(user) | {"phone": phone})
-    db.session.commit()
-    return user
 
 
 def create_secretary_accounts(actor: User | None, county: County) -> list[tuple[User, str]]:
