@@ -19,7 +19,7 @@ from flask import current_app, request
 from flask_babel import gettext as _
 from marshmallow import Schema, fields, validate
 from sqlalchemy import or_, select
-from sqlalchemy.orm import contains_eager
+from sqlalchemy.orm import contains_eager, joinedload
 
 from ..audit import record_audit
 from ..domain import flags as dflags
@@ -30,6 +30,7 @@ from ..extensions import db
 from ..models import (CheckIn, Cycle, DisciplineDecision, FirstSecretary, LeaveRequest,
                       RetiredCheckinToken, SpotCheck, Town, User, Village, new_token, utcnow)
 from ..scoping import require_county, require_role, scoped
+from .checkin_flags import flag_new_checkin, recompute_flags  # noqa: F401  (re-exported)
 from .sync import RecordRejected, RecordType, StoreResult, SyncContext, register
 
 STAFF_ROLES = ("admin", "county_staff")
@@ -126,11 +127,10 @@ def token_status(village: Village, token: str) -> str:
 
 
 def _store_checkin(data: dict, ctx: SyncContext) -> StoreResult:
+    # Lean on purpose (the daily burst): a fixed handful of statements, reads first and
+    # the writes last, so SQLite's write lock is held for microseconds.
     # 1. Validate everything before changing anything (the batch may still be refused).
-    secretary = (db.session.get(FirstSecretary, ctx.user.secretary_id)
-                 if ctx.user.secretary_id else None)
-    if secretary is None:
-        raise RecordRejected({"_schema": [_("Your account is not linked to a first secretary.")]})
+    secretary = _checkin_secretary(ctx)
     at: datetime = data["at"]
     if at < EARLIEST:
         raise RecordRejected({"at": [_("The check-in time is implausible; check the phone's "
@@ -142,55 +142,61 @@ def _store_checkin(data: dict, ctx: SyncContext) -> StoreResult:
     geo = data.get("geo")
     token = (data.get("village_token") or "").strip() or None
 
-    # 2. Compute the facts.
+    # 2. Compute the facts and the flags (against the neighbours in time, not the series).
     status = token_status(village, token) if token else None
     inside = distance = None
     if geo is not None and village.lat is not None and village.lon is not None:
         fence = geofence((village.lat, village.lon), village.radius_m, (geo["lat"], geo["lon"]),
                          geo.get("accuracy"))
         inside, distance = fence.inside, round(fence.distance_m, 1)
+    facts = dflags.CheckInFacts(
+        at=at, lat=geo["lat"] if geo else None, lon=geo["lon"] if geo else None,
+        accuracy_m=geo.get("accuracy") if geo else None,
+        geo_error=None if geo else (data.get("geo_error") or None),
+        device_sent_at=ctx.device_sent_at, received_at=ctx.received_at, ref=ctx.uuid)
+    day = dres.local_day(at)
+    thresholds = _batch_thresholds(ctx, village.county_id, day.year)
+    flags = flag_new_checkin(secretary.id, village, facts, thresholds)
+
+    # 3. Store.
     checkin = CheckIn(
         client_uuid=ctx.uuid, secretary_id=secretary.id, village_id=village.id,
-        user_id=ctx.user.id, at=at, day=dres.local_day(at),
-        lat=geo["lat"] if geo else None, lon=geo["lon"] if geo else None,
-        accuracy_m=geo.get("accuracy") if geo else None, geo_at=geo.get("at") if geo else None,
-        geo_error=None if geo else (data.get("geo_error") or None),
-        via_qr=token is not None, token_status=status, token_valid=status in (None, "valid"),
-        inside_fence=inside, distance_m=distance, device_sent_at=ctx.device_sent_at,
-        received_at=ctx.received_at, flags=[])
+        user_id=ctx.user.id, at=at, day=day, lat=facts.lat, lon=facts.lon,
+        accuracy_m=facts.accuracy_m, geo_at=geo.get("at") if geo else None,
+        geo_error=facts.geo_error, via_qr=token is not None, token_status=status,
+        token_valid=status in (None, "valid"), inside_fence=inside, distance_m=distance,
+        device_sent_at=ctx.device_sent_at, received_at=ctx.received_at,
+        flags=[f.to_dict() for f in flags])
     db.session.add(checkin)
     db.session.flush()
-    # The series is re-flagged once per batch, however many check-ins it carries.
-    thresholds = settings_for(village.county_id, checkin.day.year).thresholds
-    ctx.batch.once(("checkin_flags", secretary.id),
-                   lambda: recompute_flags(secretary, thresholds))
     return StoreResult(checkin.id, {
-        "day": checkin.day.isoformat(), "inside_fence": inside, "distance_m": distance,
+        "day": day.isoformat(), "inside_fence": inside, "distance_m": distance,
         "via_qr": checkin.via_qr, "token_valid": checkin.token_valid,
         "counted": checkin.token_valid})
 
 
+def _checkin_secretary(ctx: SyncContext) -> FirstSecretary:
+    """The user's secretary with the village, once per batch (one query)."""
+    key = ("checkin_secretary", ctx.user.id)
+    if key not in ctx.batch.state:
+        ctx.batch.state[key] = db.session.scalar(
+            select(FirstSecretary).options(joinedload(FirstSecretary.village))
+            .where(FirstSecretary.id == ctx.user.secretary_id)) if ctx.user.secretary_id else None
+    secretary = ctx.batch.state[key]
+    if secretary is None:
+        raise RecordRejected({"_schema": [_("Your account is not linked to a first secretary.")]})
+    return secretary
+
+
+def _batch_thresholds(ctx: SyncContext, county_id: int, year: int) -> dflags.FlagThresholds:
+    key = ("flag_thresholds", county_id, year)
+    if key not in ctx.batch.state:
+        ctx.batch.state[key] = settings_for(county_id, year).thresholds
+    return ctx.batch.state[key]
+
+
 register(RecordType(name="checkin", schema=CheckinPayloadSchema, handler=_store_checkin,
                     roles=("secretary",)))
-
-
-def recompute_flags(secretary: FirstSecretary,
-                    thresholds: dflags.FlagThresholds = dflags.DEFAULT_THRESHOLDS) -> None:
-    """Re-flag the secretary's whole series (repeats and speed depend on the neighbours):
-    one sort plus one dictionary, O(N log N); only rows whose flags changed are written."""
-    rows = db.session.scalars(select(CheckIn).where(CheckIn.secretary_id == secretary.id)
-                              .order_by(CheckIn.at, CheckIn.id)).all()
-    village = secretary.village
-    centre = (village.lat, village.lon) if village.lat is not None and village.lon is not None \
-        else None
-    facts = [dflags.CheckInFacts(at=c.at, lat=c.lat, lon=c.lon, accuracy_m=c.accuracy_m,
-                                 geo_error=c.geo_error, device_sent_at=c.device_sent_at,
-                                 received_at=c.received_at, ref=c.client_uuid) for c in rows]
-    series = dflags.checkin_flag_series(facts, centre, village.radius_m, thresholds)
-    for row, found in zip(rows, series):
-        new = [f.to_dict() for f in found]
-        if row.flags != new:
-            row.flags = new
 
 
 def flag_texts(flags: Iterable[dict]) -> list[dict]:
