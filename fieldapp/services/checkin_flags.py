@@ -6,20 +6,22 @@ are in fieldapp/domain/flags.py and fieldapp/domain/checkin_window.py.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 
 from sqlalchemy import and_, bindparam, or_, select, union_all, update
 
 from ..domain import checkin_window as window
 from ..domain import flags as dflags
 from ..extensions import db
-from ..models import CheckIn, FirstSecretary, Village
+from ..models import CheckIn, FirstSecretary
 
 _WINDOW_COLUMNS = (CheckIn.id, CheckIn.at, CheckIn.lat, CheckIn.lon, CheckIn.accuracy_m,
                    CheckIn.geo_error, CheckIn.device_sent_at, CheckIn.received_at,
                    CheckIn.client_uuid, CheckIn.flags)
 
 
-def village_fence(village: Village) -> tuple[dflags.Coord | None, float | None]:
+def village_fence(village) -> tuple[dflags.Coord | None, float | None]:
+    """(centre, radius) of a Village (or anything with lat, lon and radius_m)."""
     if village.lat is None or village.lon is None:
         return None, village.radius_m
     return (village.lat, village.lon), village.radius_m
@@ -42,7 +44,7 @@ def recompute_flags(secretary: FirstSecretary,
             row.flags = new
 
 
-def flag_new_checkin(secretary_id: int, village: Village, new: dflags.CheckInFacts,
+def flag_new_checkin(secretary_id: int, village, new: dflags.CheckInFacts,
                      thresholds: dflags.FlagThresholds = dflags.DEFAULT_THRESHOLDS
                      ) -> list[dflags.Flag]:
     """The flags of a check-in about to be stored; the stored check-ins whose flags it
@@ -66,15 +68,33 @@ def _stored(row) -> window.StoredCheckIn:
         row.flags or [])
 
 
+def _window_statement():
+    # Built once with bind parameters: SQLAlchemy compiles it once per process.
+    mine = CheckIn.secretary_id == bindparam("secretary_id")
+    at = bindparam("at", type_=CheckIn.at.type)
+    before = (select(*_WINDOW_COLUMNS).where(mine, CheckIn.at <= at)
+              .order_by(CheckIn.at.desc(), CheckIn.id.desc()).limit(bindparam("k")).subquery())
+    after = (select(*_WINDOW_COLUMNS).where(mine, CheckIn.at > at)
+             .order_by(CheckIn.at, CheckIn.id).limit(bindparam("k")).subquery())
+    return union_all(select(before), select(after))
+
+
+_WINDOW = _window_statement()
+@lru_cache(maxsize=64)
+def _spots_statement(n: int):
+    """The check-ins within a small box around each of n positions (built once per n)."""
+    boxes = [and_(CheckIn.lat.between(bindparam(f"lat_lo{i}"), bindparam(f"lat_hi{i}")),
+                  CheckIn.lon.between(bindparam(f"lon_lo{i}"), bindparam(f"lon_hi{i}")))
+             for i in range(n)]
+    return (select(CheckIn.id, CheckIn.lat, CheckIn.lon, CheckIn.day, CheckIn.flags)
+            .where(CheckIn.secretary_id == bindparam("secretary_id"), or_(*boxes)))
+
+
 def _window_loader(secretary_id: int, new: dflags.CheckInFacts) -> window.WindowLoader:
     def load(k: int):
         # One round trip: the k latest at or before the new time, the k first after it.
-        mine = CheckIn.secretary_id == secretary_id
-        before = (select(*_WINDOW_COLUMNS).where(mine, CheckIn.at <= new.at)
-                  .order_by(CheckIn.at.desc(), CheckIn.id.desc()).limit(k).subquery())
-        after = (select(*_WINDOW_COLUMNS).where(mine, CheckIn.at > new.at)
-                 .order_by(CheckIn.at, CheckIn.id).limit(k).subquery())
-        rows = db.session.execute(union_all(select(before), select(after))).all()
+        rows = db.session.execute(_WINDOW, {"secretary_id": secretary_id, "at": new.at,
+                                            "k": k}).all()
         rows.sort(key=lambda r: (r.at, r.id))
         split = sum(1 for r in rows if r.at <= new.at)
         return [_stored(r) for r in rows[:split]], [_stored(r) for r in rows[split:]]
@@ -83,10 +103,11 @@ def _window_loader(secretary_id: int, new: dflags.CheckInFacts) -> window.Window
 
 def _spot_loader(secretary_id: int) -> window.SpotLoader:
     def load(keys: Sequence[dflags.Coord], margin: float):
-        near = [and_(CheckIn.lat.between(lat - margin, lat + margin),
-                     CheckIn.lon.between(lon - margin, lon + margin)) for lat, lon in keys]
-        rows = db.session.execute(select(CheckIn.id, CheckIn.lat, CheckIn.lon, CheckIn.day,
-                                         CheckIn.flags)
-                                  .where(CheckIn.secretary_id == secretary_id, or_(*near)))
+        # A box of `margin` around each key: a superset the domain filters by exact key.
+        params: dict = {"secretary_id": secretary_id}
+        for i, (lat, lon) in enumerate(keys):
+            params.update({f"lat_lo{i}": lat - margin, f"lat_hi{i}": lat + margin,
+                           f"lon_lo{i}": lon - margin, f"lon_hi{i}": lon + margin})
+        rows = db.session.execute(_spots_statement(len(keys)), params)
         return [window.SpotRow(r.id, r.lat, r.lon, r.day, r.flags or []) for r in rows]
     return load

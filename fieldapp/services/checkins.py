@@ -9,17 +9,19 @@ stores the results. Every function takes the acting user and checks access itsel
 from __future__ import annotations
 
 import calendar
+import json
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 from flask import current_app, request
 from flask_babel import gettext as _
 from marshmallow import Schema, fields, validate
-from sqlalchemy import or_, select
-from sqlalchemy.orm import contains_eager, joinedload
+from sqlalchemy import bindparam, insert, or_, select
+from sqlalchemy.orm import contains_eager
 
 from ..audit import record_audit
 from ..domain import flags as dflags
@@ -130,7 +132,7 @@ def _store_checkin(data: dict, ctx: SyncContext) -> StoreResult:
     # Lean on purpose (the daily burst): a fixed handful of statements, reads first and
     # the writes last, so SQLite's write lock is held for microseconds.
     # 1. Validate everything before changing anything (the batch may still be refused).
-    secretary = _checkin_secretary(ctx)
+    village = _checkin_place(ctx)
     at: datetime = data["at"]
     if at < EARLIEST:
         raise RecordRejected({"at": [_("The check-in time is implausible; check the phone's "
@@ -138,7 +140,6 @@ def _store_checkin(data: dict, ctx: SyncContext) -> StoreResult:
     if at > ctx.received_at + MAX_FUTURE:
         raise RecordRejected({"at": [_("The check-in time is in the future; check the phone's "
                                        "date and time.")]})
-    village = secretary.village
     geo = data.get("geo")
     token = (data.get("village_token") or "").strip() or None
 
@@ -156,43 +157,86 @@ def _store_checkin(data: dict, ctx: SyncContext) -> StoreResult:
         device_sent_at=ctx.device_sent_at, received_at=ctx.received_at, ref=ctx.uuid)
     day = dres.local_day(at)
     thresholds = _batch_thresholds(ctx, village.county_id, day.year)
-    flags = flag_new_checkin(secretary.id, village, facts, thresholds)
+    flags = flag_new_checkin(village.secretary_id, village, facts, thresholds)
 
-    # 3. Store.
-    checkin = CheckIn(
-        client_uuid=ctx.uuid, secretary_id=secretary.id, village_id=village.id,
-        user_id=ctx.user.id, at=at, day=day, lat=facts.lat, lon=facts.lon,
-        accuracy_m=facts.accuracy_m, geo_at=geo.get("at") if geo else None,
-        geo_error=facts.geo_error, via_qr=token is not None, token_status=status,
-        token_valid=status in (None, "valid"), inside_fence=inside, distance_m=distance,
-        device_sent_at=ctx.device_sent_at, received_at=ctx.received_at,
-        flags=[f.to_dict() for f in flags])
-    db.session.add(checkin)
-    db.session.flush()
-    return StoreResult(checkin.id, {
+    # 3. Store (a Core insert: no ORM object is needed afterwards).
+    valid = status in (None, "valid")
+    checkin_id = db.session.execute(_INSERT_CHECKIN, {
+        "client_uuid": ctx.uuid, "secretary_id": village.secretary_id, "village_id": village.id,
+        "user_id": ctx.user.id, "at": at, "day": day, "lat": facts.lat, "lon": facts.lon,
+        "accuracy_m": facts.accuracy_m, "geo_at": geo.get("at") if geo else None,
+        "geo_error": facts.geo_error, "via_qr": token is not None, "token_status": status,
+        "token_valid": valid, "inside_fence": inside, "distance_m": distance,
+        "device_sent_at": ctx.device_sent_at, "received_at": ctx.received_at,
+        "flags": [f.to_dict() for f in flags]}).scalar_one()
+    return StoreResult(checkin_id, {
         "day": day.isoformat(), "inside_fence": inside, "distance_m": distance,
-        "via_qr": checkin.via_qr, "token_valid": checkin.token_valid,
-        "counted": checkin.token_valid})
+        "via_qr": token is not None, "token_valid": valid, "counted": valid})
 
 
-def _checkin_secretary(ctx: SyncContext) -> FirstSecretary:
-    """The user's secretary with the village, once per batch (one query)."""
-    key = ("checkin_secretary", ctx.user.id)
+_INSERT_CHECKIN = insert(CheckIn).returning(CheckIn.id)
+
+
+@dataclass(frozen=True)
+class CheckinPlace:
+    """What storing a check-in needs of the secretary and the village (one Core row)."""
+    secretary_id: int
+    id: int  # the village's (token_status and the fence read it like a Village)
+    county_id: int
+    lat: float | None
+    lon: float | None
+    radius_m: int
+    checkin_token: str
+
+
+_PLACE = (select(FirstSecretary.id.label("secretary_id"), Village.id, Village.county_id,
+                 Village.lat, Village.lon, Village.radius_m, Village.checkin_token)
+          .join(Village, Village.id == FirstSecretary.village_id)
+          .where(FirstSecretary.id == bindparam("secretary_id")))
+
+
+def _checkin_place(ctx: SyncContext) -> CheckinPlace:
+    """The user's secretary and village, once per batch (one query)."""
+    key = ("checkin_place", ctx.user.id)
     if key not in ctx.batch.state:
-        ctx.batch.state[key] = db.session.scalar(
-            select(FirstSecretary).options(joinedload(FirstSecretary.village))
-            .where(FirstSecretary.id == ctx.user.secretary_id)) if ctx.user.secretary_id else None
-    secretary = ctx.batch.state[key]
-    if secretary is None:
+        row = db.session.execute(_PLACE, {"secretary_id": ctx.user.secretary_id}).first() \
+            if ctx.user.secretary_id else None
+        ctx.batch.state[key] = CheckinPlace(**row._mapping) if row is not None else None
+    place = ctx.batch.state[key]
+    if place is None:
         raise RecordRejected({"_schema": [_("Your account is not linked to a first secretary.")]})
-    return secretary
+    return place
 
 
 def _batch_thresholds(ctx: SyncContext, county_id: int, year: int) -> dflags.FlagThresholds:
     key = ("flag_thresholds", county_id, year)
     if key not in ctx.batch.state:
-        ctx.batch.state[key] = settings_for(county_id, year).thresholds
+        ctx.batch.state[key] = flag_thresholds_for(county_id, year)
     return ctx.batch.state[key]
+
+
+_CYCLE_SETTINGS = (select(Cycle.county_id, Cycle.settings)
+                   .where(Cycle.year == bindparam("year"),
+                          or_(Cycle.county_id == bindparam("county_id"), Cycle.county_id.is_(None))))
+
+
+def flag_thresholds_for(county_id: int, year: int) -> dflags.FlagThresholds:
+    """`settings_for(...).thresholds` for the hot path: one small query, and the parse of
+    the same settings remembered (a pure function of their text)."""
+    rows = sorted(db.session.execute(_CYCLE_SETTINGS, {"year": year, "county_id": county_id}),
+                  key=lambda r: r.county_id is None)
+    if not rows:
+        return dflags.DEFAULT_THRESHOLDS
+    raw = (rows[0].settings or {}).get("flag_thresholds") or {}
+    try:
+        return _parse_thresholds(json.dumps(raw, sort_keys=True))
+    except dres.ConfigError as err:
+        raise _config_error(err, "flag_thresholds") from err
+
+
+@lru_cache(maxsize=256)
+def _parse_thresholds(raw: str) -> dflags.FlagThresholds:
+    return dflags.FlagThresholds.from_dict(json.loads(raw))
 
 
 register(RecordType(name="checkin", schema=CheckinPayloadSchema, handler=_store_checkin,
