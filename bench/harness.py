@@ -68,7 +68,7 @@ class Figure:
 
 
 REGISTRY: dict[str, Figure] = {}
-FIGURE_MODULES = ("checkin_burst",)
+FIGURE_MODULES = ("checkin_burst", "exports", "draws")
 
 
 def figure(key: str, title: str, dialects: tuple[str, ...] = ("postgresql", "sqlite")):

@@ -161,10 +161,11 @@ async def _client(s: Secretary, n: int, http: Http, headers: dict[str, str], sto
 
 async def _session(s: Secretary, port: int, password: str | None,
                    timeout: float) -> tuple[Http, dict[str, str]]:
-    http = Http("127.0.0.1", port, timeout)
+    http = Http("127.0.0.1", port, 120.0)  # workers may still be starting: be patient here
     headers = {"X-Bench-Secretary": s.ids}
     if password is not None:
         headers["X-CSRFToken"] = await login(http, s, password)
+    http.timeout = timeout
     return http, headers
 
 

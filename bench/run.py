@@ -33,7 +33,7 @@ PG = os.environ.get("BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432")
 
 def url_for(scale: str, dialect: str, data_dir: Path = DATA_DIR) -> str:
     if dialect == "postgresql":
-        return f"{PG}/fieldapp_bench_{scale}"
+        return f"{PG}/{os.environ.get('BENCH_DB_PREFIX', 'fieldapp_bench_')}{scale}"
     return f"sqlite:///{data_dir / f'{scale}.db'}"
 
 
