@@ -33,7 +33,9 @@ class CheckIn(db.Model):
     """
 
     __tablename__ = "checkin"
-    __table_args__ = (Index("ix_checkin_secretary_id_day", "secretary_id", "day"),)
+    __table_args__ = (Index("ix_checkin_secretary_id_day", "secretary_id", "day"),
+                      # flagging reads a new check-in's neighbours in time (checkin_window)
+                      Index("ix_checkin_secretary_id_at", "secretary_id", "at"))
     id: Mapped[int] = mapped_column(primary_key=True)
     client_uuid: Mapped[str] = mapped_column(String(36), unique=True)
     secretary_id: Mapped[int] = mapped_column(ForeignKey("first_secretary.id"))

@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -59,11 +59,17 @@ def _authorize_draw(actor: User | None, cycle: Cycle, county: County | None) -> 
     require_county(actor, county.id)
 
 
-def _eligible(village_id: int, include_exited: bool) -> list[tuple[int, str]]:
-    stmt = select(Household.id, Household.household_no).where(Household.village_id == village_id)
+def _eligible_by_village(county_id: int, include_exited: bool) -> dict[int, list[tuple[int, str]]]:
+    """Every village's eligible households (id, 户编号), the whole county in one query."""
+    stmt = (select(Household.village_id, Household.id, Household.household_no)
+            .join(Village, Village.id == Household.village_id)
+            .where(Village.county_id == county_id))
     if not include_exited:
         stmt = stmt.where(Household.exit_status != "exited")
-    return [(row.id, row.household_no) for row in db.session.execute(stmt)]
+    out: dict[int, list[tuple[int, str]]] = {}
+    for village_id, hid, no in db.session.execute(stmt):
+        out.setdefault(village_id, []).append((hid, no))
+    return out
 
 
 def _draw_county(actor: User | None, cycle: Cycle, county: County, seed: str,
@@ -94,10 +100,12 @@ def _draw_county(actor: User | None, cycle: Cycle, county: County, seed: str,
                 public_token=new_token())
     db.session.add(draw)
     db.session.flush()
-    total = 0
+    # Rank every village in memory first, then store with two bulk statements (village
+    # results, then every entry): no flush per village, no ORM object per household.
+    eligible_of = _eligible_by_village(county.id, include_exited)
+    results = []
     for village in villages:
-        eligible = _eligible(village.id, include_exited)
-        ids = {no: hid for hid, no in eligible}
+        eligible = eligible_of.get(village.id, [])
         try:
             result = ds.draw_village(seed, village.code, [no for _h, no in eligible],
                                      sample_size, reserve_count)
@@ -105,18 +113,25 @@ def _draw_county(actor: User | None, cycle: Cycle, county: County, seed: str,
             raise AppError("validation_failed", errors={"village": [
                 _("Village %(code)s cannot be drawn: %(error)s", code=village.code,
                   error=str(exc))]}) from exc
-        vd = VillageDraw(draw_id=draw.id, village_id=village.id, village_code=village.code,
-                         eligible_count=len(eligible), complete_census=result.complete_census)
-        db.session.add(vd)
-        db.session.flush()
-        db.session.add_all(SampleEntry(
-            village_draw_id=vd.id, village_id=village.id, household_id=ids[r.household_no],
-            household_no=r.household_no, hmac_key=r.key, rank=r.rank, role=r.role,
-            status={"sample": "pending", "reserve": "reserve_unused"}.get(r.role, "unused"),
-            token=new_token() if r.role != "unused" else None,
-        ) for r in result.ranked)
-        total += len(eligible)
-    db.session.flush()
+        results.append((village, eligible, result))
+    vd_ids = dict(db.session.execute(
+        insert(VillageDraw).returning(VillageDraw.village_id, VillageDraw.id,
+                                      sort_by_parameter_order=True),
+        [{"draw_id": draw.id, "village_id": v.id, "village_code": v.code,
+          "eligible_count": len(eligible), "complete_census": result.complete_census}
+         for v, eligible, result in results]).all())
+    entries = []
+    for village, eligible, result in results:
+        ids = {no: hid for hid, no in eligible}
+        entries += [{"village_draw_id": vd_ids[village.id], "village_id": village.id,
+                     "household_id": ids[r.household_no], "household_no": r.household_no,
+                     "hmac_key": r.key, "rank": r.rank, "role": r.role,
+                     "status": {"sample": "pending", "reserve": "reserve_unused"}.get(r.role, "unused"),
+                     "token": new_token() if r.role != "unused" else None}
+                    for r in result.ranked]
+    if entries:
+        db.session.execute(insert(SampleEntry), entries)
+    total = sum(len(eligible) for _v, eligible, _r in results)
     record_audit(actor, "draw.run", draw, county_id=county.id, cycle_id=cycle.id, seed=seed,
                  seed_recorded_at=iso_z(recorded_at), algorithm=ds.ALGORITHM,
                  sample_size=sample_size, reserve_count=reserve_count,

@@ -166,3 +166,32 @@ def test_admin_city_csv_streams_every_county(personas, login_as):
     rows = list(csv.reader(io.StringIO(response.data.decode("utf-8-sig"))))
     assert {r[0] for r in rows[1:]} == {"岐山县", "眉县"}
     assert next(r for r in rows[1:] if r[3] == "岐山一村")[6] == "17.5"
+
+
+def test_household_export_row_is_complete_and_guarded(personas, login_as):
+    """One row per visit, straight from SQL columns: local time, labels, flag codes, the
+    masked ID, and the formula guard on text (a note starting with '=')."""
+    from datetime import datetime, timezone
+
+    from fieldapp.models import Visit
+
+    run_draw(personas)
+    full_village(personas, "a1", n=1)
+    visit = db.session.query(Visit).first()
+    visit.started_at = datetime(2026, 5, 3, 23, 30, tzinfo=timezone.utc)  # 07:30 on the 4th
+    visit.note = "=HYPERLINK(\"http://x\")"
+    visit.flags = [{"code": "short_visit", "msgid": "m", "params": {}},
+                   {"code": "late_sync", "msgid": "m", "params": {}}]
+    visit.answers = {**visit.answers, "respondent_family_members": 3, "suggestions": "+1 多培训"}
+    db.session.commit()
+    text = login_as("staff_a").get(
+        f"/api/scores/export?cycle_id={personas.cycle.id}&kind=households").data.decode("utf-8-sig")
+    header, row = list(csv.reader(io.StringIO(text)))
+    cell = dict(zip(header, row))
+    assert cell["走访时间"] == "2026-05-04 07:30"
+    assert cell["质量提示"] == "short_visit, late_sync"
+    assert cell["走访记录"] == "'=HYPERLINK(\"http://x\")"
+    assert cell["意见建议"] == "'+1 多培训"
+    assert cell["在场家庭成员人数"] == "3"
+    assert cell["总体满意度"] in ("满意", "基本满意", "不满意", "不了解")
+    assert cell["问卷"] == "household_visit v1"
