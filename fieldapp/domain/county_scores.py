@@ -176,7 +176,7 @@ class CountyOutcome:
     duplicate_persons: dict[str, list[int]]  # person -> assessed secretary ids (2 or more)
 
 
-def _required(eligible: int, min_visits: int, census_below: int, requires_all: bool) -> int:
+def required_visits(eligible: int, min_visits: int, census_below: int, requires_all: bool) -> int:
     if requires_all and eligible < census_below:
         return eligible
     return min(min_visits, eligible)
@@ -225,7 +225,7 @@ def mass_of(ci: CountyInput, s: SecretaryInput) -> tuple[MassEvaluation, IndexRe
                if held and m_answers else _empty_index())
     census_below = ci.census_below if ci.census_below is not None else village.sample_size
     eligible = village.eligible if village.has_draw else 0
-    required = _required(eligible, cfg.min_visits, census_below, ci.census_requires_all)
+    required = required_visits(eligible, cfg.min_visits, census_below, ci.census_requires_all)
     result = mass_evaluation_score(
         household, meeting, w_h=cfg.w_h, w_m=cfg.w_m, max_points=cfg.max_points,
         min_visits=required, village_eligible_count=eligible, meeting_held=held)

@@ -107,7 +107,7 @@ def full_village(personas, village_key: str = "a1", option: str = "satisfied", n
 
 
 def enter(personas, key: str, wp: float, wd: float, we: float) -> None:
-    from fieldapp.services.scorecard import save_entry
+    from fieldapp.services.scoring.entries import save_entry
 
     save_entry(None, personas.cycle, secretary(personas, key),
                {"work_performance": wp, "work_discipline": wd, "work_evaluation": we})

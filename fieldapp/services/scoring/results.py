@@ -14,6 +14,7 @@ confirmation when some secretaries are still ungraded.
 """
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from flask_babel import gettext as _
@@ -50,7 +51,7 @@ def _stored_rows(cycle: Cycle, county_id: int) -> dict[str, Any]:
     rows.sort(key=lambda row: (order.get(row["secretary_id"], len(order)), row["secretary_id"]))
     lock = lock_of(cycle.id, county_id)
     config = next(iter(stored.values())).config if stored else {}
-    ratio = config.get("excellent_cap_ratio", "0.2")
+    ratio = Decimal(str(config.get("excellent_cap_ratio", "0.2")))
     return {"cycle_id": cycle.id, "county_id": county_id, "finalised": True,
             "finalised_at": lock.finalised_at if lock else cycle.finalised_at,
             "rows": rows, "recall": recall(rows), "not_assessed": [],
