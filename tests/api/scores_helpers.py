@@ -22,7 +22,8 @@ BALLOT_ITEMS = ("overall", "stays_in_village", "branch_building", "poverty_relie
 def run_draw(personas, county: str = "a", seed: str = "2026 岐山 公开种子 7391") -> None:
     from fieldapp.services.draws import run_draw as svc_run
 
-    svc_run(None, personas.cycle, personas.counties[county], seed)
+    # The seed is recorded before the visits (BASE): honest visit times.
+    svc_run(None, personas.cycle, personas.counties[county], seed, recorded_at=BASE - timedelta(days=3))
 
 
 def sample_entries(village: Village, roles=("sample",)) -> list[SampleEntry]:
