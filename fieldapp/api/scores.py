@@ -13,6 +13,7 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from ..auth import actor, login_required_roles
+from ..domain.grading import GRADE_LABELS
 from ..errors import AppError, translate
 from ..models import SEVEN_ONES, Cycle, FirstSecretary
 from ..scoping import get_or_404
@@ -131,8 +132,6 @@ class ScoreResultRowSchema(Schema):
 
 
 def _grade_label(code):
-    from ..domain.grading import GRADE_LABELS
-
     return translate(GRADE_LABELS[code]) if code else None
 
 
