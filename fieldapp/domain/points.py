@@ -57,7 +57,10 @@ def half_up(value: object, places: int = 2) -> Decimal:
         n = math.floor(abs(value) * scale + Fraction(1, 2))
         d = Decimal(n if value >= 0 else -n).scaleb(-places)
         return d.quantize(Decimal(1).scaleb(-places))
-    return exact(value).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    try:
+        return exact(value).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    except InvalidOperation as err:  # too many digits to hold (1e999): not points
+        raise NotPoints(value) from err
 
 
 def to_points(value: object) -> Decimal:

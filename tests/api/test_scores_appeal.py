@@ -430,3 +430,14 @@ def test_the_qualified_count_is_the_same_before_and_after_finalising(ready):
     after = finalise(None, ready.cycle, ready.counties["a"].id)["cap"]
     assert before["qualified"] == after["qualified"] == 9  # x0 is held back by the spot check
     assert before["places"] == after["places"] == 2 and after["excellent"] == 2
+
+
+def test_settings_of_a_finalised_county_are_frozen(finalised, login_as):
+    p = finalised
+    admin = login_as("admin")
+    url = f"/api/cycles/{p.cycle.id}"
+    refused = admin.patch(url, json={"settings": {"scoring": {"w_h": 0.6, "w_m": 0.4}}})
+    assert refused.status_code == 409 and refused.get_json()["code"] == "county_finalised"
+    # County b (not finalised) may still get its own override.
+    ok = admin.patch(url, json={"settings": {"counties": {p.counties["b"].code: {"assessment": {"min_months": 3}}}}})
+    assert ok.status_code == 200, ok.get_json()
