@@ -34,7 +34,13 @@ FENCE_ACCURACY_CAP_M = 200.0
 CODES = (
     "no_location", "outside_fence", "low_accuracy", "zero_accuracy", "constant_accuracy",
     "repeated_coordinates", "short_visit", "impossible_speed", "clock_skew", "late_sync",
+    "before_seed", "outside_cycle_year", "future_time",
 )
+# Visits with these flags are HELD: they count only once staff approve them (an honest
+# visit cannot start before its households were drawn, outside its cycle's year, or after
+# it reached the server). The others only ask for a second look.
+TIME_FLAGS = ("before_seed", "outside_cycle_year", "future_time")
+MAX_AHEAD = timedelta(minutes=10)
 
 
 @dataclass(frozen=True)
@@ -425,3 +431,22 @@ def visit_flags(
         fence = (village_centre, village_radius_m)
     return visit_flag_series([*evaluator_visits, visit], coord_index,
                              lambda v: fence if v is visit else None, thresholds)[-1]
+
+
+def visit_time_flags(started_at: datetime, ended_at: datetime | None, received_at: datetime | None,
+                     seed_recorded_at: datetime | None, cycle_year: int | None,
+                     max_ahead: timedelta = MAX_AHEAD) -> list[Flag]:
+    """Times no honest visit has: before its draw's seed was recorded, outside the cycle's
+    year (Asia/Shanghai), or more than `max_ahead` after the time it reached the server."""
+    out: list[Flag] = []
+    if seed_recorded_at is not None and started_at < seed_recorded_at:
+        out.append(Flag("before_seed", N_("Started before the draw's seed was recorded (%(seed_at)s)"),
+                        {"seed_at": seed_recorded_at.isoformat()}))
+    if cycle_year is not None and local_day(started_at).year != cycle_year:
+        out.append(Flag("outside_cycle_year", N_("Not in the cycle's year %(year)s"),
+                        {"year": cycle_year}))
+    latest = max(started_at, ended_at or started_at)
+    if received_at is not None and latest > received_at + max_ahead:
+        out.append(Flag("future_time", N_("Dated %(minutes)s min after it reached the server"),
+                        {"minutes": round((latest - received_at).total_seconds() / 60)}))
+    return out

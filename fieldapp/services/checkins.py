@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal
 from typing import Any
 
 from flask import current_app, request
@@ -27,12 +28,14 @@ from ..audit import record_audit
 from ..domain import flags as dflags
 from ..domain import residency as dres
 from ..domain.geo import geofence
+from ..domain.points import NotPoints, in_range, to_points
 from ..errors import AppError, translate
 from ..extensions import db
 from ..models import (CheckIn, Cycle, DisciplineDecision, FirstSecretary, LeaveRequest,
                       RetiredCheckinToken, SpotCheck, Town, User, Village, new_token, utcnow)
 from ..scoping import require_county, require_role, scoped
 from .checkin_flags import flag_new_checkin, recompute_flags  # noqa: F401  (re-exported)
+from .freeze import ensure_days_not_finalised, ensure_not_finalised, ensure_term_not_finalised
 from .sync import RecordRejected, RecordType, StoreResult, SyncContext, register
 
 STAFF_ROLES = ("admin", "county_staff")
@@ -512,6 +515,8 @@ def decide_leave(user: User, leave: LeaveRequest, decision: str,
         raise AppError("validation_failed", errors={"decision": [_("Approve or reject.")]})
     if leave.status != "pending":
         raise AppError("conflict", _("This leave request has already been decided."))
+    # Approved leave excuses spot-check absences: it is an input of the county's scores.
+    ensure_term_not_finalised(leave.village.county_id, leave.start, leave.end, what="leave")
     leave.status = "approved" if decision == "approve" else "rejected"
     leave.decided_by_id = user.id
     leave.decided_at = utcnow()
@@ -542,6 +547,7 @@ def record_spot_check(user: User, data: dict[str, Any]) -> SpotCheck:
         errors["note"] = [_("At most %(max)s characters.", max=MAX_SPOT_CHECK_NOTE)]
     if errors:  # refused, never cut: a shortened note would read as the whole one
         raise AppError("validation_failed", errors=errors)
+    ensure_days_not_finalised(secretary.village.county_id, [data["day"]], what="spot_check")
     check = SpotCheck(secretary_id=secretary.id, village_id=secretary.village_id,
                       day=data["day"], present=data["present"],
                       note=(data.get("note") or "").strip() or None, recorded_by_id=user.id)
@@ -700,20 +706,23 @@ def confirm_discipline(user: User, secretary: FirstSecretary, year: int, score: 
     """Confirm the suggestion (`score` None or equal to it) or override it with a reason."""
     current = discipline_for(user, secretary, year, today=today)
     cycle = db.session.get(Cycle, current["cycle_id"])
-    if cycle.status != "open":
-        raise AppError("locked", _("The cycle is finalised."))
-    suggested = current["suggestion"]["score"]  # None: no check-in data, nothing to confirm
+    ensure_not_finalised(cycle, secretary.village.county_id, what="discipline")
+    raw_suggested = current["suggestion"]["score"]  # None: no check-in data, nothing to confirm
+    suggested = None if raw_suggested is None else to_points(raw_suggested)
     max_points = current["config"]["max_points"]
     if suggested is None and score is None:
         raise AppError("validation_failed", errors={"score": [
             _("There is no check-in data for this year: enter the score.")]})
-    final = suggested if score is None else round(float(score), 2)
+    try:  # half up to 2 decimals, as every entry point does (59.995 -> 60.00)
+        final = suggested if score is None else to_points(score)
+    except NotPoints:
+        raise AppError("validation_failed", errors={"score": [_("Must be a number.")]}) from None
     reason = (reason or "").strip() or None
     errors: dict[str, list[str]] = {}
-    if not 0 <= final <= max_points:
+    if not in_range(final, to_points(max_points)):
         errors["score"] = [_("Between 0 and %(max)s.", max=max_points)]
     # Without check-in data there is no suggestion: the entered score overrides nothing.
-    overridden = suggested is not None and abs(final - suggested) > 0.005
+    overridden = suggested is not None and final != suggested
     if overridden and not reason:
         errors["reason"] = [_("Give a reason for changing the suggested score.")]
     if errors:
@@ -731,12 +740,13 @@ def confirm_discipline(user: User, secretary: FirstSecretary, year: int, score: 
     db.session.flush()
     record_audit(user, "discipline.override" if overridden else "discipline.confirm", decision,
                  county_id=secretary.village.county_id, secretary_id=secretary.id,
-                 cycle_id=cycle.id, suggested=suggested, score=final, reason=reason)
+                 cycle_id=cycle.id, suggested=None if suggested is None else str(suggested),
+                 score=str(final), reason=reason)
     db.session.commit()
     return decision
 
 
-def confirmed_discipline_score(cycle_id: int, secretary_id: int) -> float | None:
+def confirmed_discipline_score(cycle_id: int, secretary_id: int) -> Decimal | None:
     """For the scorecard: the 工作纪律 points staff confirmed, or None if not decided yet."""
     return db.session.scalar(select(DisciplineDecision.score).where(
         DisciplineDecision.cycle_id == cycle_id, DisciplineDecision.secretary_id == secretary_id))

@@ -27,6 +27,7 @@ from ..models import (County, Cycle, Draw, Household, Replacement, SampleEntry, 
                       VillageDraw, new_token, utcnow)
 from ..scoping import require_county
 from .cycles import effective_settings
+from .freeze import ensure_not_finalised
 
 MAX_VOID_REASON = 2000
 
@@ -139,10 +140,12 @@ def _draw_county(actor: User | None, cycle: Cycle, county: County, seed: str,
     return draw
 
 
-def run_draw(actor: User | None, cycle: Cycle, county: County | None, seed: str) -> list[Draw]:
+def run_draw(actor: User | None, cycle: Cycle, county: County | None, seed: str, *,
+             recorded_at: datetime | None = None) -> list[Draw]:
     """Record `seed` now and draw `county` (or every county of a city-wide cycle).
 
     All or nothing: the city-wide form is refused when any county already has a draw.
+    `recorded_at` is now, except when a tool replays history (the demo builder).
     """
     _authorize_draw(actor, cycle, county)
     if cycle.status != "open":
@@ -162,7 +165,7 @@ def run_draw(actor: User | None, cycle: Cycle, county: County | None, seed: str)
         if not counties:
             raise AppError("validation_failed", errors={"county": [_("There are no villages yet.")]})
     settings = effective_settings(cycle)
-    recorded_at = _seed_time()
+    recorded_at = recorded_at.replace(microsecond=0) if recorded_at is not None else _seed_time()
     try:
         draws = [_draw_county(actor, cycle, c, seed, recorded_at, settings) for c in counties]
         db.session.commit()
@@ -186,6 +189,8 @@ def void_draw(actor: User | None, draw: Draw, reason: str) -> Draw:
             _("At most %(n)d characters.", n=MAX_VOID_REASON)]})
     if draw.status != "active":
         raise AppError("locked", _("This draw is already voided."))
+    # The county's scores are computed from this draw's visits: frozen once finalised.
+    ensure_not_finalised(draw.cycle, draw.county_id, what="draw_void")
     draw.status = "voided"
     draw.voided_at = utcnow()
     draw.voided_by_id = actor.id if actor is not None else None
@@ -213,10 +218,10 @@ def replacements_of(vd: VillageDraw) -> list[Replacement]:
 
 
 def public_replacements(vd: VillageDraw) -> list[dict[str, Any]]:
-    """The replacements that took a reserve, in the order the server applied them.
-
-    Conflicts (a second phone) and replacements after the reserves ran out activated
-    nothing, so they are not part of the public chain; staff see them in the lists.
+    """Every replacement that took effect, in the order the server applied them: those
+    that activated a reserve and those that found none left (备选已用完,
+    `reserve_household_no` null). Conflicts (a second phone replacing the same household)
+    changed nothing and are shown to staff in the lists only.
     """
     return _public_items(replacements_of(vd))
 
@@ -251,10 +256,11 @@ def public_villages(draw: Draw, village_code: str | None = None) -> list[dict[st
 def _public_items(replacements: list[Replacement]) -> list[dict[str, Any]]:
     out = []
     for rep in replacements:
-        if rep.is_conflict or rep.reserve_entry is None:
+        if rep.is_conflict:
             continue
         item: dict[str, Any] = {"household_no": rep.replaced_entry.household_no,
-                                "reserve_household_no": rep.reserve_entry.household_no,
+                                "reserve_household_no": (rep.reserve_entry.household_no
+                                                         if rep.reserve_entry is not None else None),
                                 "reason": rep.reason}
         if rep.attempts is not None:
             item["attempts"] = rep.attempts
@@ -330,3 +336,36 @@ def quality(draw: Draw) -> list[VillageQuality]:
         out.append(VillageQuality(vd, sample, reps.get((vd.id, False), 0),
                                   reps.get((vd.id, True), 0), left))
     return out
+
+
+def stored_record_problems(record: dict[str, Any]) -> list[str] | None:
+    """Check a published record against this database: None when its draw is not stored
+    here (checked offline only), else the problems found, e.g. a replacement the record
+    leaves out (the record must hold every replacement, 备选已用完 included)."""
+    try:
+        recorded_at = datetime.fromisoformat(str(record.get("seed_recorded_at", "")).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    vd = db.session.scalar(
+        select(VillageDraw).join(Draw, VillageDraw.draw_id == Draw.id)
+        .where(Draw.seed == record.get("seed"), VillageDraw.village_code == record.get("village_code"),
+               Draw.seed_recorded_at == recorded_at))
+    if vd is None:
+        return None
+    stored = [{k: v for k, v in item.items() if k in ds.REPLACEMENT_RECORD_FIELDS}
+              for item in public_replacements(vd)]
+    given = [{k: v for k, v in item.items() if k in ds.REPLACEMENT_RECORD_FIELDS}
+             for item in record.get("replacements") or [] if isinstance(item, dict)]
+    problems = []
+    missing = [item for item in stored if item not in given]
+    extra = [item for item in given if item not in stored]
+    for item in missing:
+        problems.append(translate(ds.N_("The record leaves out the replacement of %(household)s "
+                                        "recorded at %(at)s."),
+                                  {"household": item["household_no"], "at": item.get("recorded_at")}))
+    for item in extra:
+        problems.append(translate(ds.N_("The replacement of %(household)s is not in the stored draw."),
+                                  {"household": item["household_no"]}))
+    if not problems and given != stored:
+        problems.append(translate(ds.N_("The replacements are not in the order they were applied.")))
+    return problems
