@@ -57,8 +57,12 @@ test: install-test
 fuzz: install-test
 	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-100} $(BIN)/python -m pytest tests/api/test_openapi_fuzz.py -q -p no:cacheprovider
 
+# make bench SCALE=city|province|nation: the in-process benches, then every registered
+# figure of bench/figures/ at that scale beside its baseline (data generated once per scale).
+SCALE ?= city
 bench: install-test
 	$(BIN)/python -m pytest bench -q -p no:cacheprovider --benchmark-only
+	$(BIN)/python -m bench.run --scale $(SCALE)
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

@@ -46,7 +46,7 @@ FAMILY_LABELS: dict[str, Any] = {
     "draw": _l("Draws"), "replacement": _l("Replacements"), "scorecard": _l("Scores"),
     "scores": _l("Finalisation"), "roster": _l("Roster"), "village": _l("Villages"),
     "meeting": _l("Meetings"), "leave": _l("Leave"), "spot_check": _l("Spot checks"),
-    "discipline": _l("Work discipline"),
+    "discipline": _l("Work discipline"), "visit": _l("Visit review"),
 }
 
 
