@@ -1,7 +1,7 @@
 """server-side login sessions, an atomic login throttle
 
-Revision ID: 0007_i11_security
-Revises: 0006_discipline_no_data
+Revision ID: 0011_i11_security
+Revises: 0010_i10_scores_decimal
 Create Date: 2026-11-30
 
 Sessions: `login_session` rows named by the session and remember cookies replace the
@@ -12,8 +12,8 @@ compare-and-set, replaces the `login_failure` event rows (counted, then checked:
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0007_i11_security"
-down_revision = "0006_discipline_no_data"
+revision = "0011_i11_security"
+down_revision = "0010_i10_scores_decimal"
 branch_labels = None
 depends_on = None
 
