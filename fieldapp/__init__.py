@@ -82,6 +82,10 @@ def _init_extensions(app: Flask) -> None:
     csrf.init_app(app)
     babel.init_app(app, locale_selector=_select_locale,
                    default_translation_directories=";".join(_translation_dirs()))
+    from .errors import ErrorSchema
+    # flask-smorest documents its own error shape (code an integer, status a string), the
+    # reverse of what errors.py sends: document ours (read by init_app).
+    api.ERROR_SCHEMA = ErrorSchema
     api.init_app(app)
     from flask_babel import get_locale
     app.jinja_env.globals["get_locale"] = get_locale

@@ -8,8 +8,6 @@ from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
-from .errors import ErrorSchema
-
 # Named constraints, so that Alembic can alter them later on every engine (SQLite batch mode).
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -29,12 +27,4 @@ migrate = Migrate()
 login_manager = LoginManager()
 babel = Babel()
 csrf = CSRFProtect()
-
-
-class FieldappApi(Api):
-    # flask-smorest documents its own error shape (code an integer, status a string), the
-    # reverse of what errors.py sends: document ours.
-    ERROR_SCHEMA = ErrorSchema
-
-
-api = FieldappApi()
+api = Api()

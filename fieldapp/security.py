@@ -15,6 +15,8 @@ slows to one try per cap. Counts are forgotten after LOGIN_WINDOW_SECONDS withou
 from __future__ import annotations
 
 import math
+import random
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -26,7 +28,9 @@ from .errors import AppError
 from .extensions import db
 from .models import LoginThrottle, utcnow
 
-CAS_ATTEMPTS = 5
+# Many people logging in at once behind one address (a county office) all update that
+# address's row: a lost compare-and-set is retried after a short random pause.
+CAS_ATTEMPTS = 50
 
 
 @dataclass(frozen=True)
@@ -94,6 +98,7 @@ def _reserve(key: str, rule: Rule) -> None:
         db.session.commit()
         if result.rowcount == 1:
             return
+        time.sleep(random.random() * 0.005)
     # Others changed the count under us every time: a burst, which is what this stops.
     raise _too_many(timedelta(seconds=1))
 
