@@ -13,6 +13,7 @@ from datetime import timedelta
 
 from flask import current_app, g
 from sqlalchemy import select, update
+from sqlalchemy.orm import joinedload
 
 from ..extensions import db
 from ..models import LoginSession, User, utcnow
@@ -44,7 +45,8 @@ def load_session(token: str) -> User | None:
     """The user of a live session, or None (unknown, revoked, idle or too old)."""
     if not isinstance(token, str) or not token.startswith(TOKEN_PREFIX) or len(token) > 100:
         return None
-    row = db.session.scalar(select(LoginSession).where(LoginSession.token_hash == _digest(token)))
+    row = db.session.scalar(select(LoginSession).where(LoginSession.token_hash == _digest(token))
+                            .options(joinedload(LoginSession.user)))  # one statement per request
     if row is None or row.revoked_at is not None:
         return None
     now = utcnow()
