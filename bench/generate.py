@@ -386,7 +386,7 @@ def _write_visits(w: Writer, scale: Scale, plan: Plan) -> None:
     columns = ("id", "client_uuid", "sample_entry_id", "village_id", "cycle_id", "evaluator_id",
                "instrument_id", "instrument_version", "answers", "note", "started_at",
                "ended_at", "lat", "lon", "accuracy_m", "geo_at", "geo_error",
-               "device_sent_at", "received_at", "flags")
+               "device_sent_at", "received_at", "flags", "review_status")
     for v in plan.villages:
         day = date(YEAR, 4, 1) + timedelta(days=rng.randrange(90))
         for entry_id in (v.sampled or [])[:scale.visits_per_village]:
@@ -404,7 +404,7 @@ def _write_visits(w: Writer, scale: Scale, plan: Plan) -> None:
                            w.ts(ended), round(v.lat + rng.uniform(-0.005, 0.005), 6),
                            round(v.lon + rng.uniform(-0.005, 0.005), 6),
                            round(rng.uniform(5, 40), 1), w.ts(ended), None, w.ts(received),
-                           w.ts(received), "[]"))
+                           w.ts(received), "[]", "pending"))
             ledger.append((uuid, "visit", v.evaluator_id, "0" * 64, visit_id, w.ts(received)))
         if len(visits) >= CHUNK:
             w.write("visit", columns, visits)
