@@ -57,7 +57,7 @@ class Context:
         """fieldapp on the bench database, in this process."""
         from fieldapp import create_app
 
-        return create_app({"SQLALCHEMY_DATABASE_URI": self.url, "SECRET_KEY": "bench"})
+        return create_app({"SQLALCHEMY_DATABASE_URI": self.url, "SECRET_KEY": secrets.token_hex(32)})
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import json
 import resource
+import secrets
 import subprocess
 import sys
 import tempfile
@@ -63,7 +64,7 @@ def _child(path: str, mode: str) -> None:
 
         db_path = Path(tempfile.mkdtemp()) / "bench.db"
         app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{db_path}",
-                          "SECRET_KEY": "b" * 64, "TESTING": True})
+                          "SECRET_KEY": secrets.token_hex(32), "TESTING": True})
         with app.app_context():
             upgrade(directory=str(MIGRATIONS_DIR), revision="heads")
             from fieldapp.extensions import db
