@@ -8,11 +8,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, has_request_context, request
+from flask import Flask, g, has_request_context, request
 from werkzeug.routing import IntegerConverter
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
+from .assets.http import is_immutable_asset
 from .config import ROOT, Config
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -36,6 +37,7 @@ def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
 
     _init_extensions(app)
     _register_blueprints(app)
+    _init_static_and_compression(app)
 
     from .errors import register_error_handlers
     register_error_handlers(app)
@@ -120,12 +122,26 @@ def _register_blueprints(app: Flask) -> None:
     load_record_types()
 
 
+def _init_static_and_compression(app: Flask) -> None:
+    """Hashed, pre-compressed static files (fieldapp/assets) and compressed JSON answers and
+    sync bodies (fieldapp/compression.py)."""
+    from . import assets
+    from .compression import init_compression
+
+    assets.init_app(app)
+    init_compression(app)
+
+
 def _security_headers(response):
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    if is_immutable_asset(response):
+        return response  # a hashed script, stylesheet or image: the rest only matter to documents
     response.headers.setdefault("Referrer-Policy", "same-origin")
     response.headers.setdefault("X-Frame-Options", "DENY")
+    # A page may allow its own inline scripts by hash (the phone app's import map).
+    scripts = " ".join(["'self'", *g.get("csp_script_hashes", [])])
     response.headers.setdefault(
         "Content-Security-Policy",
         "default-src 'self'; img-src 'self' data: blob: https:; style-src 'self' 'unsafe-inline'; "
-        "script-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'self'")
+        f"script-src {scripts}; connect-src 'self'; frame-ancestors 'none'; base-uri 'self'")
     return response

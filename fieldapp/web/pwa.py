@@ -1,46 +1,45 @@
-"""Serve the PWA from pwa/ at the site root, so the service worker's scope is '/'."""
+"""Serve the PWA from pwa/ at the site root, so the service worker's scope is '/'.
+
+The page, sw.js and the manifest are generated per release (fieldapp/assets/pwa_build.py)
+and revalidated on every load; every other file is asked for by its hashed name and cached
+for a year. Bodies are pre-compressed (br, gzip) once per content.
+"""
 from __future__ import annotations
 
-from flask import Blueprint, current_app, send_from_directory
+from flask import Blueprint, abort, g
+
+from ..assets import pwa_site, send_body
 
 bp = Blueprint("pwa", __name__)
 
-# Top-level folders and files of pwa/ that are public.
-PWA_DIRS = ("js", "css", "icons", "vendor")
-
 
 @bp.route("/")
+@bp.route("/index.html")
 def index():
-    response = send_from_directory(current_app.config["PWA_DIR"], "index.html")
-    response.headers["Cache-Control"] = "no-cache"
-    return response
+    build = pwa_site().build()
+    # The page's one inline script, the import map, is allowed by its hash.
+    g.csp_script_hashes = [build.import_map_csp_hash]
+    return send_body(build.index_html.encode("utf-8"), "text/html", immutable=False)
 
 
 @bp.route("/sw.js")
 def service_worker():
-    response = send_from_directory(current_app.config["PWA_DIR"], "sw.js",
-                                   mimetype="text/javascript")
-    # The browser must always see a new worker version promptly.
-    response.headers["Cache-Control"] = "no-cache"
-    response.headers["Service-Worker-Allowed"] = "/"
-    return response
+    build = pwa_site().build()
+    # The browser compares sw.js byte for byte on every navigation: a new release is a
+    # new sw.js (it carries the release digest and precache list).
+    return send_body(build.service_worker.encode("utf-8"), "text/javascript", immutable=False,
+                     headers={"Service-Worker-Allowed": "/"})
 
 
 @bp.route("/manifest.webmanifest")
 def manifest():
-    return send_from_directory(current_app.config["PWA_DIR"], "manifest.webmanifest",
-                               mimetype="application/manifest+json")
-
-
-@bp.route("/favicon.ico")
-def favicon():
-    # Browsers ask for it on every page; answer with the app icon, not a 404.
-    return send_from_directory(f"{current_app.config['PWA_DIR']}/icons", "icon-192.png",
-                               mimetype="image/png", max_age=86400)
+    build = pwa_site().build()
+    return send_body(build.manifest.encode("utf-8"), "application/manifest+json",
+                     immutable=False)
 
 
 @bp.route("/<any(js, css, icons, vendor):folder>/<path:filename>")
 def asset(folder: str, filename: str):
-    response = send_from_directory(f"{current_app.config['PWA_DIR']}/{folder}", filename)
-    response.headers["Cache-Control"] = "no-cache"
-    return response
+    """For url_for('pwa.asset', ...) only: fieldapp.assets.StaticFiles answers these paths
+    before Flask; a request that reaches this view names no file."""
+    abort(404)

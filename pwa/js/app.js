@@ -5,24 +5,25 @@
 import * as db from './db.js';
 import { createApi } from './api.js';
 import { createOutbox } from './outbox.js';
-import { createSync } from './sync.js';
+import { createSync, TASKS_DOWNLOADED_KEY } from './sync.js';
 import { parseHash } from './router.js';
-import { t, getLang, setLang, initLang } from './i18n.js';
+import { t, getLang, setLang, initLang, loadLang } from './i18n.js';
 import { html, setHTML, qs, $on, $delegate } from './dom.js';
-import { downloadTasks } from './taskdata.js';
-import { TASKS_DOWNLOADED_KEY } from './sync.js';
 import { renderHeader, renderTabbar } from './views/header.js';
 import * as loginView from './views/login.js';
-import * as tasksView from './views/tasks.js';
-import * as villageView from './views/village.js';
-import * as visitView from './views/visit.js';
-import * as outboxView from './views/outbox.js';
-import * as checkinView from './views/checkin.js';
-import * as settingsView from './views/settings.js';
 
+// The login screen comes with the app; every other screen is fetched when first needed
+// (and, after login, ahead of time for the user's role: see warmRole). Each import() names
+// its file literally: the server lists these modules in the import map, and the service
+// worker caches them once fetched, for offline use.
 const VIEWS = {
-  login: loginView, tasks: tasksView, village: villageView, visit: visitView,
-  outbox: outboxView, checkin: checkinView, settings: settingsView,
+  login: () => Promise.resolve(loginView),
+  tasks: () => import('./views/tasks.js'),
+  village: () => import('./views/village.js'),
+  visit: () => import('./views/visit.js'),
+  outbox: () => import('./views/outbox.js'),
+  checkin: () => import('./views/checkin.js'),
+  settings: () => import('./views/settings.js'),
 };
 /** Which screens each phone role may open, and where it lands. */
 const ROLE_ROUTES = {
@@ -211,6 +212,7 @@ function startUser(session) {
   user = { outbox, sync, deps, meta, off };
   refreshCounts();
   sync.start(window);
+  warmRole(session.user.role);
 }
 
 function stopUser() {
@@ -231,6 +233,7 @@ async function afterSync(result) {
       .some((r) => r.type === 'replacement' && Date.parse(r.synced_at) > since);
     if (fresh) {
       try {
+        const { downloadTasks } = await import('./taskdata.js');
         await downloadTasks(user.deps);
         if (!state.formsOpen && ['tasks', 'village'].includes(state.route && state.route.name)) route();
       } catch { /* offline again: the next download will do */ }
@@ -290,18 +293,32 @@ const loggedOutFlag = (value) => {
   return false;
 };
 
-/** No local session but maybe a server one (the cookie survived): take it over. */
+/**
+ * No local session but maybe a server one (the cookie survived): take it over. This runs
+ * beside the login form, which is already on screen: it moves on only while the form is
+ * untouched (someone typing is logging in by hand).
+ */
 async function resumeServerSession() {
   if (loggedOutFlag()) return;
   const me = await api.call('GET', '/api/me');
-  if (!me.ok || !me.data) return;
+  if (!me.ok || !me.data || state.session) return;
   const u = me.data.user || me.data;
   if (STAFF_ROLES.includes(u.role)) { window.location.assign('/staff/'); return; }
   if (!ROLE_ROUTES[u.role]) return;
   const csrf = await api.call('GET', '/api/auth/csrf');
-  if (!csrf.ok) return;
+  if (!csrf.ok || state.session || loginFormTouched()) return;
   await db.saveSession({ user: u, csrf_token: csrf.data.csrf_token, login_at: new Date().toISOString() });
+  if (state.session || loginFormTouched()) return;
   state.session = await db.getSession();
+  startUser(state.session);
+  renderBanners();
+  const target = state.returnTo || home(u.role);
+  state.returnTo = null;
+  navigate(target, true);
+}
+
+function loginFormTouched() {
+  return Array.from(el.view.querySelectorAll('#login-form input')).some((input) => input.value !== '');
 }
 
 /** A stored session: check in the background whether the server still knows it. */
@@ -328,7 +345,8 @@ function setFormOpen(open) {
   state.formsOpen = !!open;
 }
 
-function changeLang(lang) {
+async function changeLang(lang) {
+  if (!(await loadLang(lang))) { toast(t('lang.unavailable'), 'warn'); return; }
   setLang(lang);
   document.documentElement.lang = getLang();
   refreshHeader();
@@ -379,27 +397,52 @@ async function route() {
   container.className = `screen screen-${r.name}`;
   el.view.replaceChildren(container);
   window.scrollTo(0, 0);
+  let view;
   try {
-    const done = await VIEWS[r.name].render(container, context(), r);
+    view = await VIEWS[r.name]();
+  } catch (err) {
+    // Offline, and this screen was never fetched on this phone (or a new release is out).
+    console.error(err);
+    if (swRegistration) swRegistration.update().catch(() => {});
+    if (seq === renderSeq) setHTML(container, html`<p class="notice notice-error" data-testid="view-error">${t('error.view_unavailable')}</p>`);
+    return;
+  }
+  if (seq !== renderSeq) return;
+  try {
+    const done = await view.render(container, context(), r);
     if (seq !== renderSeq) { if (typeof done === 'function') done(); return; }
     cleanup = typeof done === 'function' ? done : null;
+    performance.mark(`fieldapp:screen:${r.name}`);
   } catch (err) {
     console.error(err);
     if (seq === renderSeq) setHTML(container, html`<p class="notice notice-error" data-testid="view-error">${t('error.view')}</p>`);
   }
 }
 
+/**
+ * Fetch the screens of a role before they are needed, so that they open offline. Once
+ * fetched, the service worker keeps them, and every later release precaches them again.
+ * @param {string} role
+ */
+function warmRole(role) {
+  const names = (ROLE_ROUTES[role] || []).filter((name) => name !== 'login');
+  const later = globalThis.requestIdleCallback || ((fn) => setTimeout(fn, 200));
+  later(() => { for (const name of names) VIEWS[name]().catch(() => {}); });
+}
+
 // ---- start --------------------------------------------------------------------
 
+// The first screen waits for nothing on the network: the session comes from IndexedDB,
+// the screens from the service worker's cache, and the server is asked afterwards.
 async function boot() {
-  initLang();
+  const wanted = initLang();
+  if (wanted !== 'zh-Hans' && !(await loadLang(wanted))) setLang('zh-Hans', { remember: false });
   document.documentElement.lang = getLang();
   refreshHeader();
   $delegate(el.header, '[data-lang]', 'click', (e, b) => changeLang(b.dataset.lang));
   $delegate(el.banners, '#update-banner', 'click', applyUpdate);
   $on(window, 'online', () => { state.reachable = null; refreshHeader(); });
   $on(window, 'offline', refreshHeader);
-  registerServiceWorker();
 
   try {
     state.session = await db.getSession();
@@ -407,12 +450,17 @@ async function boot() {
     console.error(err);
     state.noDb = true;
   }
-  if (!state.session && !state.noDb && navigator.onLine !== false) await resumeServerSession();
   renderBanners();
   if (state.session) startUser(state.session);
   $on(window, 'hashchange', route);
   await route();
-  if (state.session && navigator.onLine !== false) checkServerSession();
+  if (navigator.onLine !== false) {
+    if (state.session) checkServerSession();
+    else if (!state.noDb) resumeServerSession();
+  }
+  // After the page's own downloads: the worker's install then finds them in the HTTP cache.
+  if (document.readyState === 'complete') registerServiceWorker();
+  else $on(window, 'load', registerServiceWorker);
 }
 
 boot();
