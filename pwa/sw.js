@@ -15,7 +15,8 @@
  *   digest), and a file an older release cached under the same hashed URL is copied.
  *   Screens loaded lazily (per role) and the English catalogue are not precached on a
  *   first visit; the page fetches its role's screens after login and this worker caches
- *   them. A new release precaches again every module an older release had cached, with
+ *   them (as they pass through it, or on {type: 'CACHE_URLS'} for those the page loaded
+ *   before this worker controlled it). A new release precaches again every module an older release had cached, with
  *   its imports, so an offline phone keeps what its user needs across updates.
  * - No skipWaiting on its own: it waits for {type: 'SKIP_WAITING'} from the page, which
  *   the page sends only when the user taps 新版本可用 and no form is open. Activation
@@ -64,6 +65,7 @@ self.addEventListener('activate', (event) => {
 self.addEventListener('message', (event) => {
   const data = event.data || {};
   if (data.type === 'SKIP_WAITING') self.skipWaiting();
+  else if (data.type === 'CACHE_URLS' && Array.isArray(data.urls)) event.waitUntil(keep(data.urls));
   else if (data.type === 'GET_VERSION' && event.ports && event.ports[0]) {
     event.ports[0].postMessage({ version: `${SHELL_VERSION}.${BUILD.digest.slice(0, 8)}` });
   }
@@ -94,6 +96,19 @@ self.addEventListener('sync', (event) => {
 async function askPagesToFlush() {
   const pages = await self.clients.matchAll({ type: 'window', includeUncontrolled: true });
   for (const page of pages) page.postMessage({ type: 'FLUSH_OUTBOX' });
+}
+
+/**
+ * Keep files of this release that the page loaded without this worker (before it took
+ * control): they are in the HTTP cache, so nothing is downloaded again.
+ */
+async function keep(urls) {
+  const cache = await caches.open(CACHE_NAME);
+  await Promise.all(urls.filter((url) => HASHED.has(url)).map(async (url) => {
+    if (await cache.match(url, { ignoreVary: true })) return;
+    const res = await fetch(new Request(url, { cache: 'force-cache', credentials: 'same-origin' }));
+    if (res.status === 200 && res.type === 'basic') await cache.put(url, res);
+  }));
 }
 
 /** Plain paths of the modules that older releases' caches hold and this release has. */

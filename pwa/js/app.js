@@ -159,6 +159,7 @@ async function registerServiceWorker() {
   const check = () => reg.update().catch(() => {});
   $on(document, 'visibilitychange', () => { if (document.visibilityState === 'visible') check(); });
   $on(window, 'online', check);
+  keepLoadedFilesOffline();
 }
 
 function applyUpdate() {
@@ -348,6 +349,7 @@ function setFormOpen(open) {
 async function changeLang(lang) {
   if (!(await loadLang(lang))) { toast(t('lang.unavailable'), 'warn'); return; }
   setLang(lang);
+  keepLoadedFilesOffline();
   document.documentElement.lang = getLang();
   refreshHeader();
   renderBanners();
@@ -427,7 +429,22 @@ async function route() {
 function warmRole(role) {
   const names = (ROLE_ROUTES[role] || []).filter((name) => name !== 'login');
   const later = globalThis.requestIdleCallback || ((fn) => setTimeout(fn, 200));
-  later(() => { for (const name of names) VIEWS[name]().catch(() => {}); });
+  later(() => Promise.allSettled(names.map((name) => VIEWS[name]())).then(keepLoadedFilesOffline));
+}
+
+/**
+ * Ask the service worker to keep every app file this page has loaded. A module fetched
+ * before the worker controlled the page (the first login) did not pass through it; the
+ * worker takes it from the HTTP cache, without downloading it again.
+ */
+async function keepLoadedFilesOffline() {
+  if (!swRegistration) return;
+  const reg = await navigator.serviceWorker.ready;
+  const urls = performance.getEntriesByType('resource')
+    .map((entry) => new URL(entry.name, window.location.href))
+    .filter((url) => url.origin === window.location.origin && !url.search)
+    .map((url) => url.pathname);
+  if (reg.active) reg.active.postMessage({ type: 'CACHE_URLS', urls });
 }
 
 // ---- start --------------------------------------------------------------------
