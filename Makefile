@@ -18,6 +18,7 @@ $(BIN)/python:
 install: $(BIN)/python
 	$(PIP) install -e '.[prod]'
 	$(MAKE) translations
+	@$(BIN)/fieldapp assets compress
 
 install-test: $(BIN)/python
 	$(PIP) install -e '.[test,prod]'

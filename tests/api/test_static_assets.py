@@ -224,3 +224,15 @@ def test_compressed_bodies_are_made_once_and_kept_on_disk(tmp_path):
     assert Encoder(tmp_path).variants(data, digest)["gzip"] == b"kept"
     # A body that does not shrink is sent as it is.
     assert Encoder(None).variants(b"ab", digest_of(b"ab")) == {}
+
+
+def test_install_compresses_every_static_file_once(runner, tmp_path):
+    result = runner.invoke(args=["assets", "compress", "--into", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    made = {p.name for p in tmp_path.iterdir()}
+    for source in (PWA / "js" / "views" / "visit.js", PWA.parent / "fieldapp/static/staff.js"):
+        digest = digest_of(source.read_bytes())
+        assert {f"{digest}.br", f"{digest}.gzip"} <= made, source
+    assert not any(name.startswith(digest_of((PWA / "icons/icon-512.png").read_bytes()))
+                   for name in made), "PNGs are not compressed"
+    assert "KB as br" in result.output

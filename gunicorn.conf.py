@@ -1,0 +1,19 @@
+"""gunicorn settings for production. From the repository root:
+
+    .venv/bin/gunicorn -c gunicorn.conf.py 'fieldapp:create_app()'
+
+Threaded workers (gthread) keep a connection open between requests, so a phone on a slow,
+high-latency link pays one TCP (and TLS) handshake for the whole app instead of one per
+file; gunicorn's default sync workers close the connection after every answer. Idle
+keep-alive connections wait in the worker's poller, not in a thread.
+
+Every setting can be overridden on the command line (-w, -b, --threads, --keep-alive).
+"""
+import os
+
+bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
+workers = int(os.environ.get("WEB_CONCURRENCY", "4"))
+worker_class = "gthread"
+threads = int(os.environ.get("GUNICORN_THREADS", "8"))
+# Seconds an idle connection stays open: longer than a tap-to-tap pause on a village link.
+keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "30"))
