@@ -8,12 +8,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, g, has_request_context, request
+from flask import Flask, has_request_context, request
 from werkzeug.routing import IntegerConverter
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from .assets.http import is_immutable_asset
+from .assets.http import is_immutable_asset, security_headers
 from .config import ROOT, Config
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -133,15 +133,10 @@ def _init_static_and_compression(app: Flask) -> None:
 
 
 def _security_headers(response):
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
     if is_immutable_asset(response):
-        return response  # a hashed script, stylesheet or image: the rest only matter to documents
-    response.headers.setdefault("Referrer-Policy", "same-origin")
-    response.headers.setdefault("X-Frame-Options", "DENY")
-    # A page may allow its own inline scripts by hash (the phone app's import map).
-    scripts = " ".join(["'self'", *g.get("csp_script_hashes", [])])
-    response.headers.setdefault(
-        "Content-Security-Policy",
-        "default-src 'self'; img-src 'self' data: blob: https:; style-src 'self' 'unsafe-inline'; "
-        f"script-src {scripts}; connect-src 'self'; frame-ancestors 'none'; base-uri 'self'")
+        # A hashed script, stylesheet or image: the document-only headers are wasted bytes.
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        return response
+    for name, value in security_headers().items():
+        response.headers.setdefault(name, value)
     return response

@@ -3,26 +3,31 @@
 `init_app(app)`:
 - `url_for('static', filename='staff.css')` and `url_for('pwa.asset', folder=..., filename=...)`
   give hashed names (`/static/staff.3f2a9c01b4de.css`), so templates stay as written;
-- `StaticFiles`, a WSGI middleware, answers GET/HEAD for files under /static/ (from
-  fieldapp/static/) and /js/, /css/, /icons/, /vendor/ (from pwa/) before Flask runs: no
-  session, no cookie, no `Vary: Cookie`, no per-request work beyond a stat. Immutable when
-  asked for by hash, revalidated when asked for by plain name; unknown files fall through
-  to Flask's 404.
-The phone app's generated documents (/, /sw.js, /manifest.webmanifest) are in web/pwa.py.
+- `StaticFiles`, a WSGI middleware, answers GET/HEAD before Flask runs, for
+  - the phone app's generated documents: /, /index.html, /sw.js, /manifest.webmanifest
+    (revalidated on every load; see pwa_build.py),
+  - files under /static/ (from fieldapp/static/) and /js/, /css/, /icons/, /vendor/ (from
+    pwa/): immutable when asked for by hash, revalidated when asked for by plain name.
+  No session, no cookie, no `Vary: Cookie` (which would make the service worker's
+  precache miss the page the browser has just cached), no work beyond a stat per file.
+  Unknown files fall through to Flask's 404. web/pwa.py declares the same routes for
+  url_for and answers them the same way.
 """
 from __future__ import annotations
 
 from typing import Callable
 
-from flask import Flask, current_app, request
+from flask import Flask, current_app
 from werkzeug.wrappers import Request
 
 from .css import hash_css_urls
-from .http import body_response
+from .http import body_response, security_headers
 from .pwa_build import PwaSite
 from .store import AssetDir, Encoder
 
 PWA_FOLDERS = ("js", "css", "icons", "vendor")
+DOCUMENTS = {"/": "index", "/index.html": "index", "/sw.js": "sw",
+             "/manifest.webmanifest": "manifest"}
 FAVICON = "icons/favicon-48.png"
 
 
@@ -55,7 +60,9 @@ class Assets:
         return None
 
     def respond(self, req: Request, path: str):
-        """A response for a static file, or None when `path` names none."""
+        """A response for a document or a static file, or None when `path` names none."""
+        if path in DOCUMENTS:
+            return self.document(req, DOCUMENTS[path])
         found = self.folder_for(path)
         if found is None:
             return None
@@ -66,6 +73,23 @@ class Assets:
         asset, hashed = hit
         return body_response(req, self.encoder, asset.data, asset.mimetype, immutable=hashed,
                              digest=asset.digest, compress=asset.compressible)
+
+
+    def document(self, req: Request, name: str):
+        build = self.pwa().build()
+        if name == "index":
+            # The page's one inline script, the import map, is allowed by its hash.
+            return body_response(req, self.encoder, build.index_html.encode("utf-8"),
+                                 "text/html", immutable=False,
+                                 headers=security_headers([build.import_map_csp_hash]))
+        if name == "sw":
+            # The browser compares sw.js byte for byte after each navigation: a release is
+            # a new sw.js (it carries the release digest and precache list).
+            return body_response(req, self.encoder, build.service_worker.encode("utf-8"),
+                                 "text/javascript", immutable=False,
+                                 headers={**security_headers(), "Service-Worker-Allowed": "/"})
+        return body_response(req, self.encoder, build.manifest.encode("utf-8"),
+                             "application/manifest+json", immutable=False)
 
 
 class StaticFiles:
@@ -90,11 +114,6 @@ def assets() -> Assets:
 
 def pwa_site() -> PwaSite:
     return assets().pwa()
-
-
-def send_body(data: bytes, mimetype: str, **kwargs):
-    """`body_response` for a Flask view."""
-    return body_response(request, assets().encoder, data, mimetype, **kwargs)
 
 
 def _hash_filenames(endpoint: str, values: dict) -> None:

@@ -11,6 +11,8 @@ from werkzeug.wrappers import Request, Response
 from .store import Encoder, digest_of
 
 IMMUTABLE = "public, max-age=31536000, immutable"
+POLICY = ("default-src 'self'; img-src 'self' data: blob: https:; style-src 'self' 'unsafe-inline'; "
+          "script-src {scripts}; connect-src 'self'; frame-ancestors 'none'; base-uri 'self'")
 REVALIDATE = "no-cache"
 TEXT_TYPES = ("text/", "application/javascript", "application/json",
               "application/manifest+json", "image/svg+xml")
@@ -50,6 +52,17 @@ def body_response(request: Request, encoder: Encoder, data: bytes, mimetype: str
     # One strong validator per representation: the br and the gzip bodies differ.
     response.set_etag(f"{digest[:32]}-{encoding}" if encoding else digest[:32])
     return response.make_conditional(request)
+
+
+def security_headers(script_hashes: tuple[str, ...] | list[str] = ()) -> dict[str, str]:
+    """The headers of every document the app serves (Flask's pages and the phone app's
+    page); a page may allow its own inline scripts by hash (the import map)."""
+    return {
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "same-origin",
+        "X-Frame-Options": "DENY",
+        "Content-Security-Policy": POLICY.format(scripts=" ".join(["'self'", *script_hashes])),
+    }
 
 
 def is_immutable_asset(response: Response) -> bool:

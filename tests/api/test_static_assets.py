@@ -185,15 +185,19 @@ def test_staff_pages_use_hashed_static_urls(client, login_as):
     assert image.status_code == 200 and image.headers["Cache-Control"] == IMMUTABLE
 
 
-def test_static_files_are_answered_without_the_session(login_as):
-    staff = login_as("evaluator_a")
-    url = served_build(staff)["assets"]["/js/views/visit.js"]
-    answer = staff.get(url)
-    assert answer.status_code == 200
-    assert "Set-Cookie" not in answer.headers
-    assert "Cookie" not in answer.headers.get("Vary", "")
-    assert "Content-Security-Policy" not in answer.headers  # only documents need it
-    assert answer.headers["X-Content-Type-Options"] == "nosniff"
+def test_static_files_and_the_app_page_are_answered_without_the_session(login_as):
+    """A page that varied on the cookie would be downloaded again by the service worker
+    when the user logs in before it installs."""
+    phone = login_as("evaluator_a")
+    url = served_build(phone)["assets"]["/js/views/visit.js"]
+    for path in (url, "/", "/sw.js", "/manifest.webmanifest"):
+        answer = phone.get(path)
+        assert answer.status_code == 200, path
+        assert "Set-Cookie" not in answer.headers, path
+        assert "Cookie" not in answer.headers.get("Vary", ""), path
+        assert answer.headers["X-Content-Type-Options"] == "nosniff"
+    assert "Content-Security-Policy" not in phone.get(url).headers  # only documents need it
+    assert "frame-ancestors 'none'" in phone.get("/").headers["Content-Security-Policy"]
 
 
 def test_json_over_1_kb_is_compressed_and_small_json_is_not(client):

@@ -12,20 +12,17 @@ from __future__ import annotations
 
 import json
 import re
-import threading
-import time
 from collections import Counter
-from dataclasses import dataclass, field
 
 import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy import func, select
-from werkzeug.serving import make_server
 
 from fieldapp.extensions import db
 from fieldapp.models import ClientRecord
 
 from ..personas import PASSWORD
+from .meter import Meter, MeteredServer
 from .test_visits_offline import (TIMEOUT, WAIT_FOR_ONE_CACHE_BUT, idb_rows, log_in_and_download,
                                   open_village, pwa_copy, record_visit, sample_tokens,
                                   small_draw, sync_now, visits_on_server, wait_for_controller)
@@ -35,67 +32,12 @@ __all__ = ["pwa_copy", "small_draw"]  # fixtures shared with the offline tests
 SHELL_BUDGET = 60 * 1024  # bytes of bodies on a first visit, page and service worker
 
 
-@dataclass
-class Hit:
-    path: str
-    status: int
-    bytes: int
-
-
-@dataclass
-class Meter:
-    """WSGI wrapper: what the server was asked and sent, and optional per-path delays."""
-    app: object
-    hits: list[Hit] = field(default_factory=list)
-    started: list[str] = field(default_factory=list)
-    delay: dict[str, float] = field(default_factory=dict)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def __call__(self, environ, start_response):
-        path = environ["PATH_INFO"]
-        with self.lock:
-            self.started.append(path)
-        if path in self.delay:
-            time.sleep(self.delay[path])
-        seen = {}
-
-        def catch(status, headers, exc_info=None):
-            seen["status"] = int(status.split()[0])
-            return start_response(status, headers, exc_info)
-
-        body = self.app(environ, catch)
-        size = 0
-        try:
-            for chunk in body:
-                size += len(chunk)
-                yield chunk
-        finally:
-            if hasattr(body, "close"):
-                body.close()
-            with self.lock:
-                self.hits.append(Hit(path, seen.get("status", 0), size))
-
-    def reset(self) -> None:
-        with self.lock:
-            self.hits.clear()
-            self.started.clear()
-        self.delay.clear()
-
-    def paths(self, status: int | None = None) -> list[str]:
-        with self.lock:
-            return [h.path for h in self.hits if status is None or h.status == status]
-
-
 @pytest.fixture(scope="module")
 def metered(app):
-    meter = Meter(app)
-    server = make_server("127.0.0.1", 0, meter, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    meter.url = f"http://127.0.0.1:{server.server_port}"
-    yield meter
-    server.shutdown()
-    thread.join(timeout=5)
+    server = MeteredServer(app)
+    server.meter.url = server.url
+    yield server.meter
+    server.stop()
 
 
 @pytest.fixture
@@ -106,9 +48,8 @@ def meter(metered):
 
 
 def build_of(meter: Meter) -> dict:
-    import urllib.request
-    with urllib.request.urlopen(f"{meter.url}/sw.js") as answer:
-        sw = answer.read().decode()
+    """The release as served (asked in-process: the meter does not see it)."""
+    sw = meter.app.test_client().get("/sw.js").get_data(as_text=True)
     return json.loads(re.search(r"const BUILD = (\{.*?\});\n", sw).group(1))
 
 
@@ -154,7 +95,7 @@ def test_first_visit_fetches_each_file_once_and_only_the_start_of_the_app(page: 
     page.wait_for_timeout(300)  # a late favicon
 
     fetched = Counter(static_paths(meter))
-    assert {p: n for p, n in fetched.items() if n > 1} == {}, "nothing is downloaded twice"
+    assert {p: n for p, n in fetched.items() if n > 1} == {}, meter.hits
     assert set(build["shell"]) <= set(fetched), "the precache came from these downloads"
     # No waterfall: every module the page ran was preloaded (or is the entry itself).
     modules = {p for p in fetched if p.endswith(".js") and p != "/sw.js"}
@@ -172,6 +113,10 @@ def test_the_login_form_does_not_wait_for_the_session_check(page: Page, meter):
     meter.delay["/api/me"] = 5.0
     page.goto(f"{meter.url}/")
     expect(page.get_by_test_id("login-phone")).to_be_editable(timeout=TIMEOUT)
+    for _ in range(100):  # the session check starts once the form is on screen
+        if "/api/me" in meter.started:
+            break
+        page.wait_for_timeout(50)
     assert "/api/me" in meter.started, "the session check runs"
     assert "/api/me" not in meter.paths(), "…and the form did not wait for its answer"
     page.get_by_test_id("login-phone").fill("13800000000")
@@ -223,7 +168,7 @@ def test_each_role_downloads_its_own_screens_and_opens_them_offline(browser, met
             for path in theirs[name]:
                 assert build["assets"][path] not in fetched, (name, path)
                 assert build["assets"][path] not in cached_urls(page), (name, path)
-            assert Counter(fetched).most_common(1)[0][1] == 1, "nothing twice"
+            assert Counter(fetched).most_common(1)[0][1] == 1, Counter(fetched)
             # Offline, a fresh page opens a screen never opened before.
             if name == "evaluator_a":
                 page.get_by_test_id("download-tasks").click()
@@ -285,8 +230,8 @@ def test_a_new_release_keeps_the_outbox_and_the_roles_screens(page: Page, contex
     record_visit(page, context, personas, tokens[0], 0)
     record_visit(page, context, personas, tokens[1], 1)
     expect(page.get_by_test_id("pending-count")).to_have_text("2", timeout=TIMEOUT)
-    before = sorted((r["uuid"], r["state"]) for r in idb_rows(page, "outbox"))
-    assert [state for _, state in before] == ["pending", "pending"]
+    before = sorted(r["uuid"] for r in idb_rows(page, "outbox"))
+    assert len(before) == 2
 
     # A release changes the visit form; the phone comes back online, but its sync is held
     # back so that the records are still waiting when the update is applied.
@@ -306,7 +251,10 @@ def test_a_new_release_keeps_the_outbox_and_the_roles_screens(page: Page, contex
 
     # Nothing lost, nothing duplicated, nothing left behind in the old release.
     expect(page.get_by_test_id("pending-count")).to_have_text("2", timeout=TIMEOUT)
-    assert sorted((r["uuid"], r["state"]) for r in idb_rows(page, "outbox")) == before
+    # (`sending` is a record caught in the held-back request: it is sent again.)
+    rows = idb_rows(page, "outbox")
+    assert sorted(r["uuid"] for r in rows) == before
+    assert {r["state"] for r in rows} <= {"pending", "sending"}
     # The new release has the evaluator's screens, the changed visit form included,
     # although it was never opened in it.
     cached = cached_urls(page)
@@ -326,4 +274,4 @@ def test_a_new_release_keeps_the_outbox_and_the_roles_screens(page: Page, contex
     assert visits_on_server() == 3
     db.session.expire_all()
     assert db.session.scalar(select(func.count()).select_from(ClientRecord)) == 3
-    assert {uuid for uuid, _ in before} <= set(db.session.scalars(select(ClientRecord.uuid)))
+    assert set(before) <= set(db.session.scalars(select(ClientRecord.uuid)))
