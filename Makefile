@@ -55,7 +55,7 @@ test: install-test
 	@if command -v node >/dev/null 2>&1; then node --test tests/js/; else echo "node missing: JS unit tests not run"; [ "$$CI" != "true" ]; fi
 
 bench: install-test
-	$(BIN)/python -m pytest bench -q -p no:cacheprovider --benchmark-only
+	$(BIN)/python -m pytest bench -q -p no:cacheprovider
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

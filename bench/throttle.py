@@ -40,6 +40,7 @@ class ThrottlingProxy:
         self.down = Link()  # server -> browser
         self.up = Link()    # browser -> server
         self.connections = 0
+        self._writers: set = set()
         self._loop = asyncio.new_event_loop()
         self._ready = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -62,9 +63,18 @@ class ThrottlingProxy:
         return f"http://127.0.0.1:{self.port}"
 
     def close(self) -> None:
-        self._loop.call_soon_threadsafe(self._server.close)
-        self._loop.call_soon_threadsafe(self._loop.stop)
+        async def stop() -> None:
+            self._server.close()
+            for writer in list(self._writers):
+                writer.close()
+            for task in asyncio.all_tasks():
+                if task is not asyncio.current_task():
+                    task.cancel()
+            self._loop.stop()
+
+        asyncio.run_coroutine_threadsafe(stop(), self._loop)
         self._thread.join(timeout=5)
+        self._loop.close()
 
     # ---- the relay ----------------------------------------------------------------
 
@@ -84,8 +94,12 @@ class ThrottlingProxy:
         except OSError:
             client_writer.close()
             return
-        await asyncio.gather(self._pump(client_reader, server_writer, self.up),
-                             self._pump(server_reader, client_writer, self.down))
+        self._writers |= {client_writer, server_writer}
+        try:
+            await asyncio.gather(self._pump(client_reader, server_writer, self.up),
+                                 self._pump(server_reader, client_writer, self.down))
+        finally:
+            self._writers -= {client_writer, server_writer}
 
     async def _pump(self, reader, writer, link: Link) -> None:
         loop = asyncio.get_running_loop()

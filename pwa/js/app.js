@@ -4,8 +4,6 @@
 
 import * as db from './db.js';
 import { createApi } from './api.js';
-import { createOutbox } from './outbox.js';
-import { createSync, TASKS_DOWNLOADED_KEY } from './sync.js';
 import { parseHash } from './router.js';
 import { t, getLang, setLang, initLang, loadLang } from './i18n.js';
 import { html, setHTML, qs, $on, $delegate } from './dom.js';
@@ -57,6 +55,7 @@ const state = {
 const swSupported = 'serviceWorker' in navigator;
 let swRegistration = null;
 let user = null;            // {outbox, sync, deps, off}
+let userSeq = 0;            // bumped by stopUser: a startUser still loading gives up
 let cleanup = null;
 let renderSeq = 0;
 let toastTimer = null;
@@ -156,7 +155,10 @@ async function registerServiceWorker() {
   navigator.serviceWorker.addEventListener('message', (e) => {
     if (e.data && e.data.type === 'FLUSH_OUTBOX' && user) user.sync.syncNow({ reason: 'background-sync' });
   });
+  // The page came from the cache: ask for a new release in the background (the banner
+  // offers it once installed), now and whenever the app comes back to the foreground.
   const check = () => reg.update().catch(() => {});
+  if (navigator.serviceWorker.controller && navigator.onLine !== false) check();
   $on(document, 'visibilitychange', () => { if (document.visibilityState === 'visible') check(); });
   $on(window, 'online', check);
   keepLoadedFilesOffline();
@@ -189,9 +191,17 @@ function appVersion() {
 
 // ---- the user's outbox and sync -----------------------------------------------
 
-function startUser(session) {
+/**
+ * Start the logged-in user's outbox and sync. Their modules are not part of the login
+ * screen's downloads: a first visit gets the login form sooner.
+ * @param {Object} session
+ */
+async function startUser(session) {
   stopUser();
+  const seq = userSeq;
   state.counts = null;
+  const [{ createOutbox }, { createSync }] = await Promise.all([import('./outbox.js'), import('./sync.js')]);
+  if (seq !== userSeq) return; // logged out (or in as someone else) meanwhile
   const userId = session.user_id;
   const outbox = createOutbox({ store: db.outboxStore(userId), userId });
   const meta = db.metaStore(userId);
@@ -217,6 +227,7 @@ function startUser(session) {
 }
 
 function stopUser() {
+  userSeq += 1;
   if (!user) return;
   user.sync.stop();
   user.off();
@@ -229,6 +240,7 @@ async function afterSync(result) {
   if (!state.formsOpen && (name === 'outbox' || name === 'village' || name === 'tasks' || name === 'checkin')) route();
   // A replacement's reserve is decided by the server; refresh the tasks after one synced.
   if (result.synced && state.session && state.session.user.role === 'evaluator' && user) {
+    const { TASKS_DOWNLOADED_KEY } = await import('./sync.js');
     const since = Date.parse((await user.meta.get(TASKS_DOWNLOADED_KEY)) || '') || 0;
     const fresh = (await user.outbox.list({ state: 'synced' }))
       .some((r) => r.type === 'replacement' && Date.parse(r.synced_at) > since);
@@ -262,7 +274,7 @@ async function signIn({ user: u, csrf_token: csrf }) {
   state.sessionExpired = false;
   loggedOutFlag(false);
   api.setCsrfToken(null);
-  startUser(state.session);
+  await startUser(state.session);
   renderBanners();
   const target = state.returnTo || home(u.role);
   state.returnTo = null;
@@ -311,7 +323,7 @@ async function resumeServerSession() {
   await db.saveSession({ user: u, csrf_token: csrf.data.csrf_token, login_at: new Date().toISOString() });
   if (state.session || loginFormTouched()) return;
   state.session = await db.getSession();
-  startUser(state.session);
+  await startUser(state.session);
   renderBanners();
   const target = state.returnTo || home(u.role);
   state.returnTo = null;
@@ -461,16 +473,20 @@ async function boot() {
   $on(window, 'online', () => { state.reachable = null; refreshHeader(); });
   $on(window, 'offline', refreshHeader);
 
+  // A first visit has no database yet: nobody is logged in, and setting the database up
+  // waits until the login form is on screen.
+  const firstVisit = (await db.exists()) === false;
   try {
-    state.session = await db.getSession();
+    if (!firstVisit) state.session = await db.getSession();
   } catch (err) {
     console.error(err);
     state.noDb = true;
   }
   renderBanners();
-  if (state.session) startUser(state.session);
+  if (state.session) await startUser(state.session).catch((err) => console.error(err));
   $on(window, 'hashchange', route);
   await route();
+  if (firstVisit) db.openDB().catch(() => { state.noDb = true; renderBanners(); });
   if (navigator.onLine !== false) {
     if (state.session) checkServerSession();
     else if (!state.noDb) resumeServerSession();
