@@ -177,7 +177,7 @@ async function registerBackgroundSync() {
   await swRegistration.sync.register('outbox-sync');
 }
 
-/** @returns {Promise<string|null>} the service worker's SHELL_VERSION */
+/** @returns {Promise<string|null>} the service worker's version: caching scheme and release, e.g. '7.1a2b3c4d' */
 function appVersion() {
   const worker = navigator.serviceWorker && navigator.serviceWorker.controller;
   if (!worker) return Promise.resolve(null);
