@@ -81,40 +81,55 @@ def _text(files: AssetDir, path: str) -> str:
 
 
 def _make_build(files: AssetDir) -> PwaBuild:
-    app_files = [p for folder in APP_FOLDERS for p in files.files(folder)]
-    assets = {p: files.get(p) for p in app_files}
-    urls = {f"/{p}": f"/{a.hashed_path}" for p, a in assets.items() if a is not None}
-    modules = {f"/{p}": a.data.decode("utf-8") for p, a in assets.items()
-               if a is not None and p.endswith(".js")}
+    urls, modules = _app_files(files)
     graph = build_graph(modules)
     closure = graph.closure([ENTRY])
     index_src, sw_src, manifest_src = (_text(files, p) for p in
                                        ("index.html", "sw.js", "manifest.webmanifest"))
-
-    release = hashlib.sha256()
-    for path in sorted(urls):
-        release.update(f"{urls[path]}\0".encode())
-    for text in (index_src, sw_src, manifest_src):
-        release.update(hashlib.sha256(text.encode("utf-8")).digest())
-    digest = release.hexdigest()[:16]
-
+    digest = _release_digest(urls, (index_src, sw_src, manifest_src))
     import_map = json.dumps({"imports": {p: urls[p] for p in sorted(modules)}},
                             separators=(",", ":"))
     preload = tuple(urls[p] for p in closure if p != ENTRY)
     stylesheets = [m["url"] for m in _STYLESHEET.finditer(index_src) if m["url"] in urls]
     shell = ("/", *(urls[s] for s in stylesheets), *(urls[p] for p in closure))
-    index_html = _render_index(index_src, urls, digest, import_map, preload)
-    sw_build = {
-        "digest": digest, "shell": list(shell), "assets": urls,
-        "imports": {p: deps for p, deps in sorted(graph.static.items()) if deps},
-    }
-    if sw_src.count(BUILD_TOKEN) != 1:
-        raise ValueError(f"pwa/sw.js must contain {BUILD_TOKEN} exactly once")
-    service_worker = sw_src.replace(BUILD_TOKEN, json.dumps(sw_build, separators=(",", ":")))
     return PwaBuild(digest=digest, urls=urls, graph=graph, preload=preload, shell=shell,
-                    lazy=tuple(graph.lazy_entries()), index_html=index_html,
-                    import_map=import_map, service_worker=service_worker,
+                    lazy=tuple(graph.lazy_entries()),
+                    index_html=_render_index(index_src, urls, digest, import_map, preload),
+                    import_map=import_map,
+                    service_worker=_render_service_worker(sw_src, digest, shell, urls, graph),
                     manifest=_render_manifest(manifest_src, urls))
+
+
+def _app_files(files: AssetDir) -> tuple[dict[str, str], dict[str, str]]:
+    """Hashed URLs of every app file, and the source of every module, by site path."""
+    urls: dict[str, str] = {}
+    modules: dict[str, str] = {}
+    for path in (p for folder in APP_FOLDERS for p in files.files(folder)):
+        asset = files.get(path)
+        if asset is None:
+            continue
+        urls[f"/{path}"] = f"/{asset.hashed_path}"
+        if path.endswith(".js"):
+            modules[f"/{path}"] = asset.data.decode("utf-8")
+    return urls, modules
+
+
+def _release_digest(urls: dict[str, str], texts: tuple[str, ...]) -> str:
+    release = hashlib.sha256()
+    for path in sorted(urls):
+        release.update(f"{urls[path]}\0".encode())
+    for text in texts:
+        release.update(hashlib.sha256(text.encode("utf-8")).digest())
+    return release.hexdigest()[:16]
+
+
+def _render_service_worker(source: str, digest: str, shell: tuple[str, ...],
+                           urls: dict[str, str], graph: ModuleGraph) -> str:
+    if source.count(BUILD_TOKEN) != 1:
+        raise ValueError(f"pwa/sw.js must contain {BUILD_TOKEN} exactly once")
+    build = {"digest": digest, "shell": list(shell), "assets": urls,
+             "imports": {p: deps for p, deps in sorted(graph.static.items()) if deps}}
+    return source.replace(BUILD_TOKEN, json.dumps(build, separators=(",", ":")))
 
 
 def _render_index(source: str, urls: dict[str, str], digest: str, import_map: str,

@@ -16,6 +16,7 @@ class Hit:
     status: int
     bytes: int                 # response body as sent (compressed when it was)
     request_bytes: int = 0     # request body as sent
+    request_encoding: str = ""  # its Content-Encoding
     request_body: bytes = b""  # kept for the paths in Meter.capture
     response_body: bytes = b""
     response_headers: dict = field(default_factory=dict)
@@ -38,6 +39,7 @@ class Meter:
         if path in self.delay:
             time.sleep(self.delay[path])
         request_bytes = int(environ.get("CONTENT_LENGTH") or 0)
+        encoding = environ.get("HTTP_CONTENT_ENCODING", "")
         request_body = b""
         if path in self.capture and request_bytes:
             request_body = environ["wsgi.input"].read(request_bytes)
@@ -63,7 +65,8 @@ class Meter:
                 body.close()
             with self.lock:
                 self.hits.append(Hit(path, seen.get("status", 0), size, request_bytes,
-                                     request_body, b"".join(chunks), seen.get("headers", {})))
+                                     encoding, request_body,
+                                     b"".join(chunks), seen.get("headers", {})))
 
     def reset(self) -> None:
         with self.lock:

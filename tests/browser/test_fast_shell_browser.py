@@ -272,6 +272,9 @@ def test_a_new_release_keeps_the_outbox_and_the_roles_screens(page: Page, contex
     sync_now(page)
     expect(page.get_by_test_id("pending-count")).to_have_text("0", timeout=TIMEOUT)
     assert visits_on_server() == 3
+    # The phone gzipped its batch (3 visits are over 1 KB of JSON).
+    stored = [h for h in meter.hits if h.path == "/api/sync" and h.status == 200]
+    assert stored and {h.request_encoding for h in stored} == {"gzip"}
     db.session.expire_all()
     assert db.session.scalar(select(func.count()).select_from(ClientRecord)) == 3
     assert set(before) <= set(db.session.scalars(select(ClientRecord.uuid)))
