@@ -17,3 +17,16 @@ worker_class = "gthread"
 threads = int(os.environ.get("GUNICORN_THREADS", "8"))
 # Seconds an idle connection stays open: longer than a tap-to-tap pause on a village link.
 keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "30"))
+
+
+def on_starting(server):
+    """Compress the static files once, in the master, before the workers start: they then
+    read the copies from ASSET_CACHE_DIR instead of each compressing at a first visit."""
+    from fieldapp import create_app
+    from fieldapp.assets import assets, compress_all
+
+    app = create_app()
+    with app.app_context():
+        files, _raw, packed, release = compress_all(assets())
+    server.log.info("static files compressed: %d files, %d KB as br (release %s)",
+                    files, packed // 1024, release)

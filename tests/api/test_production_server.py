@@ -2,6 +2,7 @@
 alive; gunicorn's default sync workers closed every one after a single answer."""
 from __future__ import annotations
 
+import hashlib
 import http.client
 import os
 import socket
@@ -22,8 +23,9 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture
-def production_server(tmp_path):
+@pytest.fixture(scope="module")
+def production_server(tmp_path_factory):
+    tmp_path = tmp_path_factory.mktemp("production")
     if not GUNICORN.exists():
         pytest.fail("gunicorn is missing: `make install-test` installs the prod extra")
     port = free_port()
@@ -42,7 +44,7 @@ def production_server(tmp_path):
                 if proc.poll() is not None:
                     pytest.fail(proc.stderr.read().decode()[-2000:])
                 time.sleep(0.05)
-        yield port
+        yield port, tmp_path / "asset-cache"
     finally:
         proc.terminate()
         proc.wait(timeout=10)
@@ -50,7 +52,8 @@ def production_server(tmp_path):
 
 
 def test_one_connection_serves_the_whole_app(production_server):
-    conn = http.client.HTTPConnection("127.0.0.1", production_server, timeout=10)
+    port, _cache = production_server
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     answers = []
     for path in ("/", "/sw.js", "/manifest.webmanifest", "/favicon.ico"):
         conn.request("GET", path, headers={"Accept-Encoding": "br, gzip"})
@@ -66,3 +69,13 @@ def test_one_connection_serves_the_whole_app(production_server):
     # Compressed by the app itself, whatever sits in front of it.
     assert answers[0].getheader("Content-Encoding") == "br"
     conn.close()
+
+
+def test_static_files_are_compressed_before_the_first_visit(production_server):
+    """gunicorn.conf.py compresses in the master before the workers start: no visitor
+    waits for brotli."""
+    _port, cache = production_server
+    made = {p.name for p in cache.iterdir()}
+    for source in (ROOT / "pwa/js/app.js", ROOT / "pwa/css/app.css", ROOT / "fieldapp/static/staff.css"):
+        digest = hashlib.sha256(source.read_bytes()).hexdigest()
+        assert {f"{digest}.br", f"{digest}.gzip"} <= made, source
