@@ -32,7 +32,7 @@
  *   is lost: the next app open flushes.
  */
 
-const SHELL_VERSION = 7;
+const SHELL_VERSION = 8;
 const CACHE_PREFIX = 'fieldapp-shell-v';
 const BUILD = __FIELDAPP_BUILD__;
 const CACHE_NAME = `${CACHE_PREFIX}${SHELL_VERSION}-${BUILD.digest}`;

@@ -29,6 +29,12 @@ class TaskDrawSchema(Schema):
     complete_census = fields.Boolean()
 
 
+class TaskReturnedSchema(Schema):
+    reason = fields.String(allow_none=True, metadata={"description": "why staff rejected the visit"})
+    visit_uuid = fields.String(metadata={"description": "the rejected visit's client UUID"})
+    rejected_at = fields.DateTime(allow_none=True)
+
+
 class TaskHouseholdSchema(Schema):
     token = fields.String(metadata={"description": "the sample token (field sheet QR, sync payloads)"})
     household_no = fields.String()
@@ -38,6 +44,8 @@ class TaskHouseholdSchema(Schema):
     role = fields.String(metadata={"enum": ["sample", "reserve"]})
     status = fields.String(metadata={"enum": ["pending", "visited", "unreachable",
                                               "reserve_unused", "reserve_active"]})
+    returned = fields.Nested(TaskReturnedSchema, allow_none=True, metadata={
+        "description": "set when staff rejected this household's visit: it is due again"})
 
 
 class TaskVillageSchema(Schema):

@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -27,6 +27,7 @@ from ..models import (County, Cycle, Draw, Household, Replacement, SampleEntry, 
                       VillageDraw, new_token, utcnow)
 from ..scoping import require_county
 from .cycles import effective_settings
+from .freeze import ensure_not_finalised
 
 MAX_VOID_REASON = 2000
 
@@ -59,11 +60,17 @@ def _authorize_draw(actor: User | None, cycle: Cycle, county: County | None) -> 
     require_county(actor, county.id)
 
 
-def _eligible(village_id: int, include_exited: bool) -> list[tuple[int, str]]:
-    stmt = select(Household.id, Household.household_no).where(Household.village_id == village_id)
+def _eligible_by_village(county_id: int, include_exited: bool) -> dict[int, list[tuple[int, str]]]:
+    """Every village's eligible households (id, 户编号), the whole county in one query."""
+    stmt = (select(Household.village_id, Household.id, Household.household_no)
+            .join(Village, Village.id == Household.village_id)
+            .where(Village.county_id == county_id))
     if not include_exited:
         stmt = stmt.where(Household.exit_status != "exited")
-    return [(row.id, row.household_no) for row in db.session.execute(stmt)]
+    out: dict[int, list[tuple[int, str]]] = {}
+    for village_id, hid, no in db.session.execute(stmt):
+        out.setdefault(village_id, []).append((hid, no))
+    return out
 
 
 def _draw_county(actor: User | None, cycle: Cycle, county: County, seed: str,
@@ -94,10 +101,12 @@ def _draw_county(actor: User | None, cycle: Cycle, county: County, seed: str,
                 public_token=new_token())
     db.session.add(draw)
     db.session.flush()
-    total = 0
+    # Rank every village in memory first, then store with two bulk statements (village
+    # results, then every entry): no flush per village, no ORM object per household.
+    eligible_of = _eligible_by_village(county.id, include_exited)
+    results = []
     for village in villages:
-        eligible = _eligible(village.id, include_exited)
-        ids = {no: hid for hid, no in eligible}
+        eligible = eligible_of.get(village.id, [])
         try:
             result = ds.draw_village(seed, village.code, [no for _h, no in eligible],
                                      sample_size, reserve_count)
@@ -105,18 +114,25 @@ def _draw_county(actor: User | None, cycle: Cycle, county: County, seed: str,
             raise AppError("validation_failed", errors={"village": [
                 _("Village %(code)s cannot be drawn: %(error)s", code=village.code,
                   error=str(exc))]}) from exc
-        vd = VillageDraw(draw_id=draw.id, village_id=village.id, village_code=village.code,
-                         eligible_count=len(eligible), complete_census=result.complete_census)
-        db.session.add(vd)
-        db.session.flush()
-        db.session.add_all(SampleEntry(
-            village_draw_id=vd.id, village_id=village.id, household_id=ids[r.household_no],
-            household_no=r.household_no, hmac_key=r.key, rank=r.rank, role=r.role,
-            status={"sample": "pending", "reserve": "reserve_unused"}.get(r.role, "unused"),
-            token=new_token() if r.role != "unused" else None,
-        ) for r in result.ranked)
-        total += len(eligible)
-    db.session.flush()
+        results.append((village, eligible, result))
+    vd_ids = dict(db.session.execute(
+        insert(VillageDraw).returning(VillageDraw.village_id, VillageDraw.id,
+                                      sort_by_parameter_order=True),
+        [{"draw_id": draw.id, "village_id": v.id, "village_code": v.code,
+          "eligible_count": len(eligible), "complete_census": result.complete_census}
+         for v, eligible, result in results]).all())
+    entries = []
+    for village, eligible, result in results:
+        ids = {no: hid for hid, no in eligible}
+        entries += [{"village_draw_id": vd_ids[village.id], "village_id": village.id,
+                     "household_id": ids[r.household_no], "household_no": r.household_no,
+                     "hmac_key": r.key, "rank": r.rank, "role": r.role,
+                     "status": {"sample": "pending", "reserve": "reserve_unused"}.get(r.role, "unused"),
+                     "token": new_token() if r.role != "unused" else None}
+                    for r in result.ranked]
+    if entries:
+        db.session.execute(insert(SampleEntry), entries)
+    total = sum(len(eligible) for _v, eligible, _r in results)
     record_audit(actor, "draw.run", draw, county_id=county.id, cycle_id=cycle.id, seed=seed,
                  seed_recorded_at=iso_z(recorded_at), algorithm=ds.ALGORITHM,
                  sample_size=sample_size, reserve_count=reserve_count,
@@ -124,10 +140,12 @@ def _draw_county(actor: User | None, cycle: Cycle, county: County, seed: str,
     return draw
 
 
-def run_draw(actor: User | None, cycle: Cycle, county: County | None, seed: str) -> list[Draw]:
+def run_draw(actor: User | None, cycle: Cycle, county: County | None, seed: str, *,
+             recorded_at: datetime | None = None) -> list[Draw]:
     """Record `seed` now and draw `county` (or every county of a city-wide cycle).
 
     All or nothing: the city-wide form is refused when any county already has a draw.
+    `recorded_at` is now, except when a tool replays history (the demo builder).
     """
     _authorize_draw(actor, cycle, county)
     if cycle.status != "open":
@@ -147,7 +165,7 @@ def run_draw(actor: User | None, cycle: Cycle, county: County | None, seed: str)
         if not counties:
             raise AppError("validation_failed", errors={"county": [_("There are no villages yet.")]})
     settings = effective_settings(cycle)
-    recorded_at = _seed_time()
+    recorded_at = recorded_at.replace(microsecond=0) if recorded_at is not None else _seed_time()
     try:
         draws = [_draw_county(actor, cycle, c, seed, recorded_at, settings) for c in counties]
         db.session.commit()
@@ -171,6 +189,8 @@ def void_draw(actor: User | None, draw: Draw, reason: str) -> Draw:
             _("At most %(n)d characters.", n=MAX_VOID_REASON)]})
     if draw.status != "active":
         raise AppError("locked", _("This draw is already voided."))
+    # The county's scores are computed from this draw's visits: frozen once finalised.
+    ensure_not_finalised(draw.cycle, draw.county_id, what="draw_void")
     draw.status = "voided"
     draw.voided_at = utcnow()
     draw.voided_by_id = actor.id if actor is not None else None
@@ -198,10 +218,10 @@ def replacements_of(vd: VillageDraw) -> list[Replacement]:
 
 
 def public_replacements(vd: VillageDraw) -> list[dict[str, Any]]:
-    """The replacements that took a reserve, in the order the server applied them.
-
-    Conflicts (a second phone) and replacements after the reserves ran out activated
-    nothing, so they are not part of the public chain; staff see them in the lists.
+    """Every replacement that took effect, in the order the server applied them: those
+    that activated a reserve and those that found none left (备选已用完,
+    `reserve_household_no` null). Conflicts (a second phone replacing the same household)
+    changed nothing and are shown to staff in the lists only.
     """
     return _public_items(replacements_of(vd))
 
@@ -236,10 +256,11 @@ def public_villages(draw: Draw, village_code: str | None = None) -> list[dict[st
 def _public_items(replacements: list[Replacement]) -> list[dict[str, Any]]:
     out = []
     for rep in replacements:
-        if rep.is_conflict or rep.reserve_entry is None:
+        if rep.is_conflict:
             continue
         item: dict[str, Any] = {"household_no": rep.replaced_entry.household_no,
-                                "reserve_household_no": rep.reserve_entry.household_no,
+                                "reserve_household_no": (rep.reserve_entry.household_no
+                                                         if rep.reserve_entry is not None else None),
                                 "reason": rep.reason}
         if rep.attempts is not None:
             item["attempts"] = rep.attempts
@@ -315,3 +336,36 @@ def quality(draw: Draw) -> list[VillageQuality]:
         out.append(VillageQuality(vd, sample, reps.get((vd.id, False), 0),
                                   reps.get((vd.id, True), 0), left))
     return out
+
+
+def stored_record_problems(record: dict[str, Any]) -> list[str] | None:
+    """Check a published record against this database: None when its draw is not stored
+    here (checked offline only), else the problems found, e.g. a replacement the record
+    leaves out (the record must hold every replacement, 备选已用完 included)."""
+    try:
+        recorded_at = datetime.fromisoformat(str(record.get("seed_recorded_at", "")).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    vd = db.session.scalar(
+        select(VillageDraw).join(Draw, VillageDraw.draw_id == Draw.id)
+        .where(Draw.seed == record.get("seed"), VillageDraw.village_code == record.get("village_code"),
+               Draw.seed_recorded_at == recorded_at))
+    if vd is None:
+        return None
+    stored = [{k: v for k, v in item.items() if k in ds.REPLACEMENT_RECORD_FIELDS}
+              for item in public_replacements(vd)]
+    given = [{k: v for k, v in item.items() if k in ds.REPLACEMENT_RECORD_FIELDS}
+             for item in record.get("replacements") or [] if isinstance(item, dict)]
+    problems = []
+    missing = [item for item in stored if item not in given]
+    extra = [item for item in given if item not in stored]
+    for item in missing:
+        problems.append(translate(ds.N_("The record leaves out the replacement of %(household)s "
+                                        "recorded at %(at)s."),
+                                  {"household": item["household_no"], "at": item.get("recorded_at")}))
+    for item in extra:
+        problems.append(translate(ds.N_("The replacement of %(household)s is not in the stored draw."),
+                                  {"household": item["household_no"]}))
+    if not problems and given != stored:
+        problems.append(translate(ds.N_("The replacements are not in the order they were applied.")))
+    return problems

@@ -21,6 +21,7 @@ from ..errors import AppError
 from ..extensions import db
 from ..models import County, FirstSecretary, Household, Town, User, Village
 from ..scoping import require_county
+from .freeze import ensure_term_not_finalised
 
 UNKNOWN_COUNTY = N_("Unknown county or district: %(name)s")
 NOT_YOUR_COUNTY = N_("%(name)s is not your county: you can only import your own county's roster.")
@@ -233,12 +234,22 @@ def _upsert_secretaries(parsed: rf.RosterParseResult, villages: dict[str, Villag
         wanted = {"name": row.name, "dispatch_level": row.dispatch_level,
                   "dispatch_unit": row.dispatch_unit, "term_start": row.term_start,
                   "term_end": row.term_end}
+        # A term that touches a finalised cycle year changes who is assessed: frozen.
         if secretary is None:
+            ensure_term_not_finalised(village.county_id, row.term_start, row.term_end,
+                                      what="roster")
             db.session.add(FirstSecretary(phone=row.phone, village_id=village.id,
                                           status="active", **wanted))
             report.counts["secretaries"].add("created")
         else:
+            if (secretary.term_start, secretary.term_end) != (row.term_start, row.term_end):
+                ensure_term_not_finalised(village.county_id, min(secretary.term_start, row.term_start),
+                                          _later(secretary.term_end, row.term_end), what="roster")
             report.counts["secretaries"].add(_apply(secretary, wanted))
+
+
+def _later(a, b):
+    return None if a is None or b is None else max(a, b)
 
 
 def update_village(actor: User, village: Village, data: dict[str, Any]) -> Village:

@@ -14,6 +14,7 @@ from sqlalchemy.orm import selectinload
 from ..extensions import db
 from ..models import Cycle, Draw, EvaluatorAssignment, SampleEntry, User, Village, VillageDraw, utcnow
 from . import instruments
+from .visits import returned_households
 
 
 def evaluator_tasks(user: User) -> dict[str, Any]:
@@ -36,6 +37,8 @@ def evaluator_tasks(user: User) -> dict[str, Any]:
                        SampleEntry.role.in_(("sample", "reserve")))
                 .options(selectinload(SampleEntry.household)).order_by(SampleEntry.rank)):
             entries.setdefault(e.village_draw_id, []).append(e)
+    # Households whose visit staff rejected are due again: the phone shows why.
+    returned = returned_households(e.id for es in entries.values() for e in es)
     villages = []
     for vd, draw, cycle in rows:
         village = vd.village
@@ -50,6 +53,7 @@ def evaluator_tasks(user: User) -> dict[str, Any]:
                 "token": e.token, "household_no": e.household_no,
                 "head_name": e.household.head_name, "family_size": e.household.family_size,
                 "rank": e.rank, "role": e.role, "status": e.status,
+                "returned": returned.get(e.id),
             } for e in entries.get(vd.id, [])],
         })
     return {"generated_at": utcnow(), "villages": villages,

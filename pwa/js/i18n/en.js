@@ -70,6 +70,8 @@ export default {
   'tasks.none_stored': 'No tasks on this phone yet. Tap “Download tasks” where there is signal.',
   'tasks.err.offline': 'No network, cannot download. Tasks already on the phone still work.',
   'tasks.villages': 'Villages',
+  'tasks.returned': 'Returned for a revisit',
+  'tasks.returned_reason': 'Reason: {reason}',
   'tasks.visited': 'visited',
   'tasks.cycle': '{year}',
   'tasks.empty': 'No tasks.',

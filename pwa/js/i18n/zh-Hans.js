@@ -71,6 +71,8 @@ export default {
   'tasks.none_stored': '本机还没有任务。请在有信号时点“下载任务”。',
   'tasks.err.offline': '没有网络，无法下载。本机已存的任务仍可使用。',
   'tasks.villages': '村庄',
+  'tasks.returned': '退回重访',
+  'tasks.returned_reason': '退回理由：{reason}',
   'tasks.visited': '已走访',
   'tasks.cycle': '{year}年度',
   'tasks.empty': '暂无任务。',
