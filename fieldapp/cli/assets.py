@@ -1,5 +1,5 @@
 """`fieldapp assets compress`: make the br/gzip copies of every static file once, at install
-(`make install` runs it; gunicorn.conf.py does the same when the server starts), so that
+(`make install` runs it; deploy/gunicorn.conf.py does the same when the server starts), so that
 no visitor waits for a compression."""
 from __future__ import annotations
 

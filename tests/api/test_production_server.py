@@ -1,4 +1,4 @@
-"""The documented production command (gunicorn with gunicorn.conf.py) keeps connections
+"""The documented production command (gunicorn with deploy/gunicorn.conf.py) keeps connections
 alive; gunicorn's default sync workers closed every one after a single answer."""
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ def production_server(tmp_path_factory):
     port = free_port()
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'prod.db'}",
            "ASSET_CACHE_DIR": str(tmp_path / "asset-cache")}
-    proc = subprocess.Popen([str(GUNICORN), "-c", "gunicorn.conf.py", "-w", "1",
+    proc = subprocess.Popen([str(GUNICORN), "-c", "deploy/gunicorn.conf.py", "-w", "1",
                              "-b", f"127.0.0.1:{port}", "fieldapp:create_app()"],
                             cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE)
@@ -72,7 +72,7 @@ def test_one_connection_serves_the_whole_app(production_server):
 
 
 def test_static_files_are_compressed_before_the_first_visit(production_server):
-    """gunicorn.conf.py compresses in the master before the workers start: no visitor
+    """deploy/gunicorn.conf.py compresses in the master before the workers start: no visitor
     waits for brotli."""
     _port, cache = production_server
     made = {p.name for p in cache.iterdir()}

@@ -1,6 +1,6 @@
 """gunicorn settings for production. From the repository root:
 
-    .venv/bin/gunicorn -c gunicorn.conf.py 'fieldapp:create_app()'
+    .venv/bin/gunicorn -c deploy/gunicorn.conf.py 'fieldapp:create_app()'
 
 Threaded workers (gthread) keep a connection open between requests, so a phone on a slow,
 high-latency link pays one TCP (and TLS) handshake for the whole app instead of one per
@@ -8,6 +8,8 @@ file; gunicorn's default sync workers close the connection after every answer. I
 keep-alive connections wait in the worker's poller, not in a thread.
 
 Every setting can be overridden on the command line (-w, -b, --threads, --keep-alive).
+It lives here, not as ./gunicorn.conf.py, so that gunicorn runs that want their own
+settings (the check-in burst benchmark's) do not pick it up by themselves.
 """
 import os
 
