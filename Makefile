@@ -18,6 +18,7 @@ $(BIN)/python:
 install: $(BIN)/python
 	$(PIP) install -e '.[prod]'
 	$(MAKE) translations
+	@$(BIN)/fieldapp assets compress
 
 install-test: $(BIN)/python
 	$(PIP) install -e '.[test,prod]'
@@ -53,11 +54,12 @@ test: install-test
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 	@if command -v node >/dev/null 2>&1; then node --test tests/js/; else echo "node missing: JS unit tests not run"; [ "$$CI" != "true" ]; fi
 
-# make bench SCALE=city|province|nation: the in-process benches, then every registered
-# figure of bench/figures/ at that scale beside its baseline (data generated once per scale).
+# make bench SCALE=city|province|nation: the in-process benches (the phone app on slow
+# links included: bench/test_bench_network.py), then every registered figure of
+# bench/figures/ at that scale beside its baseline (data generated once per scale).
 SCALE ?= city
 bench: install-test
-	$(BIN)/python -m pytest bench -q -p no:cacheprovider --benchmark-only
+	$(BIN)/python -m pytest bench -q -p no:cacheprovider
 	$(BIN)/python -m bench.run --scale $(SCALE)
 
 clean:
