@@ -18,6 +18,7 @@ $(BIN)/python:
 install: $(BIN)/python
 	$(PIP) install -e '.[prod]'
 	$(MAKE) translations
+	@$(BIN)/fieldapp assets compress
 
 install-test: $(BIN)/python
 	$(PIP) install -e '.[test,prod]'
@@ -57,11 +58,12 @@ test: install-test
 fuzz: install-test
 	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-100} $(BIN)/python -m pytest tests/api/test_openapi_fuzz.py -q -p no:cacheprovider
 
-# make bench SCALE=city|province|nation: the in-process benches, then every registered
-# figure of bench/figures/ at that scale beside its baseline (data generated once per scale).
+# make bench SCALE=city|province|nation: the in-process benches (the phone app on slow
+# links included: bench/test_bench_network.py), then every registered figure of
+# bench/figures/ at that scale beside its baseline (data generated once per scale).
 SCALE ?= city
 bench: install-test
-	$(BIN)/python -m pytest bench -q -p no:cacheprovider --benchmark-only
+	$(BIN)/python -m pytest bench -q -p no:cacheprovider
 	$(BIN)/python -m bench.run --scale $(SCALE)
 
 clean:
