@@ -17,7 +17,7 @@ from sqlalchemy import Select, false, select
 
 from .errors import AppError
 from .extensions import db
-from .models import (Cycle, EvaluatorAssignment, FirstSecretary, Household, Replacement,
+from .models import (Cycle, Draw, EvaluatorAssignment, FirstSecretary, Household, Replacement,
                      SampleEntry, User, Village, VillageDraw, Visit)
 
 
@@ -76,6 +76,8 @@ def scoped(stmt: Select, user: User, model: Any) -> Select:
     if model is Visit and user.role == "evaluator":
         # An evaluator sees their own visits, not a colleague's in the same village.
         return stmt.where(Visit.evaluator_id == user.id)
+    if model is Draw:  # a county's draws (its village_id marks a single-village draw)
+        return stmt.where(Draw.county_id == _user_county_id(user))
     if hasattr(model, "village_id"):
         return stmt.where(model.village_id.in_(visible_village_ids(user)))
     if hasattr(model, "county_id"):
