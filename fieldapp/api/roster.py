@@ -16,6 +16,7 @@ from ..models import FirstSecretary, Household, Village
 from ..privacy import visible_id_number
 from ..scoping import scoped
 from ..services.roster import import_roster
+from ..services.roster_places import template_place
 from .common import PageArgs, paginate, page_of
 
 blp = Blueprint("roster", __name__, url_prefix="/api", description="Roster of households and secretaries")
@@ -41,6 +42,9 @@ class RosterImportReportSchema(Schema):
     dry_run = fields.Boolean()
     files = fields.List(fields.Dict())
     errors = fields.List(fields.Nested(RowErrorSchema))
+    warnings = fields.List(fields.Nested(RowErrorSchema), metadata={
+        "description": "imported anyway: households far from their village, villages without "
+                       "a centre, estimated centres"})
     counts = fields.Dict(keys=fields.String(), values=fields.Nested(CountsSchema))
 
 
@@ -114,8 +118,12 @@ class RosterImport(MethodView):
 class RosterTemplate(MethodView):
     @blp.response(200, description="The roster template workbook")
     def get(self):
-        """The blank roster template (public: it holds only example rows)."""
-        return Response(build_template_xlsx(), mimetype=XLSX, headers={
+        """The blank roster template (public: it holds only example rows, marked 示例, set
+        in the logged-in staff member's own county)."""
+        from flask_login import current_user
+
+        place = template_place(current_user)
+        return Response(build_template_xlsx(place), mimetype=XLSX, headers={
             "Content-Disposition": "attachment; filename*=UTF-8''roster-template.xlsx"})
 
 

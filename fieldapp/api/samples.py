@@ -249,7 +249,8 @@ class VillageCurrentSample(MethodView):
         village = get_or_404(Village, village_id)
         require_village(actor(), village)
         stmt = (select(VillageDraw).join(Draw).join(Cycle, Draw.cycle_id == Cycle.id)
-                .where(VillageDraw.village_id == village.id, VillageDraw.status == "active")
+                .where(VillageDraw.village_id == village.id, Draw.status == "active",
+                       VillageDraw.status == "active")
                 .order_by(Cycle.year.desc()))
         if "cycle_id" in args:
             stmt = stmt.where(Draw.cycle_id == args["cycle_id"])

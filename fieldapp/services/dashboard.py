@@ -55,14 +55,15 @@ def county_dashboard(user: User, cycle: Cycle, county_id: int) -> dict[str, Any]
     drawn = {vd.village_id: (vd, size) for vd, size in db.session.execute(
         select(VillageDraw, Draw.sample_size).join(Draw, VillageDraw.draw_id == Draw.id)
         .where(Draw.cycle_id == cycle.id, Draw.county_id == county_id,
-               VillageDraw.status == "active"))}
+               Draw.status == "active", VillageDraw.status == "active"))}
     done = dict(db.session.execute(
         select(VillageDraw.village_id, func.count(func.distinct(Visit.sample_entry_id)))
         .join(SampleEntry, Visit.sample_entry_id == SampleEntry.id)
         .join(VillageDraw, SampleEntry.village_draw_id == VillageDraw.id)
         .join(Draw, VillageDraw.draw_id == Draw.id)
-        .where(Visit.cycle_id == cycle.id, Draw.cycle_id == cycle.id, VillageDraw.status == "active",
-               Draw.county_id == county_id, SampleEntry.role.in_(("sample", "reserve")))
+        .where(Visit.cycle_id == cycle.id, Draw.cycle_id == cycle.id, Draw.status == "active",
+               VillageDraw.status == "active", Draw.county_id == county_id,
+               SampleEntry.role.in_(("sample", "reserve")))
         .group_by(VillageDraw.village_id)).all())
     village_rows = []
     for v in villages:

@@ -515,7 +515,8 @@ def _entries(village: Village) -> list[tuple[SampleEntry, Household]]:
         select(SampleEntry, Household).join(Household, SampleEntry.household_id == Household.id)
         .join(VillageDraw, SampleEntry.village_draw_id == VillageDraw.id)
         .join(Draw, VillageDraw.draw_id == Draw.id)
-        .where(VillageDraw.village_id == village.id, VillageDraw.status == "active")
+        .where(VillageDraw.village_id == village.id, Draw.status == "active",
+               VillageDraw.status == "active")
         .order_by(SampleEntry.rank)).all())
 
 

@@ -411,7 +411,8 @@ def households_table(actor, cycle, county_ids: list[int]) -> tuple[list[Column],
             .join(Household, SampleEntry.household_id == Household.id)
             .join(Village, Visit.village_id == Village.id)
             .join(Town, Village.town_id == Town.id)
-            .where(Visit.cycle_id == cycle.id, VillageDraw.status == "active",
+            .where(Visit.cycle_id == cycle.id, Draw.status == "active",
+                   VillageDraw.status == "active",
                    Village.county_id.in_(county_ids))
             .order_by(Village.county_id, Village.code, Household.household_no, Visit.id))
     engine = db.engine  # the generator runs after the request: it uses its own connection

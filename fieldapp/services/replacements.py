@@ -77,7 +77,7 @@ def apply_replacement(user: User, data: dict[str, Any], *, client_uuid: str | No
     if assigned is None:  # same answer as an unknown token: no probing of other villages
         errors.setdefault("sample_token", []).append(str(ERR_UNKNOWN))
         raise RecordRejected(errors)
-    if vd.status != "active":
+    if draw.status != "active" or vd.status != "active":
         raise _reject("sample_token", _("This draw was voided: download the tasks again."))
     from .scorecard import is_finalised
     if is_finalised(cycle, draw.county_id):

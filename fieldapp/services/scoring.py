@@ -155,8 +155,8 @@ def load_villages(cycle: Cycle, village_ids: Iterable[int], valuation: _Valuatio
         return out
     for vd, sample_size in db.session.execute(
             select(VillageDraw, Draw.sample_size).join(Draw, VillageDraw.draw_id == Draw.id)
-            .where(Draw.cycle_id == cycle.id, VillageDraw.status == "active",
-                   VillageDraw.village_id.in_(ids))):
+            .where(Draw.cycle_id == cycle.id, Draw.status == "active",
+                   VillageDraw.status == "active", VillageDraw.village_id.in_(ids))):
         data = out[vd.village_id]
         data.has_draw, data.eligible, data.sample_size = True, vd.eligible_count, sample_size
     latest: dict[int, tuple[int, int, tuple[str, int], dict]] = {}
@@ -165,7 +165,7 @@ def load_villages(cycle: Cycle, village_ids: Iterable[int], valuation: _Valuatio
             .join(SampleEntry, Visit.sample_entry_id == SampleEntry.id)
             .join(VillageDraw, SampleEntry.village_draw_id == VillageDraw.id)
             .join(Draw, VillageDraw.draw_id == Draw.id)
-            .where(Visit.cycle_id == cycle.id, Draw.cycle_id == cycle.id,
+            .where(Visit.cycle_id == cycle.id, Draw.cycle_id == cycle.id, Draw.status == "active",
                    VillageDraw.status == "active", SampleEntry.role.in_(("sample", "reserve")),
                    VillageDraw.village_id.in_(ids))
             .execution_options(yield_per=2000))

@@ -24,7 +24,7 @@ def evaluator_tasks(user: User) -> dict[str, Any]:
         .join(EvaluatorAssignment, (EvaluatorAssignment.cycle_id == Cycle.id)
               & (EvaluatorAssignment.village_id == VillageDraw.village_id))
         .where(EvaluatorAssignment.user_id == user.id, Cycle.status == "open",
-               VillageDraw.status == "active")
+               Draw.status == "active", VillageDraw.status == "active")
         .options(selectinload(VillageDraw.village).selectinload(Village.town),
                  selectinload(VillageDraw.village).selectinload(Village.county))
         .order_by(Cycle.year, VillageDraw.village_code)).all()

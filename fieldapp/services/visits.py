@@ -139,7 +139,7 @@ def _entry_errors(entry: SampleEntry | None, user: User) -> tuple[dict[str, list
     if entry is None:
         return {"sample_token": [_("Unknown household code.")]}, None
     draw = entry.village_draw.draw
-    if entry.village_draw.status != "active":
+    if draw.status != "active" or entry.village_draw.status != "active":
         return {"sample_token": [_("This household's draw was voided. Download your tasks again.")]}, None
     assigned = db.session.scalar(
         select(EvaluatorAssignment.id).join(Cycle, EvaluatorAssignment.cycle_id == Cycle.id).where(
