@@ -134,10 +134,14 @@ def county_dashboard(user: User, cycle: Cycle, county_id: int) -> dict[str, Any]
             "secretaries": len(secretaries), "compliance": compliance,
         },
         "villages": village_rows,
+        # Their check-ins are kept but not judged until staff set the centre.
+        "no_centre": [{"id": v.id, "code": v.code, "name": v.name, "town": v.town.name}
+                      for v in villages if v.lat is None],
         "flags": {"visits": [{"code": c, "label": str(FLAG_LABELS.get(c, c)), "count": n}
                              for c, n in visit_flags.most_common()],
                   "flagged_visits": flagged_visits,
-                  "checkins": [{"code": c, "count": n} for c, n in checkin_flags.most_common()]},
+                  "checkins": [{"code": c, "label": str(FLAG_LABELS.get(c, c)), "count": n}
+                               for c, n in checkin_flags.most_common()]},
         "satisfaction": satisfaction,
         "map": {"points": points, "centres": centres},
     }

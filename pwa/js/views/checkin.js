@@ -83,6 +83,20 @@ export function savedToast(payload, fence) {
   return { key: 'checkin.saved', kind: 'ok' }; // counts, or the fence is not known yet
 }
 
+/**
+ * A check-in with a position in a village that has no centre yet: the server keeps it and
+ * judges it once the county sets the village's location, so trying again does not help.
+ * @param {{payload: Object, result?: Object|null}|null} rec
+ * @param {{lat: number, lon: number, radius: number}|null|undefined} fence
+ * @returns {boolean}
+ */
+export function waitsForCentre(rec, fence) {
+  if (!rec || !rec.payload || !rec.payload.geo) return false;
+  const data = rec.result && rec.result.data;
+  if (data && 'inside_fence' in data) return data.inside_fence === null;
+  return fence === null;
+}
+
 /** The allowance for a fix's reported accuracy at the fence, as on the server. */
 export const FENCE_ACCURACY_CAP_M = 200;
 
@@ -202,7 +216,10 @@ export async function render(root, ctx, route) {
     button.textContent = !done ? t('checkin.button')
       : rec ? t('checkin.done', { time: formatTime(rec.payload.at) }) : t('checkin.done_server');
     let line = t('checkin.hint');
-    if (view.today === 'not_counted' && rec) {
+    const waiting = view.today === 'not_counted' && waitsForCentre(rec, cached && 'fence' in cached ? cached.fence : undefined);
+    if (waiting) {
+      line = t('checkin.kept_no_centre', { time: formatTime(rec.payload.at) });
+    } else if (view.today === 'not_counted' && rec) {
       line = t(rec.payload.geo ? 'checkin.not_counted_fence' : 'checkin.not_counted_geo', { time: formatTime(rec.payload.at) });
     } else if (done && rec) {
       line = rec.payload.geo ? t('geo.ok', { m: Math.round(rec.payload.geo.accuracy) }) : t(`geo.err.${rec.payload.geo_error || 'unavailable'}`);
@@ -211,7 +228,8 @@ export async function render(root, ctx, route) {
     }
     const geoLine = qs('#checkin-geo', root);
     geoLine.textContent = line;
-    geoLine.classList.toggle('form-error', view.today === 'not_counted');
+    geoLine.classList.toggle('form-error', view.today === 'not_counted' && !waiting);
+    geoLine.dataset.waiting = String(waiting);
   };
 
   const draw = () => {
