@@ -137,6 +137,14 @@ def require_cycle(user: User, cycle: Cycle) -> None:
     raise AppError("forbidden")
 
 
+def visible_entries(user: User, entries: list[SampleEntry]) -> list[SampleEntry]:
+    """A village draw's households as `user` may see them: evaluators only the drawn ones
+    (sample and reserves); staff every eligible household (the published lists)."""
+    if user.role == "evaluator":
+        return [e for e in entries if e.role in ("sample", "reserve")]
+    return entries
+
+
 def require_village_draw(user: User, village_draw: VillageDraw) -> None:
     """A village's sample (household level): admins; staff of the village's county; an
     evaluator assigned to that village in the draw's cycle; never secretaries."""
