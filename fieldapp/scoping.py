@@ -6,7 +6,9 @@ through `require_*`. Routes never filter by role themselves.
 Rules:
 - admin: everything (the city).
 - county_staff: rows of their own county.
-- evaluator: rows of villages assigned to them in a cycle (EvaluatorAssignment).
+- evaluator: rows of villages assigned to them in a cycle (EvaluatorAssignment); of the
+  households, only those they must find: their samples and activated reserves, while
+  the cycle is open (`findable_entries`).
 - secretary: their own FirstSecretary's rows only, and never household-level rows.
 """
 from __future__ import annotations
@@ -53,10 +55,32 @@ def register_household_level(*models: Any) -> None:
     HOUSEHOLD_LEVEL.update(models)
 
 
+def findable_entries(user: User) -> Select:
+    """Sample entries whose household `user` (an evaluator) must find: in their assigned
+    villages' active draws, sampled or an activated reserve, in open cycles. The house
+    finder (contacts, coordinates, directions) applies to these households only."""
+    return (select(SampleEntry.id).join(VillageDraw, SampleEntry.village_draw_id == VillageDraw.id)
+            .join(Draw, VillageDraw.draw_id == Draw.id)
+            .join(Cycle, Draw.cycle_id == Cycle.id)
+            .join(EvaluatorAssignment, (EvaluatorAssignment.cycle_id == Cycle.id)
+                  & (EvaluatorAssignment.village_id == VillageDraw.village_id))
+            .where(EvaluatorAssignment.user_id == user.id, Cycle.status == "open",
+                   Draw.status == "active", VillageDraw.status == "active",
+                   (SampleEntry.role == "sample") | (SampleEntry.status == "reserve_active")))
+
+
+def finds_households(entry: SampleEntry) -> bool:
+    """May the house finder show this entry's contacts and coordinates (to its evaluator)?"""
+    return entry.role == "sample" or entry.status == "reserve_active"
+
+
 def scoped(stmt: Select, user: User, model: Any) -> Select:
     """Restrict a SELECT over `model` to the rows `user` may see."""
     if user.role == "admin":
         return stmt
+    if model is Household and user.role == "evaluator":
+        return stmt.where(Household.id.in_(
+            select(SampleEntry.household_id).where(SampleEntry.id.in_(findable_entries(user)))))
     if user.role == "secretary" and model in HOUSEHOLD_LEVEL:
         return stmt.where(false())
     if model is Village:

@@ -354,6 +354,11 @@ def assign(cycle_id: int):
         if unchanged:
             flash(_("%(n)d village(s) already assigned to %(name)s: unchanged.",
                     name=evaluator.name, n=len(unchanged)), "ok")
+        waiting = assignments.not_drawn(cycle, villages)
+        if waiting:
+            flash(_("Not drawn yet: %(villages)s. The evaluator's phone shows them as not yet "
+                    "drawn until they are drawn.",
+                    villages="、".join(v.name for v in waiting)), "warn")
     except AppError as err:
         if err.status == 403:  # another county's village: a refusal, not a form error
             raise
