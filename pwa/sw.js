@@ -18,7 +18,7 @@
  *   nothing is lost: the next app open flushes.
  */
 
-const SHELL_VERSION = 6;
+const SHELL_VERSION = 7;
 const CACHE_PREFIX = 'fieldapp-shell-v';
 const CACHE_NAME = `${CACHE_PREFIX}${SHELL_VERSION}`;
 const NAVIGATION_TIMEOUT_MS = 4000;
@@ -35,8 +35,10 @@ const SHELL = [
   '/icons/maskable-512.png',
   '/js/api.js',
   '/js/app.js',
+  '/js/compass.js',
   '/js/db.js',
   '/js/dom.js',
+  '/js/errors.js',
   '/js/format.js',
   '/js/geo.js',
   '/js/i18n.js',
@@ -48,6 +50,7 @@ const SHELL = [
   '/js/validate.js',
   '/js/views/checkin.js',
   '/js/views/common.js',
+  '/js/views/finder.js',
   '/js/views/header.js',
   '/js/views/login.js',
   '/js/views/outbox.js',

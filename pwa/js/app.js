@@ -19,14 +19,15 @@ import * as visitView from './views/visit.js';
 import * as outboxView from './views/outbox.js';
 import * as checkinView from './views/checkin.js';
 import * as settingsView from './views/settings.js';
+import * as finderView from './views/finder.js';
 
 const VIEWS = {
   login: loginView, tasks: tasksView, village: villageView, visit: visitView,
-  outbox: outboxView, checkin: checkinView, settings: settingsView,
+  outbox: outboxView, checkin: checkinView, settings: settingsView, find: finderView,
 };
 /** Which screens each phone role may open, and where it lands. */
 const ROLE_ROUTES = {
-  evaluator: ['tasks', 'village', 'visit', 'outbox', 'settings'],
+  evaluator: ['tasks', 'village', 'visit', 'find', 'outbox', 'settings'],
   secretary: ['checkin', 'outbox', 'settings'],
 };
 const STAFF_ROLES = loginView.STAFF_ROLES;

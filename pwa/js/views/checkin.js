@@ -13,6 +13,7 @@ import { t } from '../i18n.js';
 import { getFix } from '../geo.js';
 import { flattenErrors } from '../validate.js';
 import { dayKey, monthKey, formatTime, formatDateTime, formatDay } from '../format.js';
+import { errorWords } from '../errors.js';
 
 // In the per-user meta store ([user_id, key]); the value also names its user, and a
 // month the server sent for another user (the session cookie changed under this screen:
@@ -335,7 +336,7 @@ export async function render(root, ctx, route) {
       say(t('leave.err.offline'), 'form-error');
     } else {
       const fields = flattenErrors(r.error.errors).map((x) => x.messages.join(t('sep.list'))).join(t('sep.list'));
-      say(fields || r.error.message || t('error.generic', { code: r.error.code }), 'form-error');
+      say(fields || r.error.message || t('error.generic', { reason: errorWords(r.error.code) }), 'form-error');
     }
   }));
   // A half-written leave request counts as an open form (no reload for an update).
