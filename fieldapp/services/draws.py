@@ -97,6 +97,7 @@ def _draw_villages(draw: Draw, villages: list[Village]) -> int:
     """Draw each village into `draw` (the same algorithm for county and single draws);
     returns the number of eligible households."""
     total = 0
+    rows: list[dict[str, Any]] = []
     for village in villages:
         eligible = _eligible(village.id, draw.include_exited)
         ids = {no: hid for hid, no in eligible}
@@ -112,13 +113,16 @@ def _draw_villages(draw: Draw, villages: list[Village]) -> int:
                          complete_census=result.complete_census, status="active")
         db.session.add(vd)
         db.session.flush()
-        db.session.add_all(SampleEntry(
-            village_draw_id=vd.id, village_id=village.id, household_id=ids[r.household_no],
-            household_no=r.household_no, hmac_key=r.key, rank=r.rank, role=r.role,
-            status={"sample": "pending", "reserve": "reserve_unused"}.get(r.role, "unused"),
-            token=new_token() if r.role != "unused" else None,
-        ) for r in result.ranked)
+        rows += [{
+            "village_draw_id": vd.id, "village_id": village.id,
+            "household_id": ids[r.household_no], "household_no": r.household_no,
+            "hmac_key": r.key, "rank": r.rank, "role": r.role,
+            "status": {"sample": "pending", "reserve": "reserve_unused"}.get(r.role, "unused"),
+            "token": new_token() if r.role != "unused" else None,
+        } for r in result.ranked]
         total += len(eligible)
+    if rows:  # one executemany: a city-wide draw has tens of thousands of entries
+        db.session.execute(SampleEntry.__table__.insert(), rows)
     db.session.flush()
     return total
 
