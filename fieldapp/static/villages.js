@@ -17,7 +17,7 @@
 
   const bounds = [];
   (data.households || []).forEach((p) => {
-    L.circleMarker(p, { radius: 4, color: '#1565c0', weight: 1, fillOpacity: 0.8 }).addTo(map);
+    L.circleMarker(p, { radius: 4, color: '#1565c0', weight: 1, fillOpacity: 0.8, interactive: false }).addTo(map);
     bounds.push(p);
   });
   if (data.estimate) {
@@ -26,7 +26,10 @@
   }
   const start = data.centre || data.estimate || data.fallback || [34.36, 107.24];
   const marker = L.marker(start, { draggable: true, title: el.dataset.labelCentre, keyboard: true }).addTo(map);
-  const circle = L.circle(start, { radius: Number(radius.value) || 1000, color: '#b3261e', weight: 1, fillOpacity: 0.05 }).addTo(map);
+  // Only the marker takes the mouse: a click anywhere else on the map places the centre.
+  const circle = L.circle(start, {
+    radius: Number(radius.value) || 1000, color: '#b3261e', weight: 1, fillOpacity: 0.05, interactive: false,
+  }).addTo(map);
   if (data.centre) bounds.push(data.centre);
   if (bounds.length > 1) map.fitBounds(bounds, { padding: [30, 30], maxZoom: 16 });
   else map.setView(start, data.centre || data.estimate ? 15 : 11);
