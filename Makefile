@@ -83,8 +83,12 @@ test: install-test
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 	@if command -v node >/dev/null 2>&1; then node --test tests/js/; else echo "node missing: JS unit tests not run"; [ "$$CI" != "true" ]; fi
 
+# make bench SCALE=city|province|nation: the in-process benches, then every registered
+# figure of bench/figures/ at that scale beside its baseline (data generated once per scale).
+SCALE ?= city
 bench: install-test
 	$(BIN)/python -m pytest bench -q -p no:cacheprovider --benchmark-only
+	$(BIN)/python -m bench.run --scale $(SCALE)
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

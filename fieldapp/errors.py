@@ -25,6 +25,8 @@ CATALOGUE: dict[str, tuple[int, Any]] = {
     "method_not_allowed": (405, _l("This method is not allowed here.")),
     "conflict": (409, _l("This conflicts with existing data.")),
     "locked": (409, _l("This record is locked.")),
+    "county_finalised": (409, _l("The county's scores are finalised: nothing under them can change until an admin reopens it.")),
+    "decision_required": (409, _l("Staff must decide first.")),
     "payload_too_large": (413, _l("The upload is too large.")),
     "unsupported_media_type": (415, _l("Unsupported content type.")),
     "validation_failed": (422, _l("Some fields are invalid.")),

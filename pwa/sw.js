@@ -18,7 +18,7 @@
  *   nothing is lost: the next app open flushes.
  */
 
-const SHELL_VERSION = 7;
+const SHELL_VERSION = 8;
 const CACHE_PREFIX = 'fieldapp-shell-v';
 const CACHE_NAME = `${CACHE_PREFIX}${SHELL_VERSION}`;
 const NAVIGATION_TIMEOUT_MS = 4000;

@@ -17,6 +17,7 @@ from ..models import FirstSecretary, LeaveRequest, Village
 from ..scoping import get_or_404
 from ..services import checkins as svc
 from ..services import residency_export as export
+from .common import points_in, points_out
 from .common import PageArgs, paginate, page_of
 
 blp = Blueprint("checkins", __name__, url_prefix="/api",
@@ -276,8 +277,8 @@ class DecisionSchema(Schema):
     id = fields.Integer()
     cycle_id = fields.Integer()
     secretary_id = fields.Integer()
-    suggested = fields.Float()
-    score = fields.Float()
+    suggested = points_out(allow_none=True)
+    score = points_out()
     overridden = fields.Boolean()
     override_reason = fields.String(allow_none=True)
     decided_by = fields.Function(lambda d: d.decided_by.name if d.decided_by else None)
@@ -324,8 +325,7 @@ class DisciplineYearArgs(Schema):
 
 class DisciplineConfirmSchema(Schema):
     year = fields.Integer(required=True, validate=YEAR)
-    score = fields.Float(allow_none=True, load_default=None,
-                         validate=validate.Range(min=0, max=100))
+    score = points_in(allow_none=True, load_default=None)  # range checked after rounding
     reason = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=1000))
 
 

@@ -11,6 +11,19 @@ class ErrorSchema(Schema):
     errors = fields.Dict(keys=fields.String(), values=fields.List(fields.String()))
 
 
+def points_in(**kwargs) -> fields.Decimal:
+    """Points as input: a JSON number or a decimal string ("59.995"). Not rounded here: the
+    service rounds half up to 2 decimals (domain/points.py), as every entry point does."""
+    return fields.Decimal(allow_nan=False, metadata={
+        "description": "a number or a decimal string; rounded half up to 2 decimals",
+        **kwargs.pop("metadata", {})}, **kwargs)
+
+
+def points_out(**kwargs) -> fields.Decimal:
+    """Points as output: an exact decimal string with 2 places, e.g. "59.99"."""
+    return fields.Decimal(as_string=True, **kwargs)
+
+
 def page_of(item: type[Schema]) -> type[Schema]:
     """The one listing envelope, `{items: [...], total}`, for a given item schema."""
     name = item.__name__.removesuffix("Schema") + "PageSchema"

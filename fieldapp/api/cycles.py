@@ -30,6 +30,15 @@ class SettingsSchema(Schema):
     required_days = fields.Integer(strict=True, validate=validate.Range(min=0, max=31))
     answer_values = fields.Dict(keys=fields.String(), values=fields.Dict(),
                                 metadata={"description": "option value overrides (instruments)"})
+    # Scoring (docs/meetings-and-scores.md): validated as a whole when saved.
+    scoring = fields.Dict(metadata={"description": "w_h, w_m, max_points, min_visits, household_values, meeting_values"})
+    grading = fields.Dict(metadata={"description": "excellent, competent, basically_competent, excellent_cap_ratio, tie_breakers"})
+    assessment = fields.Dict(metadata={"description": "who is assessed: min_months (6), reference_date (null)"})
+    review = fields.Dict(metadata={"description": "require_flagged_reviewed (true)"})
+    census_requires_all = fields.Boolean()
+    census_below = fields.Integer(strict=True, validate=validate.Range(min=1, max=1000))
+    counties = fields.Dict(keys=fields.String(), values=fields.Dict(), metadata={
+        "description": "per-county overrides of grading, assessment and review, by county code"})
 
 
 class CycleCreateSchema(Schema):

@@ -13,11 +13,14 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from ..auth import actor, login_required_roles
+from ..domain.grading import GRADE_LABELS
 from ..errors import AppError, translate
 from ..models import SEVEN_ONES, Cycle, FirstSecretary
 from ..scoping import get_or_404
 from ..services import exports
-from ..services import scorecard as svc
+from ..services.scoring import entries, results as svc
+from ..services.scoring import exports as score_exports
+from .common import points_in, points_out
 
 blp = Blueprint("scores", __name__, url_prefix="/api",
                 description="Mass evaluation, scorecard, grades, finalisation and downloads")
@@ -31,14 +34,13 @@ class ScoreScopeArgs(Schema):
 
 
 class ScoreExportArgs(ScoreScopeArgs):
-    kind = fields.String(load_default="scorecard", validate=validate.OneOf(exports.KINDS))
-    level = fields.String(load_default="secretary", validate=validate.OneOf(exports.LEVELS))
+    kind = fields.String(load_default="scorecard", validate=validate.OneOf(score_exports.KINDS))
+    level = fields.String(load_default="secretary", validate=validate.OneOf(score_exports.LEVELS))
     format = fields.String(load_default="csv", validate=validate.OneOf(("csv", "xlsx")))
 
 
 class ScoreImportArgs(ScoreScopeArgs):
     dry_run = fields.Boolean(load_default=False)
-    reason = fields.String(validate=validate.Length(max=svc.MAX_REASON))
 
 
 class ScoreSevenOneSchema(Schema):
@@ -47,14 +49,15 @@ class ScoreSevenOneSchema(Schema):
 
 
 class ScoreEntryInSchema(Schema):
+    """Points as numbers or decimal strings, rounded half up to 2 decimals, then checked
+    against the component's maximum (60, 10, 10)."""
     cycle_id = fields.Integer(required=True)
-    work_performance = fields.Float(allow_none=True, validate=validate.Range(min=0, max=60))
-    work_discipline = fields.Float(allow_none=True, validate=validate.Range(min=0, max=10))
-    work_evaluation = fields.Float(allow_none=True, validate=validate.Range(min=0, max=10))
+    work_performance = points_in(allow_none=True)
+    work_discipline = points_in(allow_none=True)
+    work_evaluation = points_in(allow_none=True)
     seven_ones = fields.Dict(keys=fields.String(validate=validate.OneOf(SEVEN_ONES)),
                              values=fields.Nested(ScoreSevenOneSchema))
     note = fields.String(allow_none=True, validate=validate.Length(max=2000))
-    reason = fields.String(validate=validate.Length(max=svc.MAX_REASON))
 
 
 class ScoreFinaliseSchema(Schema):
@@ -66,7 +69,32 @@ class ScoreFinaliseSchema(Schema):
 class ScoreUnlockSchema(Schema):
     cycle_id = fields.Integer(required=True)
     county_id = fields.Integer(required=True)
-    reason = fields.String(required=True, validate=validate.Length(min=1, max=svc.MAX_REASON))
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=entries.MAX_REASON))
+
+
+class ScoreTieDecisionSchema(Schema):
+    cycle_id = fields.Integer(required=True)
+    county_id = fields.Integer()
+    chosen = fields.List(fields.Integer(), required=True, metadata={
+        "description": "the tied secretaries who take the remaining Excellent places"})
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=entries.MAX_REASON))
+
+
+class ScorePersonDecisionSchema(Schema):
+    cycle_id = fields.Integer(required=True)
+    county_id = fields.Integer()
+    secretary_id = fields.Integer(required=True, metadata={
+        "description": "the record (village) that is graded; the person's others are not assessed"})
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=entries.MAX_REASON))
+
+
+class ScoreDecisionSchema(Schema):
+    id = fields.Integer()
+    kind = fields.String(metadata={"enum": ["tie", "person"]})
+    subject = fields.List(fields.Integer())
+    chosen = fields.List(fields.Integer())
+    reason = fields.String()
+    decided_at = fields.DateTime()
 
 
 class ScoreResultRowSchema(Schema):
@@ -77,20 +105,22 @@ class ScoreResultRowSchema(Schema):
     village_name = fields.String()
     town = fields.String()
     mass_status = fields.String(metadata={"enum": ["complete", "incomplete"]})
-    mass_evaluation = fields.Float(allow_none=True)
+    mass_evaluation = points_out(allow_none=True)
     mass_reasons = fields.Function(lambda r: [translate(m) for m in r["mass_reasons"] or []])
-    household_index = fields.Float(allow_none=True)
-    meeting_index = fields.Float(allow_none=True)
-    household_satisfied_share = fields.Float(allow_none=True)
-    meeting_satisfied_share = fields.Float(allow_none=True)
+    household_index = points_out(allow_none=True)
+    meeting_index = points_out(allow_none=True)
+    household_satisfied_share = points_out(allow_none=True)
+    meeting_satisfied_share = points_out(allow_none=True)
     n_visits = fields.Integer()
     required_visits = fields.Integer()
     n_ballots = fields.Integer()
-    work_performance = fields.Float(allow_none=True)
-    work_discipline = fields.Float(allow_none=True)
-    work_evaluation = fields.Float(allow_none=True)
-    total = fields.Float(allow_none=True)
-    status = fields.String(metadata={"enum": ["graded", "incomplete"]})
+    work_performance = points_out(allow_none=True)
+    work_discipline = points_out(allow_none=True)
+    work_evaluation = points_out(allow_none=True)
+    total = points_out(allow_none=True)
+    status = fields.String(metadata={"enum": ["graded", "incomplete", "pending"]})
+    pending = fields.String(allow_none=True, metadata={"enum": ["tie", "person", None],
+                                                        "description": "待定: what staff must decide"})
     reasons = fields.Function(lambda r: [translate(m) for m in r["reasons"] or []])
     grade = fields.String(allow_none=True)
     grade_label = fields.Function(lambda r: _grade_label(r["grade"]))
@@ -98,19 +128,33 @@ class ScoreResultRowSchema(Schema):
     capped = fields.Boolean()
     residency_cap = fields.String(allow_none=True)
     spot_check_absences = fields.Integer()
+    n_visits_unscored = fields.Integer(metadata={"description": "completed visits without a scored answer: not counted"})
 
 
 def _grade_label(code):
-    from ..domain.grading import GRADE_LABELS
-
     return translate(GRADE_LABELS[code]) if code else None
 
 
 class ScoreCapSchema(Schema):
     ratio = fields.Float()
+    base = fields.Integer(metadata={"description": "assessed people (one person in two villages once)"})
     places = fields.Integer()
     qualified = fields.Integer()
     excellent = fields.Integer()
+    pending = fields.Integer()
+    graded = fields.Integer()
+    incomplete = fields.Integer()
+
+
+class ScoreTieSchema(Schema):
+    secretary_ids = fields.List(fields.Integer())
+    places = fields.Integer()
+    decided = fields.Boolean()
+
+
+class ScoreDuplicateSchema(Schema):
+    secretary_ids = fields.List(fields.Integer())
+    chosen = fields.Integer(allow_none=True)
 
 
 class ScoreResultsSchema(Schema):
@@ -119,19 +163,22 @@ class ScoreResultsSchema(Schema):
     finalised = fields.Boolean()
     rows = fields.List(fields.Nested(ScoreResultRowSchema))
     recall = fields.List(fields.Nested(ScoreResultRowSchema))
+    not_assessed = fields.List(fields.Nested(ScoreResultRowSchema))
     cap = fields.Nested(ScoreCapSchema)
+    tie = fields.Nested(ScoreTieSchema, allow_none=True)
+    duplicates = fields.List(fields.Nested(ScoreDuplicateSchema))
     config = fields.Dict()
 
 
 class ScoreEntryOutSchema(Schema):
     secretary_id = fields.Integer()
     cycle_id = fields.Integer()
-    work_performance = fields.Float(allow_none=True)
-    work_discipline = fields.Float(allow_none=True)
-    work_evaluation = fields.Float(allow_none=True)
+    work_performance = points_out(allow_none=True)
+    work_discipline = points_out(allow_none=True)
+    work_evaluation = points_out(allow_none=True)
     seven_ones = fields.Dict()
     note = fields.String(allow_none=True)
-    discipline_prefill = fields.Float(allow_none=True)
+    discipline_prefill = points_out(allow_none=True)
     discipline_source = fields.String()
     finalised = fields.Boolean()
 
@@ -147,16 +194,16 @@ class MyScoreResultSchema(Schema):
     year = fields.Integer()
     finalised_at = fields.DateTime()
     mass_status = fields.String()
-    mass_evaluation = fields.Float(allow_none=True)
-    household_index = fields.Float(allow_none=True)
-    household_satisfied_share = fields.Float(allow_none=True)
-    meeting_index = fields.Float(allow_none=True)
-    meeting_satisfied_share = fields.Float(allow_none=True)
+    mass_evaluation = points_out(allow_none=True)
+    household_index = points_out(allow_none=True)
+    household_satisfied_share = points_out(allow_none=True)
+    meeting_index = points_out(allow_none=True)
+    meeting_satisfied_share = points_out(allow_none=True)
     suppressed = fields.Boolean()
-    work_performance = fields.Float(allow_none=True)
-    work_discipline = fields.Float(allow_none=True)
-    work_evaluation = fields.Float(allow_none=True)
-    total = fields.Float(allow_none=True)
+    work_performance = points_out(allow_none=True)
+    work_discipline = points_out(allow_none=True)
+    work_evaluation = points_out(allow_none=True)
+    total = points_out(allow_none=True)
     status = fields.String()
     grade = fields.String(allow_none=True)
     grade_label = fields.Function(lambda r: _grade_label(r["grade"]))
@@ -200,18 +247,18 @@ class ScoreEntry(MethodView):
     def get(self, args, secretary_id):
         """One secretary's entered components, with the work-discipline prefill."""
         cycle = get_or_404(Cycle, args["cycle_id"])
-        return svc.entry_view(actor(), cycle, get_or_404(FirstSecretary, secretary_id))
+        return entries.entry_view(actor(), cycle, get_or_404(FirstSecretary, secretary_id))
 
     @login_required_roles(*STAFF)
     @blp.arguments(ScoreEntryInSchema)
     @blp.response(200, ScoreEntryOutSchema)
     def put(self, data, secretary_id):
-        """Save components (absent keys are kept). A finalised county: admins with a reason."""
+        """Save components (absent keys are kept). A finalised county refuses (409
+        `county_finalised`) until an admin reopens it."""
         cycle = get_or_404(Cycle, data.pop("cycle_id"))
         secretary = get_or_404(FirstSecretary, secretary_id)
-        reason = data.pop("reason", None)
-        svc.save_entry(actor(), cycle, secretary, data, reason=reason)
-        return svc.entry_view(actor(), cycle, secretary)
+        entries.save_entry(actor(), cycle, secretary, data)
+        return entries.entry_view(actor(), cycle, secretary)
 
 
 @blp.route("/scores/import")
@@ -226,8 +273,8 @@ class ScoreImport(MethodView):
         if upload is None:
             raise AppError("validation_failed", errors={"file": [_("Choose a file.")]})
         cycle = get_or_404(Cycle, args["cycle_id"])
-        return svc.import_xlsx(actor(), cycle, _county(args), upload.read(),
-                               dry_run=args["dry_run"], reason=args.get("reason"))
+        return entries.import_xlsx(actor(), cycle, _county(args), upload.read(),
+                                   dry_run=args["dry_run"])
 
 
 @blp.route("/scores/template.xlsx")
@@ -237,8 +284,8 @@ class ScoreTemplate(MethodView):
     @blp.response(200, description="The import template, pre-filled with the county's secretaries")
     def get(self, args):
         cycle = get_or_404(Cycle, args["cycle_id"])
-        rows = svc.template_rows(actor(), cycle, _county(args))
-        columns = [exports.Column(translate(title), 16) for _key, title in svc.IMPORT_COLUMNS]
+        rows = entries.template_rows(actor(), cycle, _county(args))
+        columns = [exports.Column(translate(title), 16) for _key, title in entries.IMPORT_COLUMNS]
         return exports.xlsx_response(f"scorecard-template-{cycle.year}.xlsx",
                                      _("Scorecard"), columns, rows)
 
@@ -266,6 +313,29 @@ class ScoreUnlock(MethodView):
         return {"ok": True}
 
 
+@blp.route("/scores/ties")
+class ScoreTies(MethodView):
+    @login_required_roles(*STAFF)
+    @blp.arguments(ScoreTieDecisionSchema)
+    @blp.response(200, ScoreDecisionSchema)
+    def post(self, data):
+        """Decide a tie at the last Excellent place(s), with the reason (集体研究). Finalising
+        is refused (409 `decision_required`) until every tie is decided."""
+        cycle = get_or_404(Cycle, data["cycle_id"])
+        return svc.decide_tie(actor(), cycle, _county(data), data["chosen"], data["reason"])
+
+
+@blp.route("/scores/persons")
+class ScorePersons(MethodView):
+    @login_required_roles(*STAFF)
+    @blp.arguments(ScorePersonDecisionSchema)
+    @blp.response(200, ScoreDecisionSchema)
+    def post(self, data):
+        """One person assessed in two villages: choose the record that is graded."""
+        cycle = get_or_404(Cycle, data["cycle_id"])
+        return svc.decide_person(actor(), cycle, _county(data), data["secretary_id"], data["reason"])
+
+
 @blp.route("/scores/export")
 class ScoreExport(MethodView):
     @login_required_roles(*STAFF)
@@ -276,16 +346,16 @@ class ScoreExport(MethodView):
         town or county), or the household-level answers (ID numbers masked)."""
         user = actor()
         cycle = get_or_404(Cycle, args["cycle_id"])
-        county_ids = exports.export_scope(user, cycle, args.get("county_id"))
+        county_ids = score_exports.export_scope(user, cycle, args.get("county_id"))
         kind, level = args["kind"], args["level"]
         if kind == "scorecard":
-            columns, rows = exports.scorecard_table(user, cycle, county_ids)
+            columns, rows = score_exports.scorecard_table(user, cycle, county_ids)
             stem, sheet = f"scorecard-{cycle.year}", _("Scorecard")
         elif kind == "satisfaction":
-            columns, rows = exports.satisfaction_table(user, cycle, county_ids, level)
+            columns, rows = score_exports.satisfaction_table(user, cycle, county_ids, level)
             stem, sheet = f"satisfaction-{level}-{cycle.year}", _("Satisfaction")
         else:
-            columns, rows = exports.households_table(user, cycle, county_ids)
+            columns, rows = score_exports.households_table(user, cycle, county_ids)
             stem, sheet = f"household-answers-{cycle.year}", _("Household answers")
         if len(county_ids) == 1:
             stem += f"-county{county_ids[0]}"

@@ -34,6 +34,12 @@ class HomeSchema(Schema):
     lon = fields.Float()
 
 
+class TaskReturnedSchema(Schema):
+    reason = fields.String(allow_none=True, metadata={"description": "why staff rejected the visit"})
+    visit_uuid = fields.String(metadata={"description": "the rejected visit's client UUID"})
+    rejected_at = fields.DateTime(allow_none=True)
+
+
 class TaskHouseholdSchema(Schema):
     token = fields.String(metadata={"description": "the sample token (field sheet QR, sync payloads)"})
     household_no = fields.String()
@@ -48,6 +54,8 @@ class TaskHouseholdSchema(Schema):
         "description": "to make an appointment; each download carrying phones is audited"})
     home = fields.Nested(HomeSchema, allow_none=True, metadata={
         "description": "the home's coordinates (WGS-84) when the roster has them"})
+    returned = fields.Nested(TaskReturnedSchema, allow_none=True, metadata={
+        "description": "set when staff rejected this household's visit: it is due again"})
 
 
 class TaskVillageSchema(Schema):

@@ -10,7 +10,7 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from ..auth import actor, login_required_roles
-from ..domain.flags import CODES
+from ..domain.flags import CODES, TIME_FLAGS
 from ..services import visits as service
 from .common import PageArgs, paginate, page_of
 
@@ -58,6 +58,12 @@ class VisitSchema(Schema):
     received_at = fields.DateTime()
     flags = fields.Function(lambda v: [service.flag_view(f) for f in v.flags or []],
                             metadata={"type": "array"})
+    review = fields.String(attribute="review_status", metadata={"enum": list(service.REVIEW_STATUSES)})
+    review_reason = fields.String(allow_none=True)
+    reviewed_at = fields.DateTime(allow_none=True)
+    held = fields.Function(lambda v: any(f.get("code") in TIME_FLAGS for f in v.flags or []),
+                           metadata={"type": "boolean", "description":
+                                     "held for its time: counts only once approved"})
 
 
 class VisitDetailSchema(VisitSchema):
@@ -77,6 +83,22 @@ class VisitArgs(PageArgs):
     cycle_id = fields.Integer()
     flag = fields.String(validate=validate.OneOf(CODES))
     flagged = fields.Boolean()
+    review = fields.String(validate=validate.OneOf(service.REVIEW_STATUSES))
+
+
+class VisitReviewSchema(Schema):
+    decision = fields.String(required=True, validate=validate.OneOf(("approved", "rejected")))
+    reason = fields.String(allow_none=True, load_default=None,
+                           validate=validate.Length(max=service.MAX_REVIEW_REASON),
+                           metadata={"description": "required to reject: the evaluator sees it"})
+
+
+class VisitBulkApproveSchema(Schema):
+    visit_ids = fields.List(fields.Integer(), required=True, validate=validate.Length(min=1, max=500))
+
+
+class VisitBulkResultSchema(Schema):
+    approved = fields.Integer()
 
 
 @blp.route("/visits")
@@ -97,3 +119,26 @@ class VisitItem(MethodView):
     def get(self, visit_id):
         """One visit: answers, note, both geotags and flags."""
         return service.get_visit(actor(), visit_id)
+
+
+@blp.route("/visits/<int:visit_id>/review")
+class VisitReview(MethodView):
+    @login_required_roles("admin", "county_staff")
+    @blp.arguments(VisitReviewSchema)
+    @blp.response(200, VisitSchema)
+    def post(self, data, visit_id):
+        """Approve a visit, or reject it with a reason: a rejected visit stops counting and
+        its household is due again on the evaluator's phone, with the reason. Audited;
+        refused (409 `county_finalised`) once the county is finalised."""
+        visit = service.get_visit(actor(), visit_id)
+        return service.review_visit(actor(), visit, data["decision"], data.get("reason"))
+
+
+@blp.route("/visits/review")
+class VisitBulkReview(MethodView):
+    @login_required_roles("admin", "county_staff")
+    @blp.arguments(VisitBulkApproveSchema)
+    @blp.response(200, VisitBulkResultSchema)
+    def post(self, data):
+        """Approve unflagged visits in bulk (flagged ones are reviewed one by one)."""
+        return {"approved": service.approve_unflagged(actor(), data["visit_ids"])}

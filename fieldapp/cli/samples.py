@@ -11,7 +11,9 @@ import click
 from sqlalchemy import select
 
 from ..extensions import db
+from ..domain.sampling import verify_record
 from ..models import Draw, Village, VillageDraw
+from ..services.draws import stored_record_problems
 from .common import fail_on_app_error, find_county
 from .cycles import find_cycle
 
@@ -88,19 +90,22 @@ def export(cycle_id, code, draw_id, no_keys, output):
 @click.argument("file", type=click.File("r", encoding="utf-8"))
 def verify(file):
     """Recompute a draw record (JSON file, or - for stdin) and say whether it matches."""
-    from ..domain.sampling import verify_record
 
     try:
         record = json.load(file)
     except json.JSONDecodeError as exc:
         raise click.ClickException(f"not JSON: {exc}") from exc
     result = verify_record(record)
-    if result.ok:
+    stored = stored_record_problems(record) if isinstance(record, dict) else None
+    problems = list(result.problems) + list(stored or [])
+    if not problems:
         click.echo(f"OK: village {record['village_code']}: the sample, reserves, keys and "
-                   f"replacements match seed and eligible list ({len(record['eligible'])} households).")
+                   f"replacements match seed and eligible list ({len(record['eligible'])} households)"
+                   + ("; every replacement stored in this database is in the record." if stored is not None
+                      else "; (this draw is not in this database: checked offline only)."))
         return
     click.echo("MISMATCH:", err=True)
-    for problem in result.problems:
+    for problem in problems:
         click.echo(f"  - {problem}", err=True)
     sys.exit(1)
 

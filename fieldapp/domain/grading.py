@@ -1,7 +1,8 @@
 """Total score, grade and the 20% cap on 优秀 (see docs/algorithms.md).
 
-Totals are rounded half up to 2 decimals with Decimal and graded on that rounded value,
-so the grade always matches the total people see (89.995 shows as 90.00 and is 优秀).
+Points are Decimals. Totals are exact sums rounded half up to 2 decimals and graded on that
+rounded value, so the grade always matches the total people see (89.995 shows as 90.00 and
+is 优秀). Ties at the 20% line are never broken by id: they are left to people (待定).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from fractions import Fraction
 from typing import Literal, Sequence
 
 from . import N_
+from .points import exact
 
 FieldError = tuple[str, str]
 Grade = Literal["excellent", "competent", "basically_competent", "incompetent"]
@@ -30,6 +32,7 @@ COMPONENT_MAX: dict[str, int] = {
     "work_evaluation": 10,  # 工作评价
 }
 DEFAULT_CAP_RATIO = 0.20
+GRADE_ORDER = ("incompetent", "basically_competent", "competent", "excellent")  # worst first
 
 
 def _is_number(x: object) -> bool:
@@ -37,8 +40,8 @@ def _is_number(x: object) -> bool:
 
 
 def _dec(x: float | int | Decimal) -> Decimal:
-    # str() of a float is its shortest decimal form: 0.1 + 0.2 -> "0.30000000000000004".
-    return x if isinstance(x, Decimal) else Decimal(str(x))
+    # repr() of a float is its shortest decimal form: 0.1 + 0.2 -> "0.30000000000000004".
+    return exact(x)
 
 
 def round2(x: float | int | Decimal) -> Decimal:
@@ -75,10 +78,10 @@ def grade_for(total: float | Decimal, thresholds: Thresholds = DEFAULT_THRESHOLD
 
 @dataclass(frozen=True)
 class Components:
-    work_performance: float  # 0-60
-    mass_evaluation: float | None  # 0-20; None while the mass evaluation is incomplete
-    work_discipline: float  # 0-10
-    work_evaluation: float  # 0-10
+    work_performance: Decimal  # 0-60
+    mass_evaluation: Decimal | None  # 0-20; None while the mass evaluation is incomplete
+    work_discipline: Decimal  # 0-10
+    work_evaluation: Decimal  # 0-10
 
 
 def validate_components(c: Components, maxima: dict[str, int] = COMPONENT_MAX) -> list[FieldError]:
@@ -92,22 +95,23 @@ def validate_components(c: Components, maxima: dict[str, int] = COMPONENT_MAX) -
     return errors
 
 
-def total(c: Components) -> float | None:
-    """Sum of the components, 2 decimals; None while the mass evaluation is incomplete."""
+def total(c: Components) -> Decimal | None:
+    """Sum of the components, exact, 2 decimals; None while the mass evaluation is incomplete."""
     if c.mass_evaluation is None:
         return None
     parts = (c.work_performance, c.mass_evaluation, c.work_discipline, c.work_evaluation)
-    return float(round2(sum((_dec(p) for p in parts), Decimal(0))))
+    return round2(sum((_dec(p) for p in parts), Decimal(0)))
 
 
 @dataclass(frozen=True)
 class GradedEntry:
     secretary_id: int | str
     components: Components
-    total: float | None
-    grade: Grade | None  # None when status is 'incomplete'
+    total: Decimal | None
+    grade: Grade | None  # None when status is 'incomplete', or while a tie is undecided
     status: Literal["graded", "incomplete"]
     capped: bool = False  # qualified for 优秀 but fell outside the cap: graded 称职
+    tie_pending: bool = False  # tied for the last 优秀 place(s): 待定 until staff decide
 
 
 def grade_entry(
@@ -123,35 +127,101 @@ def grade_entry(
     return GradedEntry(secretary_id, components, t, grade_for(t, thresholds), "graded")
 
 
-def excellent_cap(n_secretaries: int, cap_ratio: float = DEFAULT_CAP_RATIO) -> int:
+def excellent_cap(n_secretaries: int, cap_ratio: float | Decimal = DEFAULT_CAP_RATIO) -> int:
     """floor(cap_ratio x n), computed exactly (0.29 x 100 is 29, not 28.999...)."""
     if not _is_number(cap_ratio) or not 0 <= cap_ratio <= 1:
         raise ValueError("cap_ratio must be between 0 and 1")
     return math.floor(Fraction(str(cap_ratio)) * n_secretaries)
 
 
-def cap_rank_key(e: GradedEntry) -> tuple[float, float, float, int | str]:
-    """Who keeps 优秀 first: total desc, mass evaluation desc, work performance desc, then
-    secretary id ascending. The last rule is arbitrary but deterministic and published."""
-    assert e.total is not None and e.components.mass_evaluation is not None
-    return (-e.total, -e.components.mass_evaluation, -e.components.work_performance, e.secretary_id)
+# The published order among secretaries with the same total (configurable per cycle):
+# the higher mass evaluation first, then the higher work performance. Secretaries equal on
+# all of these are TIED; a tie is never broken by id or by any other arbitrary order.
+DEFAULT_TIE_BREAKERS: tuple[str, ...] = ("mass_evaluation", "work_performance")
+TIE_BREAKERS = ("mass_evaluation", "work_performance", "work_discipline", "work_evaluation")
 
 
-def apply_excellent_cap(entries: Sequence[GradedEntry], cap_ratio: float = DEFAULT_CAP_RATIO) -> list[GradedEntry]:
-    """Keep at most floor(cap_ratio x len(entries)) 优秀 in one county and cycle.
+def cap_rank_key(e: GradedEntry, tie_breakers: Sequence[str] = DEFAULT_TIE_BREAKERS) -> tuple:
+    """Who keeps 优秀 first: total desc, then each tie breaker desc. Equal keys are a tie."""
+    assert e.total is not None
+    return (-e.total, *(-_dec(getattr(e.components, name)) for name in tie_breakers))
 
-    `entries` are all the county's secretaries in the cycle (incomplete ones count in the
-    base but cannot be 优秀). The rest of the qualifiers become 称职 with capped=True.
-    Returns entries in the input order.
+
+@dataclass(frozen=True)
+class TieDecision:
+    """Staff's choice (集体研究, with a recorded reason) among secretaries tied for the
+    last 优秀 place(s). It applies only while the tie is exactly the same group."""
+
+    tied: frozenset
+    chosen: frozenset
+
+
+@dataclass(frozen=True)
+class CapOutcome:
+    entries: list[GradedEntry]  # input order
+    places: int
+    tied: frozenset  # secretary ids tied at the line (empty when there is no tie)
+    places_in_tie: int  # how many of them can be 优秀
+    decided: bool  # a decision for exactly this tie applies
+
+
+def apply_excellent_cap_with_ties(
+    entries: Sequence[GradedEntry], cap_ratio: float | Decimal = DEFAULT_CAP_RATIO, *,
+    base: int | None = None, tie_breakers: Sequence[str] = DEFAULT_TIE_BREAKERS,
+    decision: TieDecision | None = None,
+) -> CapOutcome:
+    """Keep at most floor(cap_ratio x base) 优秀 in one county and cycle.
+
+    `base` is the number of assessed people (default: len(entries)). Qualifiers are ranked
+    by `cap_rank_key`; those outside the places become 称职 with capped=True. When several
+    are tied across the last place, all of them are 待定 (grade None, tie_pending) unless
+    `decision` names exactly this tied group and chooses as many as there are places left:
+    then the chosen are 优秀 and the others capped. The cap is never exceeded.
     """
     if len({e.secretary_id for e in entries}) != len(entries):
         raise ValueError("duplicate secretary ids")
-    cap = excellent_cap(len(entries), cap_ratio)
-    qualified = sorted((e for e in entries if e.grade == "excellent"), key=cap_rank_key)
-    demoted = {id(e) for e in qualified[cap:]}
-    return [replace(e, grade="competent", capped=True) if id(e) in demoted else e for e in entries]
+    places = excellent_cap(len(entries) if base is None else base, cap_ratio)
+    qualified = sorted((e for e in entries if e.grade == "excellent"),
+                       key=lambda e: cap_rank_key(e, tie_breakers))
+    keep: set = set()
+    tied: frozenset = frozenset()
+    in_tie = 0
+    decided = False
+    if len(qualified) <= places:
+        keep = {e.secretary_id for e in qualified}
+    elif places > 0:
+        line = cap_rank_key(qualified[places - 1], tie_breakers)
+        above = [e for e in qualified if cap_rank_key(e, tie_breakers) < line]
+        at_line = [e for e in qualified if cap_rank_key(e, tie_breakers) == line]
+        keep = {e.secretary_id for e in above}
+        in_tie = places - len(above)
+        if len(above) + len(at_line) <= places:  # cannot happen: qualified[places] exists
+            keep |= {e.secretary_id for e in at_line}
+        else:
+            tied = frozenset(e.secretary_id for e in at_line)
+            if (decision is not None and decision.tied == tied and len(decision.chosen) == in_tie
+                    and decision.chosen <= tied):
+                keep |= set(decision.chosen)
+                decided = True
+    out = []
+    for e in entries:
+        if e.grade != "excellent" or e.secretary_id in keep:
+            out.append(e)
+        elif e.secretary_id in tied and not decided:
+            out.append(replace(e, grade=None, tie_pending=True))
+        else:
+            out.append(replace(e, grade="competent", capped=True))
+    return CapOutcome(out, places, tied, in_tie, decided)
+
+
+def apply_excellent_cap(entries: Sequence[GradedEntry], cap_ratio: float | Decimal = DEFAULT_CAP_RATIO,
+                        **kwargs) -> list[GradedEntry]:
+    """`apply_excellent_cap_with_ties(...).entries`: entries in the input order."""
+    return apply_excellent_cap_with_ties(entries, cap_ratio, **kwargs).entries
 
 
 def recall_list(entries: Sequence[GradedEntry]) -> list[GradedEntry]:
-    """The 不称职 secretaries (candidates for recall), lowest total first."""
-    return sorted((e for e in entries if e.grade == "incompetent"), key=lambda e: (e.total, e.secretary_id))
+    """The 不称职 secretaries (candidates for recall), lowest total first, then by name order
+    given (the input order): the list is for reading, not a ranking."""
+    bad = [(i, e) for i, e in enumerate(entries) if e.grade == "incompetent"]
+    return [e for _i, e in sorted(bad, key=lambda p: (p[1].total, p[0]))]

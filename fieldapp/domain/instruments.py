@@ -397,3 +397,12 @@ def answers_schema(instrument: Instrument, gettext: Gettext | None = None) -> ty
     attrs["_drop_nulls"] = post_load(_drop_nulls)
     name = f"Answers_{instrument.id}_v{instrument.version}"
     return type(name, (Schema,), attrs)
+
+
+def overall_item(instrument: Instrument) -> Item:
+    """The item a paper ballot answers (the meeting's paper tallies count it): `overall`,
+    else the first scored choice item."""
+    item = instrument.item("overall")
+    if item is None or item.type != "choice":
+        item = next(i for i in instrument.items if i.type == "choice" and i.scored)
+    return item

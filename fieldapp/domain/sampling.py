@@ -187,7 +187,9 @@ def to_record(
     draw: VillageDraw, seed_recorded_at: str, replacements: Sequence[Mapping[str, Any]], include_keys: bool = True
 ) -> dict[str, Any]:
     """The public JSON of a draw. Replacements are copied as given (in the order they
-    happened), keeping only REPLACEMENT_RECORD_FIELDS; `verify_record` judges them."""
+    happened), keeping only REPLACEMENT_RECORD_FIELDS; `verify_record` judges them. A
+    replacement that found no reserve left (备选已用完) is listed with
+    `reserve_household_no` null: the record holds every replacement."""
     reps = []
     for rep in replacements:
         missing = [f for f in _REQUIRED_REPLACEMENT_FIELDS if f not in rep]
@@ -229,13 +231,18 @@ class _Problems:
 def check_replacements(
     sample: Sequence[str], reserves: Sequence[str], replacements: Sequence[Mapping[str, Any]]
 ) -> list[tuple[str, dict[str, Any]]]:
-    """Replacement rules: the k-th replacement activates reserves[k-1]; a reserve is used
-    once; only a sampled household or an already activated reserve can be replaced, once."""
+    """Replacement rules: each replacement activates the next unused reserve in order; a
+    reserve is used once; only a sampled household or an already activated reserve can be
+    replaced, once. A replacement may find no reserve (`reserve_household_no` null) only
+    when every reserve is already in use: 备选已用完."""
     p = _Problems()
     replaceable = set(sample)  # households currently due for a visit
     replaced: set[str] = set()
+    used = 0  # reserves activated so far
     for k, rep in enumerate(replacements, start=1):
-        if not isinstance(rep, Mapping) or any(not isinstance(rep.get(f), str) for f in _REQUIRED_REPLACEMENT_FIELDS):
+        if (not isinstance(rep, Mapping) or "reserve_household_no" not in rep
+                or any(not isinstance(rep.get(f), str) for f in ("household_no", "reason"))
+                or not (rep["reserve_household_no"] is None or isinstance(rep["reserve_household_no"], str))):
             p.add(N_("Replacement %(k)d lacks household_no, reserve_household_no or reason."), k=k)
             continue
         old, new, reason = rep["household_no"], rep["reserve_household_no"], rep["reason"]
@@ -250,17 +257,25 @@ def check_replacements(
         elif old not in replaceable:
             p.add(N_("Replacement %(k)d replaces %(old)s, which is neither sampled nor an activated reserve."),
                   k=k, old=old)
-        if k > len(reserves):
+        if new is None:
+            if used < len(reserves):
+                p.add(N_("Replacement %(k)d says no reserve was left, but reserve %(expected)s was unused."),
+                      k=k, expected=reserves[used])
+        elif used >= len(reserves):
             p.add(N_("Replacement %(k)d: there are only %(n)d reserves."), k=k, n=len(reserves))
-        elif new != reserves[k - 1]:
-            if new in reserves[: k - 1]:
+        elif new != reserves[used]:
+            if new in reserves[:used]:
                 p.add(N_("Replacement %(k)d uses reserve %(new)s a second time."), k=k, new=new)
             else:
                 p.add(N_("Replacement %(k)d activates %(new)s but the next reserve in order is %(expected)s."),
-                      k=k, new=new, expected=reserves[k - 1])
+                      k=k, new=new, expected=reserves[used])
+            used += 1
+        else:
+            used += 1
         replaced.add(old)
         replaceable.discard(old)
-        replaceable.add(new)
+        if new is not None:
+            replaceable.add(new)
     return p.messages
 
 

@@ -7,9 +7,11 @@ where 不了解 ("unknown") and unanswered items are not scored. Why respondent 
 the mean of all answers pooled: the household (or the ballot) is the sampling unit, so each
 sampled household weighs the same however many items it could judge.
 
-Arithmetic is exact (fractions) and the score is rounded half up (四舍五入) to 2 decimals,
-so a re-implementation with decimals gets the same digits. When data are missing the score
-is None with reasons, never a silent zero.
+Arithmetic is exact (fractions) and the score is a Decimal rounded half up (四舍五入) to 2
+decimals, so a re-implementation with decimals gets the same digits. When data are missing
+the score is None with reasons, never a silent zero. A visit without a single scored answer
+(every item 不了解) is a completed visit but does not count toward the minimum number of
+visits: it says nothing about the secretary's work.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from fractions import Fraction
 from typing import Any, Literal, Mapping, Sequence
 
 from . import N_
+from .points import half_up
 
 FieldError = tuple[str, str]  # (field, English msgid)
 
@@ -46,10 +49,9 @@ def _exact(x: float | int | Fraction) -> Fraction:
     return x if isinstance(x, Fraction) else Fraction(str(x))
 
 
-def round2(x: Fraction) -> float:
+def round2(x: Fraction) -> Decimal:
     """Round half up (away from zero at .5) to 2 decimals, exactly (no float or 28-digit drift)."""
-    q = math.floor(abs(x) * 100 + Fraction(1, 2))
-    return float(Decimal(q if x >= 0 else -q).scaleb(-2))
+    return half_up(x, 2)
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,7 @@ class IndexResult:
     distribution: dict[str, int]  # option -> count over the scored items (incl. unscored options)
     n_scored_respondents: int = 0  # respondents with at least one scored answer
     exact_index: Fraction | None = field(default=None, repr=False, compare=False)
+    n_positive: int = 0  # 满意 + 基本满意 answers among the scored ones
 
 
 def item_mean(
@@ -103,21 +106,23 @@ def item_mean(
         distribution=distribution,
         n_scored_respondents=len(respondent_means),
         exact_index=exact,
+        n_positive=n_positive,
     )
 
 
 @dataclass(frozen=True)
 class MassEvaluation:
-    score: float | None  # 0..max_points, 2 decimals; None when incomplete
+    score: Decimal | None  # 0..max_points, 2 decimals; None when incomplete
     status: Literal["complete", "incomplete"]
     reasons: list[str]  # msgids saying why it is incomplete
     household_index: float | None
     meeting_index: float | None
     household_satisfied_share: float | None
     meeting_satisfied_share: float | None
-    n_visits: int
+    n_visits: int  # visits that count toward the minimum: with at least one scored answer
     required_visits: int
     n_ballots: int
+    n_visits_unscored: int = 0  # completed, but every answer 不了解: not counted
 
 
 def validate_weights(w_h: float, w_m: float) -> list[FieldError]:
@@ -150,7 +155,7 @@ def mass_evaluation_score(
     required = min(min_visits, village_eligible_count)  # small villages: visit every household
     reasons: list[str] = []
     if w_h > 0:
-        if household.n_respondents < required:
+        if household.n_scored_respondents < required:
             reasons.append(N_("Fewer completed household visits than required."))
         if household.index is None:
             reasons.append(N_("No household gave a scored answer."))
@@ -175,9 +180,10 @@ def mass_evaluation_score(
         meeting_index=meeting.index if meeting_held else None,
         household_satisfied_share=household.satisfied_share,
         meeting_satisfied_share=meeting.satisfied_share if meeting_held else None,
-        n_visits=household.n_respondents,
+        n_visits=household.n_scored_respondents,
         required_visits=required,
         n_ballots=meeting.n_respondents if meeting_held else 0,
+        n_visits_unscored=household.n_respondents - household.n_scored_respondents,
     )
 
 

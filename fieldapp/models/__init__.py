@@ -13,26 +13,26 @@ sync       the ledger of client UUIDs (exactly-once sync)
 audit      the audit log
 """
 from .audit import AuditLog
-from .base import UTCDateTime, new_token, new_uuid, utcnow
+from .base import Points, UTCDateTime, new_token, new_uuid, utcnow
 from .checkins import CheckIn, DisciplineDecision, LeaveRequest, RetiredCheckinToken, SpotCheck
 from .cycles import DEFAULT_CYCLE_SETTINGS, Cycle, EvaluatorAssignment
 from .geography import City, County, Town, Village
 from .meetings import MEETING_CATEGORIES, Ballot, BallotToken, Meeting, PaperTally
 from .roster import FirstSecretary, Household
 from .sampling import Draw, Replacement, SampleEntry, VillageDraw
-from .scores import SEVEN_ONES, ScoreLock, ScorecardEntry, ScoreResult
+from .scores import SEVEN_ONES, ScoreDecision, ScoreLock, ScorecardEntry, ScoreResult
 from .sync import ClientRecord
 from .users import ROLES, LoginFailure, User
 from .visits import Visit
 
 __all__ = [
-    "AuditLog", "UTCDateTime", "new_token", "new_uuid", "utcnow",
+    "AuditLog", "Points", "UTCDateTime", "new_token", "new_uuid", "utcnow",
     "CheckIn", "DisciplineDecision", "LeaveRequest", "RetiredCheckinToken", "SpotCheck",
     "DEFAULT_CYCLE_SETTINGS", "Cycle", "EvaluatorAssignment",
     "City", "County", "Town", "Village",
     "MEETING_CATEGORIES", "Ballot", "BallotToken", "Meeting", "PaperTally",
     "FirstSecretary", "Household",
     "Draw", "Replacement", "SampleEntry", "VillageDraw",
-    "SEVEN_ONES", "ScoreLock", "ScorecardEntry", "ScoreResult",
+    "SEVEN_ONES", "ScoreDecision", "ScoreLock", "ScorecardEntry", "ScoreResult",
     "ClientRecord", "ROLES", "LoginFailure", "User", "Visit",
 ]

@@ -9,13 +9,14 @@ Every row carries both `secretary_id` (a secretary sees their own rows) and `vil
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 
 from sqlalchemy import (JSON, Boolean, Date, Float, ForeignKey, Index, String, Text,
                         UniqueConstraint)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
-from .base import UTCDateTime, utcnow
+from .base import Points, UTCDateTime, utcnow
 from .cycles import Cycle
 from .geography import Village
 from .roster import FirstSecretary
@@ -33,7 +34,9 @@ class CheckIn(db.Model):
     """
 
     __tablename__ = "checkin"
-    __table_args__ = (Index("ix_checkin_secretary_id_day", "secretary_id", "day"),)
+    __table_args__ = (Index("ix_checkin_secretary_id_day", "secretary_id", "day"),
+                      # flagging reads a new check-in's neighbours in time (checkin_window)
+                      Index("ix_checkin_secretary_id_at", "secretary_id", "at"))
     id: Mapped[int] = mapped_column(primary_key=True)
     client_uuid: Mapped[str] = mapped_column(String(36), unique=True)
     secretary_id: Mapped[int] = mapped_column(ForeignKey("first_secretary.id"))
@@ -131,9 +134,9 @@ class DisciplineDecision(db.Model):
     cycle_id: Mapped[int] = mapped_column(ForeignKey("cycle.id"), index=True)
     secretary_id: Mapped[int] = mapped_column(ForeignKey("first_secretary.id"), index=True)
     village_id: Mapped[int] = mapped_column(ForeignKey("village.id"), index=True)
-    suggested: Mapped[float | None] = mapped_column(Float)  # None: no check-in data
+    suggested: Mapped[Decimal | None] = mapped_column(Points())  # None: no check-in data
     suggestion: Mapped[dict] = mapped_column(JSON, default=dict)  # breakdown, cap, config
-    score: Mapped[float] = mapped_column(Float)  # the confirmed score
+    score: Mapped[Decimal] = mapped_column(Points())  # the confirmed score
     overridden: Mapped[bool] = mapped_column(Boolean, default=False)
     override_reason: Mapped[str | None] = mapped_column(Text)
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))

@@ -8,6 +8,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
 from .base import UTCDateTime, utcnow
+from .cycles import Cycle
+from .geography import Village
 from .sampling import SampleEntry
 
 
@@ -36,5 +38,13 @@ class Visit(db.Model):
     device_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     flags: Mapped[list] = mapped_column(JSON, default=list)  # [{code, params}]
+    # Staff review (docs/meetings-and-scores.md, "Visit review"): pending | approved |
+    # rejected. A rejected visit does not count and its household is due again.
+    review_status: Mapped[str] = mapped_column(String(20), default="pending", index=True)
+    review_reason: Mapped[str | None] = mapped_column(Text)
+    reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     sample_entry: Mapped[SampleEntry] = relationship()
+    village: Mapped[Village] = relationship()
+    cycle: Mapped[Cycle] = relationship()

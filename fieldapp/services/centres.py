@@ -21,7 +21,7 @@ from ..extensions import db
 from ..models import CheckIn, FirstSecretary, Household, User, Village
 from ..scoping import require_county
 from .checkins import cycle_for, recompute_flags, settings_for
-from .scorecard import is_finalised
+from .freeze import is_finalised
 
 MIN_RADIUS_M, MAX_RADIUS_M = 100, 20000
 

@@ -9,27 +9,33 @@ stores the results. Every function takes the acting user and checks access itsel
 from __future__ import annotations
 
 import calendar
+import json
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal
 from typing import Any
 
 from flask import current_app, request
 from flask_babel import gettext as _
 from marshmallow import Schema, fields, validate
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, insert, or_, select
 from sqlalchemy.orm import contains_eager
 
 from ..audit import record_audit
 from ..domain import flags as dflags
 from ..domain import residency as dres
 from ..domain.geo import geofence
+from ..domain.points import NotPoints, in_range, to_points
 from ..errors import AppError, translate
 from ..extensions import db
 from ..models import (CheckIn, Cycle, DisciplineDecision, FirstSecretary, LeaveRequest,
                       RetiredCheckinToken, SpotCheck, Town, User, Village, new_token, utcnow)
 from ..scoping import require_county, require_role, scoped
+from .checkin_flags import flag_new_checkin, recompute_flags  # noqa: F401  (re-exported)
+from .freeze import ensure_days_not_finalised, ensure_not_finalised, ensure_term_not_finalised
 from .sync import RecordRejected, RecordType, StoreResult, SyncContext, register
 
 STAFF_ROLES = ("admin", "county_staff")
@@ -126,11 +132,10 @@ def token_status(village: Village, token: str) -> str:
 
 
 def _store_checkin(data: dict, ctx: SyncContext) -> StoreResult:
+    # Lean on purpose (the daily burst): a fixed handful of statements, reads first and
+    # the writes last, so SQLite's write lock is held for microseconds.
     # 1. Validate everything before changing anything (the batch may still be refused).
-    secretary = (db.session.get(FirstSecretary, ctx.user.secretary_id)
-                 if ctx.user.secretary_id else None)
-    if secretary is None:
-        raise RecordRejected({"_schema": [_("Your account is not linked to a first secretary.")]})
+    village = _checkin_place(ctx)
     at: datetime = data["at"]
     if at < EARLIEST:
         raise RecordRejected({"at": [_("The check-in time is implausible; check the phone's "
@@ -138,59 +143,107 @@ def _store_checkin(data: dict, ctx: SyncContext) -> StoreResult:
     if at > ctx.received_at + MAX_FUTURE:
         raise RecordRejected({"at": [_("The check-in time is in the future; check the phone's "
                                        "date and time.")]})
-    village = secretary.village
     geo = data.get("geo")
     token = (data.get("village_token") or "").strip() or None
 
-    # 2. Compute the facts.
+    # 2. Compute the facts and the flags (against the neighbours in time, not the series).
     status = token_status(village, token) if token else None
     inside = distance = None
     if geo is not None and village.lat is not None and village.lon is not None:
         fence = geofence((village.lat, village.lon), village.radius_m, (geo["lat"], geo["lon"]),
                          geo.get("accuracy"))
         inside, distance = fence.inside, round(fence.distance_m, 1)
-    checkin = CheckIn(
-        client_uuid=ctx.uuid, secretary_id=secretary.id, village_id=village.id,
-        user_id=ctx.user.id, at=at, day=dres.local_day(at),
-        lat=geo["lat"] if geo else None, lon=geo["lon"] if geo else None,
-        accuracy_m=geo.get("accuracy") if geo else None, geo_at=geo.get("at") if geo else None,
+    facts = dflags.CheckInFacts(
+        at=at, lat=geo["lat"] if geo else None, lon=geo["lon"] if geo else None,
+        accuracy_m=geo.get("accuracy") if geo else None,
         geo_error=None if geo else (data.get("geo_error") or None),
-        via_qr=token is not None, token_status=status, token_valid=status in (None, "valid"),
-        inside_fence=inside, distance_m=distance, device_sent_at=ctx.device_sent_at,
-        received_at=ctx.received_at, flags=[])
-    db.session.add(checkin)
-    db.session.flush()
-    # The series is re-flagged once per batch, however many check-ins it carries.
-    thresholds = settings_for(village.county_id, checkin.day.year).thresholds
-    ctx.batch.once(("checkin_flags", secretary.id),
-                   lambda: recompute_flags(secretary, thresholds))
-    return StoreResult(checkin.id, {
-        "day": checkin.day.isoformat(), "inside_fence": inside, "distance_m": distance,
-        "via_qr": checkin.via_qr, "token_valid": checkin.token_valid,
-        "counted": checkin.token_valid})
+        device_sent_at=ctx.device_sent_at, received_at=ctx.received_at, ref=ctx.uuid)
+    day = dres.local_day(at)
+    thresholds = _batch_thresholds(ctx, village.county_id, day.year)
+    flags = flag_new_checkin(village.secretary_id, village, facts, thresholds)
+
+    # 3. Store (a Core insert: no ORM object is needed afterwards).
+    valid = status in (None, "valid")
+    checkin_id = db.session.execute(_INSERT_CHECKIN, {
+        "client_uuid": ctx.uuid, "secretary_id": village.secretary_id, "village_id": village.id,
+        "user_id": ctx.user.id, "at": at, "day": day, "lat": facts.lat, "lon": facts.lon,
+        "accuracy_m": facts.accuracy_m, "geo_at": geo.get("at") if geo else None,
+        "geo_error": facts.geo_error, "via_qr": token is not None, "token_status": status,
+        "token_valid": valid, "inside_fence": inside, "distance_m": distance,
+        "device_sent_at": ctx.device_sent_at, "received_at": ctx.received_at,
+        "flags": [f.to_dict() for f in flags]}).scalar_one()
+    return StoreResult(checkin_id, {
+        "day": day.isoformat(), "inside_fence": inside, "distance_m": distance,
+        "via_qr": token is not None, "token_valid": valid, "counted": valid})
+
+
+_INSERT_CHECKIN = insert(CheckIn).returning(CheckIn.id)
+
+
+@dataclass(frozen=True)
+class CheckinPlace:
+    """What storing a check-in needs of the secretary and the village (one Core row)."""
+    secretary_id: int
+    id: int  # the village's (token_status and the fence read it like a Village)
+    county_id: int
+    lat: float | None
+    lon: float | None
+    radius_m: int
+    checkin_token: str
+
+
+_PLACE = (select(FirstSecretary.id.label("secretary_id"), Village.id, Village.county_id,
+                 Village.lat, Village.lon, Village.radius_m, Village.checkin_token)
+          .join(Village, Village.id == FirstSecretary.village_id)
+          .where(FirstSecretary.id == bindparam("secretary_id")))
+
+
+def _checkin_place(ctx: SyncContext) -> CheckinPlace:
+    """The user's secretary and village, once per batch (one query)."""
+    key = ("checkin_place", ctx.user.id)
+    if key not in ctx.batch.state:
+        row = db.session.execute(_PLACE, {"secretary_id": ctx.user.secretary_id}).first() \
+            if ctx.user.secretary_id else None
+        ctx.batch.state[key] = CheckinPlace(**row._mapping) if row is not None else None
+    place = ctx.batch.state[key]
+    if place is None:
+        raise RecordRejected({"_schema": [_("Your account is not linked to a first secretary.")]})
+    return place
+
+
+def _batch_thresholds(ctx: SyncContext, county_id: int, year: int) -> dflags.FlagThresholds:
+    key = ("flag_thresholds", county_id, year)
+    if key not in ctx.batch.state:
+        ctx.batch.state[key] = flag_thresholds_for(county_id, year)
+    return ctx.batch.state[key]
+
+
+_CYCLE_SETTINGS = (select(Cycle.county_id, Cycle.settings)
+                   .where(Cycle.year == bindparam("year"),
+                          or_(Cycle.county_id == bindparam("county_id"), Cycle.county_id.is_(None))))
+
+
+def flag_thresholds_for(county_id: int, year: int) -> dflags.FlagThresholds:
+    """`settings_for(...).thresholds` for the hot path: one small query, and the parse of
+    the same settings remembered (a pure function of their text)."""
+    rows = sorted(db.session.execute(_CYCLE_SETTINGS, {"year": year, "county_id": county_id}),
+                  key=lambda r: r.county_id is None)
+    if not rows:
+        return dflags.DEFAULT_THRESHOLDS
+    raw = (rows[0].settings or {}).get("flag_thresholds") or {}
+    try:
+        return _parse_thresholds(json.dumps(raw, sort_keys=True))
+    except dres.ConfigError as err:
+        raise _config_error(err, "flag_thresholds") from err
+
+
+@lru_cache(maxsize=256)
+def _parse_thresholds(raw: str) -> dflags.FlagThresholds:
+    return dflags.FlagThresholds.from_dict(json.loads(raw))
 
 
 register(RecordType(name="checkin", schema=CheckinPayloadSchema, handler=_store_checkin,
                     roles=("secretary",)))
-
-
-def recompute_flags(secretary: FirstSecretary,
-                    thresholds: dflags.FlagThresholds = dflags.DEFAULT_THRESHOLDS) -> None:
-    """Re-flag the secretary's whole series (repeats and speed depend on the neighbours):
-    one sort plus one dictionary, O(N log N); only rows whose flags changed are written."""
-    rows = db.session.scalars(select(CheckIn).where(CheckIn.secretary_id == secretary.id)
-                              .order_by(CheckIn.at, CheckIn.id)).all()
-    village = secretary.village
-    centre = (village.lat, village.lon) if village.lat is not None and village.lon is not None \
-        else None
-    facts = [dflags.CheckInFacts(at=c.at, lat=c.lat, lon=c.lon, accuracy_m=c.accuracy_m,
-                                 geo_error=c.geo_error, device_sent_at=c.device_sent_at,
-                                 received_at=c.received_at, ref=c.client_uuid) for c in rows]
-    series = dflags.checkin_flag_series(facts, centre, village.radius_m, thresholds)
-    for row, found in zip(rows, series):
-        new = [f.to_dict() for f in found]
-        if row.flags != new:
-            row.flags = new
 
 
 def flag_texts(flags: Iterable[dict]) -> list[dict]:
@@ -462,6 +515,8 @@ def decide_leave(user: User, leave: LeaveRequest, decision: str,
         raise AppError("validation_failed", errors={"decision": [_("Approve or reject.")]})
     if leave.status != "pending":
         raise AppError("conflict", _("This leave request has already been decided."))
+    # Approved leave excuses spot-check absences: it is an input of the county's scores.
+    ensure_term_not_finalised(leave.village.county_id, leave.start, leave.end, what="leave")
     leave.status = "approved" if decision == "approve" else "rejected"
     leave.decided_by_id = user.id
     leave.decided_at = utcnow()
@@ -492,6 +547,7 @@ def record_spot_check(user: User, data: dict[str, Any]) -> SpotCheck:
         errors["note"] = [_("At most %(max)s characters.", max=MAX_SPOT_CHECK_NOTE)]
     if errors:  # refused, never cut: a shortened note would read as the whole one
         raise AppError("validation_failed", errors=errors)
+    ensure_days_not_finalised(secretary.village.county_id, [data["day"]], what="spot_check")
     check = SpotCheck(secretary_id=secretary.id, village_id=secretary.village_id,
                       day=data["day"], present=data["present"],
                       note=(data.get("note") or "").strip() or None, recorded_by_id=user.id)
@@ -650,20 +706,23 @@ def confirm_discipline(user: User, secretary: FirstSecretary, year: int, score: 
     """Confirm the suggestion (`score` None or equal to it) or override it with a reason."""
     current = discipline_for(user, secretary, year, today=today)
     cycle = db.session.get(Cycle, current["cycle_id"])
-    if cycle.status != "open":
-        raise AppError("locked", _("The cycle is finalised."))
-    suggested = current["suggestion"]["score"]  # None: no check-in data, nothing to confirm
+    ensure_not_finalised(cycle, secretary.village.county_id, what="discipline")
+    raw_suggested = current["suggestion"]["score"]  # None: no check-in data, nothing to confirm
+    suggested = None if raw_suggested is None else to_points(raw_suggested)
     max_points = current["config"]["max_points"]
     if suggested is None and score is None:
         raise AppError("validation_failed", errors={"score": [
             _("There is no check-in data for this year: enter the score.")]})
-    final = suggested if score is None else round(float(score), 2)
+    try:  # half up to 2 decimals, as every entry point does (59.995 -> 60.00)
+        final = suggested if score is None else to_points(score)
+    except NotPoints:
+        raise AppError("validation_failed", errors={"score": [_("Must be a number.")]}) from None
     reason = (reason or "").strip() or None
     errors: dict[str, list[str]] = {}
-    if not 0 <= final <= max_points:
+    if not in_range(final, to_points(max_points)):
         errors["score"] = [_("Between 0 and %(max)s.", max=max_points)]
     # Without check-in data there is no suggestion: the entered score overrides nothing.
-    overridden = suggested is not None and abs(final - suggested) > 0.005
+    overridden = suggested is not None and final != suggested
     if overridden and not reason:
         errors["reason"] = [_("Give a reason for changing the suggested score.")]
     if errors:
@@ -681,12 +740,13 @@ def confirm_discipline(user: User, secretary: FirstSecretary, year: int, score: 
     db.session.flush()
     record_audit(user, "discipline.override" if overridden else "discipline.confirm", decision,
                  county_id=secretary.village.county_id, secretary_id=secretary.id,
-                 cycle_id=cycle.id, suggested=suggested, score=final, reason=reason)
+                 cycle_id=cycle.id, suggested=None if suggested is None else str(suggested),
+                 score=str(final), reason=reason)
     db.session.commit()
     return decision
 
 
-def confirmed_discipline_score(cycle_id: int, secretary_id: int) -> float | None:
+def confirmed_discipline_score(cycle_id: int, secretary_id: int) -> Decimal | None:
     """For the scorecard: the 工作纪律 points staff confirmed, or None if not decided yet."""
     return db.session.scalar(select(DisciplineDecision.score).where(
         DisciplineDecision.cycle_id == cycle_id, DisciplineDecision.secretary_id == secretary_id))

@@ -13,7 +13,10 @@ from sqlalchemy import select
 from ..audit import record_audit
 from ..errors import AppError, translate
 from ..extensions import db
-from ..models import DEFAULT_CYCLE_SETTINGS, County, Cycle, Draw, User
+from ..models import DEFAULT_CYCLE_SETTINGS, County, Cycle, Draw, ScoreLock, User
+from .freeze import ensure_not_finalised
+from .scoring.inputs import covered_county_ids
+from .scoring.settings import county_settings
 
 # Settings that shape a draw: frozen once the cycle has an active draw (each draw also
 # stores the values it used, so the published record never depends on them).
@@ -75,11 +78,34 @@ def update_settings(actor: User | None, cycle: Cycle, changes: dict[str, Any]) -
         raise AppError("locked", _("This cycle already has a draw: its sampling settings are locked."),
                        errors={k: [_("Locked by the draw.")] for k in frozen})
     before = dict(cycle.settings or {})
+    _ensure_finalised_counties_unchanged(cycle, before, {**before, **changes})
     cycle.settings = {**before, **changes}  # a new dict: JSON columns track assignment only
+    for county_id in covered_county_ids(cycle):  # a broken scoring setting: 422 naming it
+        county_settings(cycle, county_id)
     record_audit(actor, "cycle.settings", cycle, county_id=cycle.county_id, before=before,
                  after=cycle.settings)
     db.session.commit()
     return cycle
+
+
+# Settings the scores are computed with (docs/meetings-and-scores.md); `counties` holds
+# per-county overrides keyed by county code.
+SCORING_SETTINGS = ("scoring", "grading", "assessment", "review", "census_requires_all",
+                    "census_below", "answer_values", "discipline")
+
+
+def _scoring_view(settings: dict[str, Any], county_code: str) -> dict[str, Any]:
+    return {"base": {k: settings.get(k) for k in SCORING_SETTINGS},
+            "county": (settings.get("counties") or {}).get(county_code)}
+
+
+def _ensure_finalised_counties_unchanged(cycle: Cycle, before: dict, after: dict) -> None:
+    """A finalised county's scores must not move under it: refuse (409) a change of the
+    settings they are computed with; other counties' overrides may still change."""
+    for county in db.session.scalars(select(County).join(ScoreLock, ScoreLock.county_id == County.id)
+                                     .where(ScoreLock.cycle_id == cycle.id)):
+        if _scoring_view(before, county.code) != _scoring_view(after, county.code):
+            ensure_not_finalised(cycle, county.id, what="settings")
 
 
 def effective_settings(cycle: Cycle) -> dict[str, Any]:

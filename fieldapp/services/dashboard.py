@@ -42,10 +42,12 @@ def county_dashboard(user: User, cycle: Cycle, county_id: int) -> dict[str, Any]
     """Everything the county dashboard shows, for staff of the county and admins."""
     from ..domain.residency import shanghai_today
     from ..scoping import require_county, require_role
-    from . import scoring
     from .checkins import county_report
     from .meetings import meetings_for
-    from .scorecard import county_secretaries, results
+    from .scoring.grades import evaluate
+    from .scoring.inputs import load_county
+    from .scoring.mass import pooled_fields
+    from .scoring.results import results
     from .visits import FLAG_LABELS
 
     require_role(user, "admin", "county_staff")
@@ -72,8 +74,8 @@ def county_dashboard(user: User, cycle: Cycle, county_id: int) -> dict[str, Any]
         village_rows.append({"id": v.id, "code": v.code, "name": v.name, "town": v.town.name,
                              "drawn": vd is not None, "target": target, "done": done.get(v.id, 0)})
     meetings = meetings_for(user, cycle, county_id)
-    secretaries = county_secretaries(cycle, county_id)
-    res = results(user, cycle, county_id)
+    res = results(user, cycle, county_id)  # the rows the scores page and exports show
+    secretaries = res["rows"]
 
     compliance = None
     month = _compliance_month(cycle, shanghai_today())
@@ -109,13 +111,16 @@ def county_dashboard(user: User, cycle: Cycle, county_id: int) -> dict[str, Any]
     centres = [{"kind": "village", "lat": v.lat, "lon": v.lon, "name": v.name}
                for v in villages if v.lat is not None and v.lon is not None]
 
-    masses = scoring.mass_evaluations(cycle, secretaries)
+    loaded = res.get("_loaded") or load_county(cycle, county_id)
+    outcome = res.get("_outcome") or evaluate(loaded)
+    by_id = {o.secretary_id: o for o in outcome.secretaries}
     towns: dict[str, list] = {}
-    for s in secretaries:
-        towns.setdefault(s.village.town.name, []).append(masses[s.id])
+    for r in res["rows"]:
+        towns.setdefault(r["town"], []).append(r)
     satisfaction = []
     for town, group in sorted(towns.items()):
-        p = scoring.pooled(cycle, group)
+        p = pooled_fields(loaded.input, [by_id[r["secretary_id"]] for r in group
+                                         if r["secretary_id"] in by_id], group)
         dist = p["distribution"]
         total = sum(dist.get(k, 0) for k in SATISFACTION_ORDER)
         satisfaction.append({"town": town, "total": total, "share": p["household_satisfied_share"],

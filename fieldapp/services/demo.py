@@ -251,6 +251,7 @@ def _create_accounts() -> None:
 
 
 DEMO_SEED = "2026-03-01 福利彩票双色球 2026023期 开奖号码 03 09 14 21 27 31 + 08"
+DEMO_SEED_RECORDED_AT = datetime(2026, 3, 1, 13, 30, tzinfo=timezone.utc)  # 21:30 in Shanghai
 
 
 def _run_demo_cycle() -> None:
@@ -261,7 +262,9 @@ def _run_demo_cycle() -> None:
 
     county = db.session.scalar(select(County).where(County.code == "610323"))
     cycle = create_cycle(None, year=2026, county=county)
-    run_draw(None, cycle, county, DEMO_SEED)
+    # The seed was published with the lottery draw of 2026-03-01 and recorded that evening,
+    # before the field work of March: visits never predate their draw (honest times).
+    run_draw(None, cycle, county, DEMO_SEED, recorded_at=DEMO_SEED_RECORDED_AT)
     evaluator = db.session.scalar(select(User).where(User.role == "evaluator"))
     villages = db.session.scalars(select(Village).where(Village.county_id == county.id)
                                   .order_by(Village.code).limit(3)).all()
@@ -365,10 +368,13 @@ def build_activity(*, today: date | None = None, checkin_months: int | None = No
 
 
 def _cycle_secretaries(act: _Activity) -> list[FirstSecretary]:
-    """The secretaries graded in the cycle (term overlapping its year), scorecard order."""
-    from .scorecard import county_secretaries
+    """The secretaries assessed in the cycle (the default rule: at least 6 months of the
+    year), in scorecard order."""
+    from ..domain.assessment import AssessmentRule, is_assessed
+    from .scoring.inputs import county_secretaries
 
-    return county_secretaries(act.cycle, act.county.id)
+    return [s for s in county_secretaries(act.cycle, act.county.id)
+            if is_assessed(s.term_start, s.term_end, act.cycle.year, AssessmentRule())]
 
 
 def _serving(act: _Activity) -> list[FirstSecretary]:
@@ -868,7 +874,7 @@ def _scorecards(act: _Activity) -> None:
     """Work performance, discipline and evaluation for every graded secretary, following
     the village's quality (plus the storylines), entered by the county staff. Not
     finalised."""
-    from .scorecard import save_entry
+    from .scoring.entries import save_entry
 
     rng = act.rng
     for secretary in _cycle_secretaries(act):

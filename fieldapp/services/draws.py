@@ -20,7 +20,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -32,6 +32,7 @@ from ..models import (County, Cycle, Draw, Household, Replacement, SampleEntry, 
                       VillageDraw, Visit, new_token, utcnow)
 from ..scoping import require_county
 from .cycles import effective_settings
+from .freeze import ensure_not_finalised
 
 MAX_VOID_REASON = 2000
 
@@ -64,11 +65,21 @@ def _authorize_draw(actor: User | None, cycle: Cycle, county: County | None) -> 
     require_county(actor, county.id)
 
 
-def _eligible(village_id: int, include_exited: bool) -> list[tuple[int, str]]:
-    stmt = select(Household.id, Household.household_no).where(Household.village_id == village_id)
+def _eligible_by_village(county_id: int, include_exited: bool, village_id: int | None = None
+                         ) -> dict[int, list[tuple[int, str]]]:
+    """Every village's eligible households (id, 户编号), the whole county (or one village)
+    in one query."""
+    stmt = (select(Household.village_id, Household.id, Household.household_no)
+            .join(Village, Village.id == Household.village_id)
+            .where(Village.county_id == county_id))
+    if village_id is not None:
+        stmt = stmt.where(Household.village_id == village_id)
     if not include_exited:
         stmt = stmt.where(Household.exit_status != "exited")
-    return [(row.id, row.household_no) for row in db.session.execute(stmt)]
+    out: dict[int, list[tuple[int, str]]] = {}
+    for village_id, hid, no in db.session.execute(stmt):
+        out.setdefault(village_id, []).append((hid, no))
+    return out
 
 
 def drawn_village_ids(cycle_id: int, village_ids: list[int] | None = None) -> set[int]:
@@ -93,14 +104,15 @@ def _new_draw(actor: User | None, cycle: Cycle, county: County, seed: str, recor
     return draw
 
 
-def _draw_villages(draw: Draw, villages: list[Village]) -> int:
+def _draw_villages(draw: Draw, villages: list[Village],
+                   eligible_of: dict[int, list[tuple[int, str]]]) -> int:
     """Draw each village into `draw` (the same algorithm for county and single draws);
-    returns the number of eligible households."""
-    total = 0
-    rows: list[dict[str, Any]] = []
+    returns the number of eligible households. Every village is ranked in memory first,
+    then stored with two bulk statements (village results, then every entry): no flush per
+    village, no ORM object per household."""
+    results = []
     for village in villages:
-        eligible = _eligible(village.id, draw.include_exited)
-        ids = {no: hid for hid, no in eligible}
+        eligible = eligible_of.get(village.id, [])
         try:
             result = ds.draw_village(draw.seed, village.code, [no for _h, no in eligible],
                                      draw.sample_size, draw.reserve_count)
@@ -108,23 +120,26 @@ def _draw_villages(draw: Draw, villages: list[Village]) -> int:
             raise AppError("validation_failed", errors={"village": [
                 _("Village %(code)s cannot be drawn: %(error)s", code=village.code,
                   error=str(exc))]}) from exc
-        vd = VillageDraw(draw_id=draw.id, cycle_id=draw.cycle_id, village_id=village.id,
-                         village_code=village.code, eligible_count=len(eligible),
-                         complete_census=result.complete_census, status="active")
-        db.session.add(vd)
-        db.session.flush()
-        rows += [{
-            "village_draw_id": vd.id, "village_id": village.id,
-            "household_id": ids[r.household_no], "household_no": r.household_no,
-            "hmac_key": r.key, "rank": r.rank, "role": r.role,
-            "status": {"sample": "pending", "reserve": "reserve_unused"}.get(r.role, "unused"),
-            "token": new_token() if r.role != "unused" else None,
-        } for r in result.ranked]
-        total += len(eligible)
-    if rows:  # one executemany: a city-wide draw has tens of thousands of entries
-        db.session.execute(SampleEntry.__table__.insert(), rows)
-    db.session.flush()
-    return total
+        results.append((village, eligible, result))
+    vd_ids = dict(db.session.execute(
+        insert(VillageDraw).returning(VillageDraw.village_id, VillageDraw.id,
+                                      sort_by_parameter_order=True),
+        [{"draw_id": draw.id, "cycle_id": draw.cycle_id, "village_id": v.id,
+          "village_code": v.code, "eligible_count": len(eligible),
+          "complete_census": result.complete_census, "status": "active"}
+         for v, eligible, result in results]).all())
+    entries = []
+    for village, eligible, result in results:
+        ids = {no: hid for hid, no in eligible}
+        entries += [{"village_draw_id": vd_ids[village.id], "village_id": village.id,
+                     "household_id": ids[r.household_no], "household_no": r.household_no,
+                     "hmac_key": r.key, "rank": r.rank, "role": r.role,
+                     "status": {"sample": "pending", "reserve": "reserve_unused"}.get(r.role, "unused"),
+                     "token": new_token() if r.role != "unused" else None}
+                    for r in result.ranked]
+    if entries:
+        db.session.execute(insert(SampleEntry), entries)
+    return sum(len(eligible) for _v, eligible, _r in results)
 
 
 def _draw_county(actor: User | None, cycle: Cycle, county: County, seed: str,
@@ -148,7 +163,7 @@ def _draw_county(actor: User | None, cycle: Cycle, county: County, seed: str,
         raise AppError("validation_failed", errors={"county": [
             _("Every village of %(county)s already has a draw in this cycle.", county=county.name)]})
     draw = _new_draw(actor, cycle, county, seed, recorded_at, settings)
-    total = _draw_villages(draw, villages)
+    total = _draw_villages(draw, villages, _eligible_by_village(county.id, draw.include_exited))
     record_audit(actor, "draw.run", draw, county_id=county.id, cycle_id=cycle.id, seed=seed,
                  seed_recorded_at=iso_z(recorded_at), algorithm=ds.ALGORITHM,
                  sample_size=draw.sample_size, reserve_count=draw.reserve_count,
@@ -172,10 +187,12 @@ def _check_open(cycle: Cycle) -> None:
         raise AppError("locked", _("This cycle is finalised."))
 
 
-def run_draw(actor: User | None, cycle: Cycle, county: County | None, seed: str) -> list[Draw]:
+def run_draw(actor: User | None, cycle: Cycle, county: County | None, seed: str, *,
+             recorded_at: datetime | None = None) -> list[Draw]:
     """Record `seed` now and draw `county` (or every county of a city-wide cycle).
 
     All or nothing: the city-wide form is refused when any county already has a draw.
+    `recorded_at` is now, except when a tool replays history (the demo builder).
     """
     _authorize_draw(actor, cycle, county)
     _check_open(cycle)
@@ -194,7 +211,7 @@ def run_draw(actor: User | None, cycle: Cycle, county: County | None, seed: str)
         if not counties:
             raise AppError("validation_failed", errors={"county": [_("There are no villages yet.")]})
     settings = effective_settings(cycle)
-    recorded_at = _seed_time()
+    recorded_at = recorded_at.replace(microsecond=0) if recorded_at is not None else _seed_time()
     try:
         draws = [_draw_county(actor, cycle, c, seed, recorded_at, settings) for c in counties]
         db.session.commit()
@@ -224,14 +241,15 @@ def run_village_draw(actor: User | None, cycle: Cycle, village: Village, seed: s
                                    "void it with a reason.", village=village.name))
     _check_seed_unused(cycle, county, seed)
     settings = effective_settings(cycle)
-    if not _eligible(village.id, bool(settings["include_exited"])):
+    eligible_of = _eligible_by_village(county.id, bool(settings["include_exited"]), village.id)
+    if not eligible_of.get(village.id):
         raise AppError("validation_failed", errors={"village": [
             _("%(village)s has no eligible registered households: import them first.",
               village=village.name)]})
     recorded_at = _seed_time()
     try:
         draw = _new_draw(actor, cycle, county, seed, recorded_at, settings, village=village)
-        total = _draw_villages(draw, [village])
+        total = _draw_villages(draw, [village], eligible_of)
         record_audit(actor, "draw.run_village", draw, county_id=county.id, cycle_id=cycle.id,
                      village_code=village.code, seed=seed, seed_recorded_at=iso_z(recorded_at),
                      algorithm=ds.ALGORITHM, sample_size=draw.sample_size,
@@ -265,6 +283,8 @@ def void_draw(actor: User | None, draw: Draw, reason: str) -> Draw:
     reason = _void_reason(reason)
     if draw.status != "active":
         raise AppError("locked", _("This draw is already voided."))
+    # The county's scores are computed from this draw's visits: frozen once finalised.
+    ensure_not_finalised(draw.cycle, draw.county_id, what="draw_void")
     now = utcnow()
     draw.status = "voided"
     draw.voided_at = now
@@ -306,6 +326,7 @@ def void_village_draw(actor: User | None, vd: VillageDraw, reason: str) -> Villa
     reason = _void_reason(reason)
     if vd.status != "active":
         raise AppError("locked", _("This village's draw is already voided."))
+    ensure_not_finalised(vd.draw.cycle, vd.draw.county_id, what="draw_void")
     now = utcnow()
     consequences = void_consequences(vd)
     _mark_voided(vd, actor, reason, now)
@@ -337,10 +358,10 @@ def replacements_of(vd: VillageDraw) -> list[Replacement]:
 
 
 def public_replacements(vd: VillageDraw) -> list[dict[str, Any]]:
-    """The replacements that took a reserve, in the order the server applied them.
-
-    Conflicts (a second phone) and replacements after the reserves ran out activated
-    nothing, so they are not part of the public chain; staff see them in the lists.
+    """Every replacement that took effect, in the order the server applied them: those
+    that activated a reserve and those that found none left (备选已用完,
+    `reserve_household_no` null). Conflicts (a second phone replacing the same household)
+    changed nothing and are shown to staff in the lists only.
     """
     return _public_items(replacements_of(vd))
 
@@ -375,10 +396,11 @@ def public_villages(draw: Draw, village_code: str | None = None) -> list[dict[st
 def _public_items(replacements: list[Replacement]) -> list[dict[str, Any]]:
     out = []
     for rep in replacements:
-        if rep.is_conflict or rep.reserve_entry is None:
+        if rep.is_conflict:
             continue
         item: dict[str, Any] = {"household_no": rep.replaced_entry.household_no,
-                                "reserve_household_no": rep.reserve_entry.household_no,
+                                "reserve_household_no": (rep.reserve_entry.household_no
+                                                         if rep.reserve_entry is not None else None),
                                 "reason": rep.reason}
         if rep.attempts is not None:
             item["attempts"] = rep.attempts
@@ -455,3 +477,36 @@ def quality(draw: Draw) -> list[VillageQuality]:
         out.append(VillageQuality(vd, sample, reps.get((vd.id, False), 0),
                                   reps.get((vd.id, True), 0), left))
     return out
+
+
+def stored_record_problems(record: dict[str, Any]) -> list[str] | None:
+    """Check a published record against this database: None when its draw is not stored
+    here (checked offline only), else the problems found, e.g. a replacement the record
+    leaves out (the record must hold every replacement, 备选已用完 included)."""
+    try:
+        recorded_at = datetime.fromisoformat(str(record.get("seed_recorded_at", "")).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    vd = db.session.scalar(
+        select(VillageDraw).join(Draw, VillageDraw.draw_id == Draw.id)
+        .where(Draw.seed == record.get("seed"), VillageDraw.village_code == record.get("village_code"),
+               Draw.seed_recorded_at == recorded_at))
+    if vd is None:
+        return None
+    stored = [{k: v for k, v in item.items() if k in ds.REPLACEMENT_RECORD_FIELDS}
+              for item in public_replacements(vd)]
+    given = [{k: v for k, v in item.items() if k in ds.REPLACEMENT_RECORD_FIELDS}
+             for item in record.get("replacements") or [] if isinstance(item, dict)]
+    problems = []
+    missing = [item for item in stored if item not in given]
+    extra = [item for item in given if item not in stored]
+    for item in missing:
+        problems.append(translate(ds.N_("The record leaves out the replacement of %(household)s "
+                                        "recorded at %(at)s."),
+                                  {"household": item["household_no"], "at": item.get("recorded_at")}))
+    for item in extra:
+        problems.append(translate(ds.N_("The replacement of %(household)s is not in the stored draw."),
+                                  {"household": item["household_no"]}))
+    if not problems and given != stored:
+        problems.append(translate(ds.N_("The replacements are not in the order they were applied.")))
+    return problems

@@ -30,10 +30,13 @@ from sqlalchemy import delete, func, select, update
 from ..audit import record_audit
 from ..errors import AppError
 from ..extensions import db
+from ..domain.instruments import overall_item  # noqa: F401  (the item paper tallies count)
+from ..domain.residency import shanghai_today
 from ..models import (MEETING_CATEGORIES, Ballot, BallotToken, Cycle, FirstSecretary, Meeting,
-                      PaperTally, User, utcnow)
+                      PaperTally, User, Village, utcnow)
 from ..scoping import register_household_level, require_county, require_cycle, require_role
 from . import instruments
+from .freeze import ensure_not_finalised, is_finalised
 
 # Ballots, slips and paper tallies are respondent-level: secretaries never see them.
 register_household_level(Ballot, BallotToken, PaperTally)
@@ -97,10 +100,9 @@ def authorize_meeting(actor: User | None, meeting: Meeting) -> None:
     require_county(actor, meeting.village.county_id)
 
 
-def _ensure_writable(actor: User | None, meeting_or_cycle: Cycle, county_id: int) -> None:
-    from .scorecard import ensure_county_open
-
-    ensure_county_open(actor, meeting_or_cycle, county_id)
+def _ensure_writable(actor: User | None, cycle: Cycle, county_id: int) -> None:
+    """Meetings, slips and tallies are inputs of the county's scores: frozen once finalised."""
+    ensure_not_finalised(cycle, county_id, what="meeting")
 
 
 def ballot_instrument():
@@ -110,12 +112,6 @@ def ballot_instrument():
     return instruments.get_or_404(BALLOT_INSTRUMENT, versions[-1])
 
 
-def overall_item(instrument) -> Any:
-    """The item paper tallies count: `overall`, else the first scored choice item."""
-    item = instrument.item("overall")
-    if item is None or item.type != "choice":
-        item = next(i for i in instrument.items if i.type == "choice" and i.scored)
-    return item
 
 
 # --- meetings ---------------------------------------------------------------------------
@@ -145,6 +141,15 @@ def _check_place(place: str) -> str:
     return place
 
 
+def _check_held_on(secretary: FirstSecretary, held_on: date) -> None:
+    """A meeting belongs to the secretary serving on its date (docs: who is assessed)."""
+    if held_on < secretary.term_start or (secretary.term_end is not None and held_on > secretary.term_end):
+        raise AppError("validation_failed", errors={"held_on": [_(
+            "The secretary does not serve in the village on this date (term %(start)s to %(end)s).",
+            start=secretary.term_start.isoformat(),
+            end=secretary.term_end.isoformat() if secretary.term_end else "—")]})
+
+
 def create_meeting(actor: User | None, data: dict[str, Any]) -> Meeting:
     """`data`: cycle_id, secretary_id, held_on, place, participants {category: n}."""
     if actor is not None:
@@ -163,6 +168,7 @@ def create_meeting(actor: User | None, data: dict[str, Any]) -> Meeting:
     _ensure_writable(actor, cycle, county_id)
     participants = _check_participants(data["participants"])
     place = _check_place(data["place"])
+    _check_held_on(secretary, data["held_on"])
     if db.session.scalar(select(Meeting.id).where(Meeting.cycle_id == cycle.id,
                                                   Meeting.secretary_id == secretary.id)):
         raise AppError("conflict", _("This secretary already has a meeting in this cycle."))
@@ -190,6 +196,7 @@ def update_meeting(actor: User | None, meeting: Meeting, data: dict[str, Any]) -
     before = {"held_on": meeting.held_on.isoformat(), "place": meeting.place,
               "participants": dict(meeting.participants)}
     if "held_on" in data:
+        _check_held_on(meeting.secretary, data["held_on"])
         meeting.held_on = data["held_on"]
     if "place" in data:
         meeting.place = _check_place(data["place"])
@@ -199,6 +206,7 @@ def update_meeting(actor: User | None, meeting: Meeting, data: dict[str, Any]) -
             if vote_count(meeting) > 0:
                 raise AppError("locked", errors={"participants": [
                     _("Votes have been cast: the number of participants can no longer change.")]})
+            _check_tally_bounds(participants, _qr_by_category(meeting), tallies_of(meeting))
             meeting.participants = participants
             _issue_tokens(meeting)
     record_audit(actor, "meeting.update", meeting, county_id=meeting.village.county_id,
@@ -263,6 +271,10 @@ def set_tallies(actor: User | None, meeting: Meeting, tallies: dict[str, dict[st
                 clean.append((category, option, count))
     if errors:
         raise AppError("validation_failed", errors=errors)
+    wanted: dict[str, dict[str, int]] = {}
+    for c, o, n in clean:
+        wanted.setdefault(c, {})[o] = n
+    _check_tally_bounds(meeting.participants, _qr_by_category(meeting), wanted)
     before = tallies_of(meeting)
     db.session.execute(delete(PaperTally).where(PaperTally.meeting_id == meeting.id))
     db.session.add_all(PaperTally(meeting_id=meeting.id, category=c, option=o, count=n)
@@ -272,6 +284,37 @@ def set_tallies(actor: User | None, meeting: Meeting, tallies: dict[str, dict[st
                  before=before, after=tallies_of(meeting))
     db.session.commit()
     return meeting
+
+
+def _qr_by_category(meeting: Meeting) -> dict[str, int]:
+    return dict(db.session.execute(
+        select(Ballot.category, func.count()).where(Ballot.meeting_id == meeting.id)
+        .group_by(Ballot.category)).all())
+
+
+def _check_tally_bounds(participants: dict[str, int], qr: dict[str, int],
+                        tallies: dict[str, dict[str, int]]) -> None:
+    """Paper ballots of a category may not exceed its participants minus its QR ballots,
+    and all paper ballots may not exceed the slips nobody used (a 422 naming the category)."""
+    errors: dict[str, list[str]] = {}
+    for category in MEETING_CATEGORIES:
+        paper = sum((tallies.get(category) or {}).values())
+        room = max(participants.get(category, 0) - qr.get(category, 0), 0)
+        if paper > room:
+            errors[f"tallies.{category}"] = [_(
+                "%(category)s: %(paper)d paper ballots, but only %(room)d are possible "
+                "(%(participants)d participants, %(qr)d QR ballots).",
+                category=category_label(category), paper=paper, room=room,
+                participants=participants.get(category, 0), qr=qr.get(category, 0))]
+    total_paper = sum(sum(v.values()) for v in tallies.values())
+    total_room = max(sum(participants.values()) - sum(qr.values()), 0)
+    if not errors and total_paper > total_room:
+        errors["tallies"] = [_(
+            "%(paper)d paper ballots, but only %(room)d participants did not vote by QR code.",
+            paper=total_paper, room=total_room)]
+    if errors:
+        raise AppError("validation_failed", _("More paper ballots than participants."),
+                       errors=errors)
 
 
 def tallies_of(meeting: Meeting) -> dict[str, dict[str, int]]:
@@ -323,8 +366,6 @@ def ballot_state(token: str) -> tuple[Meeting, str]:
 def _accepts_votes(meeting: Meeting) -> bool:
     """Open, and its county not finalised: a vote must never change the raw answers under
     finalised (stored) scores, even when staff finalised with the meeting left open."""
-    from .scorecard import is_finalised
-
     return meeting.status == "open" and not is_finalised(meeting.cycle, meeting.village.county_id)
 
 
@@ -387,8 +428,6 @@ def public_meeting_info(meeting: Meeting) -> dict[str, Any]:
 def meetings_for(actor: User, cycle: Cycle, county_id: int) -> list[Meeting]:
     require_role(actor, *STAFF_ROLES)
     require_county(actor, county_id)
-    from ..models import Village
-
     return list(db.session.scalars(
         select(Meeting).join(Village, Meeting.village_id == Village.id)
         .where(Meeting.cycle_id == cycle.id, Village.county_id == county_id)
@@ -396,6 +435,4 @@ def meetings_for(actor: User, cycle: Cycle, county_id: int) -> list[Meeting]:
 
 
 def today_default() -> date:
-    from ..domain.residency import shanghai_today
-
     return shanghai_today()

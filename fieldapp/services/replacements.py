@@ -22,10 +22,11 @@ from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 
 from ..domain import sampling as ds
-from ..errors import translate
+from ..errors import AppError, translate
 from ..extensions import db
 from ..models import (Cycle, Draw, EvaluatorAssignment, Replacement, SampleEntry, User, Visit,
                       VillageDraw)
+from .freeze import ensure_not_finalised
 from .sync import RecordRejected, RecordType, StoreResult, SyncContext, register
 
 
@@ -79,17 +80,20 @@ def apply_replacement(user: User, data: dict[str, Any], *, client_uuid: str | No
         raise RecordRejected(errors)
     if draw.status != "active" or vd.status != "active":
         raise _reject("sample_token", _("This draw was voided: download the tasks again."))
-    from .scorecard import is_finalised
-    if is_finalised(cycle, draw.county_id):
-        raise _reject("sample_token", _("This cycle is finalised."))
+    try:
+        ensure_not_finalised(cycle, draw.county_id, what="replacement")
+    except AppError as err:
+        raise _reject("sample_token", err.message) from err
     if errors:
         raise RecordRejected(errors)
     entries = db.session.scalars(select(SampleEntry).where(SampleEntry.village_draw_id == vd.id)
                                  .order_by(SampleEntry.rank)
                                  .execution_options(populate_existing=True)).all()
     entry = next(e for e in entries if e.id == entry.id)
+    # A visit staff rejected does not count: the household may turn out unreachable.
     visited = entry.status == "visited" or db.session.scalar(
-        select(Visit.id).where(Visit.sample_entry_id == entry.id).limit(1)) is not None
+        select(Visit.id).where(Visit.sample_entry_id == entry.id,
+                               Visit.review_status != "rejected").limit(1)) is not None
     if visited:
         raise _reject("sample_token", _("This household was already visited; it cannot be replaced."))
 

@@ -25,8 +25,10 @@ from ..domain import roster_file as rf
 from ..errors import AppError
 from ..extensions import db
 from ..models import FirstSecretary, Household, Town, User, Village
+from ..scoping import require_county
 from . import centres
 from . import roster_places as rp
+from .freeze import ensure_term_not_finalised
 
 NO_ROWS = N_("The files contain no households, no first secretaries and no villages.")
 OUTLIER_WARNING = N_(
@@ -217,12 +219,22 @@ def _upsert_secretaries(parsed: rf.RosterParseResult, villages: dict[str, Villag
         village = villages[row.village_code]
         secretary = existing.get((row.phone, village.id))
         wanted = {name: getattr(row, name) for name in SECRETARY_FIELDS}
+        # A term that touches a finalised cycle year changes who is assessed: frozen.
         if secretary is None:
+            ensure_term_not_finalised(village.county_id, row.term_start, row.term_end,
+                                      what="roster")
             db.session.add(FirstSecretary(phone=row.phone, village_id=village.id,
                                           status="active", **wanted))
             report.counts["secretaries"].add("created")
         else:
+            if (secretary.term_start, secretary.term_end) != (row.term_start, row.term_end):
+                ensure_term_not_finalised(village.county_id, min(secretary.term_start, row.term_start),
+                                          _later(secretary.term_end, row.term_end), what="roster")
             report.counts["secretaries"].add(_apply(secretary, wanted))
+
+
+def _later(a, b):
+    return None if a is None or b is None else max(a, b)
 
 
 def _centres(parsed: rf.RosterParseResult, villages: dict[str, Village],
@@ -268,8 +280,6 @@ def _centres(parsed: rf.RosterParseResult, villages: dict[str, Village],
 
 def update_village(actor: User, village: Village, data: dict[str, Any]) -> Village:
     """PATCH /api/villages/{id}: flags, and the centre and radius (services/centres.py)."""
-    from ..scoping import require_county
-
     require_county(actor, village.county_id)
     flags = {k: data[k] for k in ("is_poor_village", "is_weak_branch") if k in data}
     if any(k in data for k in ("lat", "lon", "radius_m")):

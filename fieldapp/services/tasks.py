@@ -22,6 +22,7 @@ from ..extensions import db
 from ..models import Cycle, Draw, EvaluatorAssignment, SampleEntry, User, Village, VillageDraw, utcnow
 from ..scoping import finds_households
 from . import instruments
+from .visits import returned_households
 
 
 def evaluator_tasks(user: User) -> dict[str, Any]:
@@ -44,6 +45,8 @@ def evaluator_tasks(user: User) -> dict[str, Any]:
                        SampleEntry.role.in_(("sample", "reserve")))
                 .options(selectinload(SampleEntry.household)).order_by(SampleEntry.rank)):
             entries.setdefault(e.village_draw_id, []).append(e)
+    # Households whose visit staff rejected are due again: the phone shows why.
+    returned = returned_households(e.id for es in entries.values() for e in es)
     villages = []
     contacts: dict[int, list[int]] = {}  # county id -> households whose phone was sent
     for vd, draw, cycle in rows:
@@ -52,7 +55,8 @@ def evaluator_tasks(user: User) -> dict[str, Any]:
         for e in entries.get(vd.id, []):
             item = {"token": e.token, "household_no": e.household_no,
                     "head_name": e.household.head_name, "family_size": e.household.family_size,
-                    "rank": e.rank, "role": e.role, "status": e.status}
+                    "rank": e.rank, "role": e.role, "status": e.status,
+                    "returned": returned.get(e.id)}
             if finds_households(e):
                 item["phone"] = e.household.phone
                 item["home"] = ({"lat": e.household.lat, "lon": e.household.lon}

@@ -23,11 +23,14 @@ from sqlalchemy import Select, Text, and_, cast, or_, select
 from sqlalchemy.orm import joinedload
 
 from ..domain import flags as flagdom
-from ..domain.flags import FlagThresholds, VisitFacts
+from ..domain.flags import FlagThresholds, VisitFacts, visit_time_flags
 from ..errors import AppError, translate
 from ..extensions import db
-from ..models import Cycle, EvaluatorAssignment, SampleEntry, User, Village, VillageDraw, Visit
-from ..scoping import scoped
+from ..audit import record_audit
+from ..models import (Cycle, Draw, EvaluatorAssignment, SampleEntry, User, Village, VillageDraw,
+                      Visit, utcnow)
+from ..scoping import require_county, require_role, scoped
+from .freeze import ensure_not_finalised
 from . import instruments
 from .sync import RecordRejected, RecordType, StoreResult, SyncContext, register
 
@@ -47,7 +50,13 @@ FLAG_LABELS = {
     "impossible_speed": _l("Impossible speed"),
     "clock_skew": _l("Phone clock wrong"),
     "late_sync": _l("Late sync"),
+    "before_seed": _l("Before the draw"),
+    "outside_cycle_year": _l("Outside the cycle's year"),
+    "future_time": _l("Dated in the future"),
 }
+REVIEW_STATUSES = ("pending", "approved", "rejected")
+REVIEW_LABELS = {"pending": _l("Not reviewed"), "approved": _l("Approved"), "rejected": _l("Rejected")}
+MAX_REVIEW_REASON = 1000
 
 
 # --- the payload --------------------------------------------------------------------
@@ -164,10 +173,10 @@ def _entry_errors(entry: SampleEntry | None, user: User) -> tuple[dict[str, list
             EvaluatorAssignment.cycle_id == draw.cycle_id, Cycle.status == "open"))
     if assigned is None:
         return {"sample_token": [_("This household is not in a village assigned to you in an open cycle.")]}, None
-    from .scorecard import is_finalised
-    if is_finalised(draw.cycle, draw.county_id):
-        # The county's scores are computed from the stored answers: they must not move.
-        return {"sample_token": [_("The county's scores are finalised: no more visits are accepted.")]}, None
+    try:  # the county's scores are computed from the stored answers: they must not move
+        ensure_not_finalised(draw.cycle, draw.county_id, what="visit")
+    except AppError as err:
+        return {"sample_token": [err.message]}, None
     if (entry.role, entry.status) not in VISITABLE:
         message = {
             "visited": _("This household has already been visited; a second visit is not accepted."),
@@ -224,6 +233,7 @@ def store_visit(data: dict, ctx: SyncContext) -> StoreResult:
     db.session.add(visit)
     entry.status = "visited"
     db.session.flush()
+
     # Flags depend on the neighbours in time and place: compute them once per batch.
     new_visits = ctx.batch.state.setdefault(("visits", cycle_id), [])
     new_visits.append(visit)
@@ -296,19 +306,25 @@ def refresh_flags(cycle_id: int, evaluator_ids: Iterable[int],
             continue
         done.add(evaluator_id)
         rows = db.session.execute(
-            select(Visit, SampleEntry.household_id, Village.lat, Village.lon, Village.radius_m)
+            select(Visit, SampleEntry.household_id, Village.lat, Village.lon, Village.radius_m,
+                   Draw.seed_recorded_at, Cycle.year)
             .join(SampleEntry, Visit.sample_entry_id == SampleEntry.id)
+            .join(VillageDraw, SampleEntry.village_draw_id == VillageDraw.id)
+            .join(Draw, VillageDraw.draw_id == Draw.id)
+            .join(Cycle, Visit.cycle_id == Cycle.id)
             .join(Village, Visit.village_id == Village.id)
             .where(Visit.cycle_id == cycle_id, Visit.evaluator_id == evaluator_id)
             .order_by(Visit.id)).all()
         facts = [_facts(v, hh) for v, hh, *_rest in rows]
         fences = {v.client_uuid: ((vlat, vlon), float(radius)) if vlat is not None and vlon is not None
-                  else None for v, _hh, vlat, vlon, radius in rows}
+                  else None for v, _hh, vlat, vlon, radius, _s, _y in rows}
         coords = {(round(f.lat, t.repeat_coord_decimals), round(f.lon, t.repeat_coord_decimals))
                   for f in facts if f.lat is not None and f.lon is not None}
         index, owners = _coordinate_index(cycle_id, coords, t) if coords else ({}, {})
         series = flagdom.visit_flag_series(facts, index, lambda f: fences.get(f.ref), t)
-        for (visit, *_rest), found in zip(rows, series):
+        for (visit, _hh, _la, _lo, _r, seed_at, year), found in zip(rows, series):
+            found = [*found, *visit_time_flags(visit.started_at, visit.ended_at, visit.received_at,
+                                               seed_at, year)]
             new = [f.to_dict() for f in found]
             if visit.flags != new:
                 visit.flags = new
@@ -346,6 +362,8 @@ def visits_query(user: User, args: dict) -> Select:
         # Flags are a JSON list written by this module with json.dumps' default separators;
         # the code comes from a fixed list (flags.CODES), so a text match is exact and safe.
         stmt = stmt.where(cast(Visit.flags, Text).like(f'%"code": "{args["flag"]}"%'))
+    if args.get("review"):
+        stmt = stmt.where(Visit.review_status == args["review"])
     if args.get("flagged") is True:
         stmt = stmt.where(cast(Visit.flags, Text).like('%"code"%'))
     elif args.get("flagged") is False:
@@ -367,3 +385,94 @@ def village_choices(user: User) -> list[Village]:
     """Villages with at least one visit the user may see (for the staff filter)."""
     ids = scoped(select(Visit.village_id), user, Visit).distinct()
     return list(db.session.scalars(select(Village).where(Village.id.in_(ids)).order_by(Village.code)))
+
+
+# --- review (staff) ---------------------------------------------------------------------
+#
+# Like Survey Solutions' supervisor review and ODK Central's review states: staff see each
+# visit with its flags and approve it, or reject it with a reason. A rejected visit stops
+# counting and its household is due again: the evaluator's phone shows it as pending with
+# the reason (GET /api/tasks). Visits held for their time (domain/flags.TIME_FLAGS) count
+# only once approved. Every decision is audited; a finalised county refuses them.
+
+
+def _visitable_status(entry: SampleEntry) -> str:
+    return "pending" if entry.role == "sample" else "reserve_active"
+
+
+def review_visit(user: User, visit: Visit, decision: str, reason: str | None = None,
+                 *, commit: bool = True) -> Visit:
+    """Approve or reject one visit (staff of the village's county and admins)."""
+    require_role(user, "admin", "county_staff")
+    require_county(user, visit.village.county_id)
+    ensure_not_finalised(visit.cycle, visit.village.county_id, what="visit_review")
+    reason = (reason or "").strip() or None
+    errors: dict[str, list[str]] = {}
+    if decision not in ("approved", "rejected"):
+        errors["decision"] = [_("Approve or reject.")]
+    elif decision == "rejected" and not reason:
+        errors["reason"] = [_("Give the reason for rejecting: the evaluator sees it.")]
+    if reason is not None and len(reason) > MAX_REVIEW_REASON:
+        errors["reason"] = [_("At most %(n)d characters.", n=MAX_REVIEW_REASON)]
+    if errors:
+        raise AppError("validation_failed", errors=errors)
+    entry = db.session.scalar(select(SampleEntry).where(SampleEntry.id == visit.sample_entry_id)
+                              .with_for_update())
+    before = {"review": visit.review_status, "reason": visit.review_reason}
+    if decision == "approved" and entry.status == "unreachable":
+        raise AppError("conflict", _("This household was replaced since: the visit cannot be approved."))
+    visit.review_status, visit.review_reason = decision, reason
+    visit.reviewed_by_id, visit.reviewed_at = user.id, utcnow()
+    db.session.flush()
+    counting = db.session.scalar(select(Visit.id).where(
+        Visit.sample_entry_id == entry.id, Visit.review_status != "rejected").limit(1))
+    if counting is not None:
+        entry.status = "visited"
+    elif entry.status == "visited":  # back to the evaluator's phone, for a revisit
+        entry.status = _visitable_status(entry)
+    record_audit(user, f"visit.{decision}", visit, county_id=visit.village.county_id,
+                 cycle_id=visit.cycle_id, household_no=entry.household_no, reason=reason,
+                 before=before, flags=[f.get("code") for f in visit.flags or []])
+    if commit:
+        db.session.commit()
+    return visit
+
+
+def approve_unflagged(user: User, visit_ids: Iterable[int]) -> int:
+    """Bulk approval from the visits list: only unflagged visits not yet reviewed; all or
+    nothing (a flagged one in the list refuses the whole request)."""
+    ids = sorted(set(visit_ids))
+    if not ids:
+        raise AppError("validation_failed", errors={"visit_ids": [_("Choose at least one visit.")]})
+    visits = db.session.scalars(scoped(select(Visit).where(Visit.id.in_(ids)), user, Visit)).all()
+    if len(visits) != len(ids):
+        raise AppError("forbidden")
+    flagged = [v.id for v in visits if v.flags]
+    if flagged:
+        raise AppError("validation_failed", errors={"visit_ids": [_(
+            "Flagged visits are reviewed one by one: %(ids)s.", ids=", ".join(map(str, flagged)))]})
+    done = 0
+    for v in visits:
+        if v.review_status == "pending":
+            review_visit(user, v, "approved", commit=False)
+            done += 1
+    db.session.commit()
+    return done
+
+
+def returned_households(entry_ids: Iterable[int]) -> dict[int, dict]:
+    """Sample entries due again after their visit was rejected: {entry id: {reason, uuid,
+    at}} (the latest rejected visit), for the evaluator's task download."""
+    ids = list(entry_ids)
+    if not ids:
+        return {}
+    out: dict[int, dict] = {}
+    for entry_id, uuid, reason, at, status in db.session.execute(
+            select(Visit.sample_entry_id, Visit.client_uuid, Visit.review_reason,
+                   Visit.reviewed_at, SampleEntry.status)
+            .join(SampleEntry, Visit.sample_entry_id == SampleEntry.id)
+            .where(Visit.sample_entry_id.in_(ids), Visit.review_status == "rejected",
+                   SampleEntry.status.in_(("pending", "reserve_active")))
+            .order_by(Visit.id)):
+        out[entry_id] = {"reason": reason, "visit_uuid": uuid, "rejected_at": at}
+    return out

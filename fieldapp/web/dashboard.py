@@ -50,7 +50,7 @@ def field_label(key: str) -> str:
     `work_performance`) as the page's language names it; "" for no label."""
     from ..models import MEETING_CATEGORIES, SEVEN_ONES
     from ..services.meetings import category_label
-    from ..services.scorecard import SEVEN_ONES_LABELS
+    from ..services.scoring.entries import SEVEN_ONES_LABELS
 
     if key in NO_LABEL:
         return ""

@@ -22,6 +22,8 @@ from ..extensions import db
 from ..models import MEETING_CATEGORIES, Meeting
 from ..scoping import get_or_404
 from ..services import meetings as svc
+from ..services.freeze import is_finalised
+from ..services.scoring.inputs import county_secretaries
 from .dashboard import STAFF_ROLES, page_scope
 
 bp = Blueprint("meetings_web", __name__)
@@ -74,6 +76,7 @@ def meeting_list():
     user = actor()
     scope = page_scope(user)
     errors: dict = {}
+    status = 422
     if request.method == "POST" and scope.cycle is not None:
         try:
             data = MeetingForm().load(_form_data())
@@ -87,10 +90,9 @@ def meeting_list():
         except AppError as err:
             db.session.rollback()
             errors = err.errors or {"_": [err.message]}
+            status = err.status if err.code == "county_finalised" else 422
     meetings, secretaries, finalised = [], [], False
     if scope.cycle is not None and scope.county is not None:
-        from ..services.scorecard import county_secretaries, is_finalised
-
         meetings = svc.meetings_for(user, scope.cycle, scope.county.id)
         secretaries = county_secretaries(scope.cycle, scope.county.id)
         finalised = is_finalised(scope.cycle, scope.county.id)
@@ -99,7 +101,7 @@ def meeting_list():
                            finalised=finalised, has_meeting={m.secretary_id for m in meetings},
                            categories=[(c, svc.category_label(c)) for c in MEETING_CATEGORIES],
                            today=svc.today_default(), summary=svc.meeting_summary),\
-        (422 if errors else 200)
+        (status if errors else 200)
 
 
 @bp.route("/staff/meetings/<int:meeting_id>", methods=["GET", "POST"])
@@ -109,6 +111,7 @@ def meeting_detail(meeting_id: int):
     meeting = get_or_404(Meeting, meeting_id)
     svc.authorize_meeting(user, meeting)
     errors: dict = {}
+    status = 422
     if request.method == "POST":
         action = request.form.get("action")
         try:
@@ -130,8 +133,7 @@ def meeting_detail(meeting_id: int):
         except AppError as err:
             db.session.rollback()
             errors = err.errors or {"_": [err.message]}
-    from ..services.scorecard import is_finalised
-
+            status = err.status if err.code == "county_finalised" else 422
     instrument = svc.instruments.get_or_404(meeting.instrument_id, meeting.instrument_version)
     item = svc.overall_item(instrument)
     lang = "en" if str(get_locale()) == "en" else "zh"  # the page's language (cookie), not the header
@@ -140,7 +142,7 @@ def meeting_detail(meeting_id: int):
                            categories=[(c, svc.category_label(c)) for c in MEETING_CATEGORIES],
                            options=options, item_label=item.label.get(lang), errors=errors,
                            finalised=is_finalised(meeting.cycle, meeting.village.county_id)),\
-        (422 if errors else 200)
+        (status if errors else 200)
 
 
 @bp.route("/staff/meetings/<int:meeting_id>/slips")

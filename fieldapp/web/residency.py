@@ -144,7 +144,7 @@ def leave_decision(leave_id: int):
                          request.form.get("note"))
         flash(_("Leave approved.") if leave.status == "approved" else _("Leave rejected."), "ok")
     except AppError as err:
-        if err.status == 403:
+        if err.status == 403 or err.code == "county_finalised":
             raise
         db.session.rollback()
         _flash_error(err)
@@ -180,7 +180,7 @@ def spot_checks():
                 "present": form.get("present") == "yes", "note": form.get("note") or ""})
             flash(_("Spot check recorded."), "ok")
         except AppError as err:
-            if err.status in (403, 404):
+            if err.status in (403, 404) or err.code == "county_finalised":
                 raise
             db.session.rollback()
             if not err.errors:
@@ -302,7 +302,7 @@ def discipline_confirm(secretary_id: int):
     try:
         year = int(form.get("year", ""))
         raw = (form.get("score") or "").strip()
-        score = float(raw) if raw else None
+        score = raw or None  # read as typed, rounded half up by the service
     except ValueError:
         flash(_("Enter a number."), "error")
         return redirect(url_for(".discipline"))
@@ -310,7 +310,7 @@ def discipline_confirm(secretary_id: int):
         svc.confirm_discipline(actor(), secretary, year, score, form.get("reason"))
         flash(_("Saved."), "ok")
     except AppError as err:
-        if err.status == 403:
+        if err.status == 403 or err.code == "county_finalised":
             raise
         db.session.rollback()
         _flash_error(err)

@@ -312,6 +312,8 @@ def void_draw(draw_id: int):
     try:
         draws.void_draw(actor(), draw, _void_form())
     except AppError as err:
+        if err.code == "county_finalised":  # a refusal (409), not a form error
+            raise
         _flash_error(err)
         return redirect(url_for(".void_draw", draw_id=draw.id))
     flash(_("The draw is voided. A new draw of this county needs a new seed."), "ok")
@@ -360,7 +362,7 @@ def assign(cycle_id: int):
                     "drawn until they are drawn.",
                     villages="、".join(v.name for v in waiting)), "warn")
     except AppError as err:
-        if err.status == 403:  # another county's village: a refusal, not a form error
+        if err.status == 403 or err.code == "county_finalised":  # another county's village: a refusal, not a form error
             raise
         _flash_error(err)
     return redirect(url_for(".cycle_page", cycle_id=cycle.id) + "#assignments")

@@ -12,21 +12,22 @@ from ..errors import AppError, flatten_messages, translate
 from ..extensions import db
 from ..models import SEVEN_ONES, FirstSecretary
 from ..scoping import get_or_404
-from ..services import scorecard as svc
+from ..services.scoring import entries, results as svc
 from .dashboard import STAFF_ROLES, page_scope
 
 bp = Blueprint("scores_web", __name__)
 
 
 class EntryForm(Schema):
+    """Points as typed ("59.995"): the service rounds half up and checks the range."""
+
     class Meta:
         unknown = "exclude"
 
-    work_performance = fields.Float(allow_none=True, validate=validate.Range(min=0, max=60))
-    work_discipline = fields.Float(allow_none=True, validate=validate.Range(min=0, max=10))
-    work_evaluation = fields.Float(allow_none=True, validate=validate.Range(min=0, max=10))
+    work_performance = fields.String(allow_none=True)
+    work_discipline = fields.String(allow_none=True)
+    work_evaluation = fields.String(allow_none=True)
     note = fields.String(allow_none=True, validate=validate.Length(max=2000))
-    reason = fields.String(validate=validate.Length(max=svc.MAX_REASON))
 
 
 def _grade(code):
@@ -39,21 +40,29 @@ def score_list():
     user = actor()
     scope = page_scope(user)
     errors: dict = {}
+    status = 422
     message = None
     if request.method == "POST" and scope.cycle and scope.county:
         action = request.form.get("action")
+        form = request.form
         try:
             if action == "finalise":
                 svc.finalise(user, scope.cycle, scope.county.id,
-                             accept_incomplete=request.form.get("accept_incomplete") == "1")
+                             accept_incomplete=form.get("accept_incomplete") == "1")
             elif action == "unlock":
-                svc.unlock(user, scope.cycle, scope.county.id, request.form.get("reason", ""))
+                svc.unlock(user, scope.cycle, scope.county.id, form.get("reason", ""))
+            elif action == "decide_tie":
+                svc.decide_tie(user, scope.cycle, scope.county.id,
+                               [int(x) for x in form.getlist("chosen") if x.isdigit()],
+                               form.get("reason", ""))
+            elif action == "decide_person":
+                svc.decide_person(user, scope.cycle, scope.county.id,
+                                  int(form.get("secretary_id") or 0), form.get("reason", ""))
             elif action == "import":
                 upload = request.files.get("file")
                 if upload is None or not upload.filename:
                     raise AppError("validation_failed", errors={"file": [_("Choose a file.")]})
-                report = svc.import_xlsx(user, scope.cycle, scope.county.id, upload.read(),
-                                         reason=request.form.get("reason") or None)
+                report = entries.import_xlsx(user, scope.cycle, scope.county.id, upload.read())
                 message = _("%(n)d rows imported.", n=report["rows"])
             else:
                 raise AppError("bad_request")
@@ -64,12 +73,14 @@ def score_list():
             errors = err.errors or {"_": [err.message]}
             if err.message and "_" not in errors:
                 errors["_"] = [err.message]
+            if err.status == 409:
+                status = 409
     res = None
     if scope.cycle is not None and scope.county is not None:
         res = svc.results(user, scope.cycle, scope.county.id)
     return render_template("scores/list.html", scope=scope, res=res, errors=errors,
                            message=message, grade=_grade, translate=translate),\
-        (422 if errors else 200)
+        (status if errors else 200)
 
 
 @bp.route("/staff/scores/<int:secretary_id>", methods=["GET", "POST"])
@@ -81,26 +92,25 @@ def score_entry(secretary_id: int):
     if scope.cycle is None:
         raise AppError("not_found")
     errors: dict = {}
+    status = 422
     if request.method == "POST":
         try:
             raw = {k: (v if v.strip() != "" else None) for k, v in request.form.items()
-                   if k in ("work_performance", "work_discipline", "work_evaluation", "note", "reason")}
-            if raw.get("reason") is None:
-                raw.pop("reason", None)
+                   if k in ("work_performance", "work_discipline", "work_evaluation", "note")}
             data = EntryForm().load(raw)
-            reason = data.pop("reason", None)
             data["seven_ones"] = {code: {"done": request.form.get(f"seven.{code}.done") == "1",
                                          "evidence": (request.form.get(f"seven.{code}.evidence") or "")[:2000]}
                                   for code in SEVEN_ONES}
-            svc.save_entry(user, scope.cycle, secretary, data, reason=reason)
+            entries.save_entry(user, scope.cycle, secretary, data)
             return redirect(url_for("scores_web.score_list", **scope.args()))
         except ValidationError as err:
             errors = flatten_messages(err.normalized_messages())  # in the page's language
         except AppError as err:
             db.session.rollback()
             errors = err.errors or {"_": [err.message]}
-    view = svc.entry_view(user, scope.cycle, secretary)
-    seven = [(code, translate(svc.SEVEN_ONES_LABELS[code]), (view["seven_ones"] or {}).get(code) or {})
+            status = err.status if err.status == 409 else 422
+    view = entries.entry_view(user, scope.cycle, secretary)
+    seven = [(code, translate(entries.SEVEN_ONES_LABELS[code]), (view["seven_ones"] or {}).get(code) or {})
              for code in SEVEN_ONES]
     return render_template("scores/entry.html", scope=scope, secretary=secretary, view=view,
-                           seven=seven, errors=errors, form=request.form), (422 if errors else 200)
+                           seven=seven, errors=errors, form=request.form), (status if errors else 200)

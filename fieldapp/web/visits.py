@@ -1,14 +1,15 @@
 """Staff page: household visits of the county with their quality flags."""
 from __future__ import annotations
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 
 from ..auth import actor, login_required_roles
 from ..domain.flags import CODES
 from ..services import visits as service
 from ..api.common import paginate
 from ..domain import N_
-from ..errors import translate
+from ..errors import AppError, translate
 from ..extensions import db
 from ..models import User
 
@@ -27,14 +28,49 @@ GEO_ERRORS = {"denied": N_("location permission denied"),
 @login_required_roles(*STAFF_ROLES)
 def visit_list():
     user = actor()
+    review = request.args.get("review")
     args = {"village_id": request.args.get("village_id", type=int),
             "flag": request.args.get("flag") if request.args.get("flag") in CODES else None,
+            "review": review if review in service.REVIEW_STATUSES else None,
             "page": max(request.args.get("page", 1, type=int), 1), "per_page": PER_PAGE}
     visits, total = paginate(service.visits_query(user, args), args)
     return render_template(
         "visits/list.html", visits=visits, total=total, args=args,
         villages=service.village_choices(user), flag_labels=service.FLAG_LABELS,
+        review_labels=service.REVIEW_LABELS,
         flag_view=service.flag_view, pages=(total + PER_PAGE - 1) // PER_PAGE)
+
+
+@bp.route("/staff/visits/review", methods=["POST"])
+@login_required_roles(*STAFF_ROLES)
+def bulk_review():
+    """Approve the unflagged visits ticked in the list (flagged ones one by one)."""
+    ids = [int(x) for x in request.form.getlist("visit_id") if x.isdigit()]
+    try:
+        n = service.approve_unflagged(actor(), ids)
+        flash(_("%(n)d visits approved.", n=n), "ok")
+    except AppError as err:
+        if err.status in (403, 409):
+            raise
+        db.session.rollback()
+        flash("; ".join(m for ms in err.errors.values() for m in ms) or err.message, "error")
+    return redirect(request.form.get("next") or url_for("visits_web.visit_list"))
+
+
+@bp.route("/staff/visits/<int:visit_id>/review", methods=["POST"])
+@login_required_roles(*STAFF_ROLES)
+def review(visit_id: int):
+    visit = service.get_visit(actor(), visit_id)
+    try:
+        service.review_visit(actor(), visit, request.form.get("decision", ""),
+                             request.form.get("reason"))
+        flash(_("Review saved."), "ok")
+    except AppError as err:
+        if err.status in (403, 409):
+            raise
+        db.session.rollback()
+        flash("; ".join(m for ms in err.errors.values() for m in ms) or err.message, "error")
+    return redirect(url_for("visits_web.visit_detail", visit_id=visit_id))
 
 
 @bp.route("/staff/visits/<int:visit_id>")
@@ -47,4 +83,5 @@ def visit_detail(visit_id: int):
         else visit.geo_error
     return render_template("visits/detail.html", visit=visit, instrument=instrument,
                            flag_view=service.flag_view, geo_error=geo_error,
+                           review_labels=service.REVIEW_LABELS,
                            evaluator=db.session.get(User, visit.evaluator_id))

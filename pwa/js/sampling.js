@@ -110,6 +110,9 @@ export function applyLocalRecords(village, records) {
   for (const r of records || []) {
     const token = r.payload && r.payload.sample_token;
     if (!tokens.has(token)) continue;
+    // Staff rejected this very visit: the household is due again (server status wins).
+    const returned = v.households.find((h) => h.token === token)?.returned;
+    if (r.type === 'visit' && returned && returned.visit_uuid === r.uuid) continue;
     if (r.type === 'visit') v = applyVisit(v, token);
     else if (r.type === 'replacement') v = applyReplacement(v, token).village;
   }

@@ -22,7 +22,8 @@ BALLOT_ITEMS = ("overall", "stays_in_village", "branch_building", "poverty_relie
 def run_draw(personas, county: str = "a", seed: str = "2026 岐山 公开种子 7391") -> None:
     from fieldapp.services.draws import run_draw as svc_run
 
-    svc_run(None, personas.cycle, personas.counties[county], seed)
+    # The seed is recorded before the visits (BASE): honest visit times.
+    svc_run(None, personas.cycle, personas.counties[county], seed, recorded_at=BASE - timedelta(days=3))
 
 
 def sample_entries(village: Village, roles=("sample",)) -> list[SampleEntry]:
@@ -107,7 +108,7 @@ def full_village(personas, village_key: str = "a1", option: str = "satisfied", n
 
 
 def enter(personas, key: str, wp: float, wd: float, we: float) -> None:
-    from fieldapp.services.scorecard import save_entry
+    from fieldapp.services.scoring.entries import save_entry
 
     save_entry(None, personas.cycle, secretary(personas, key),
                {"work_performance": wp, "work_discipline": wd, "work_evaluation": we})

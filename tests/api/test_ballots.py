@@ -120,7 +120,7 @@ def test_ballot_page_is_public_and_light(personas, meeting, tokens):
 def test_finalised_county_refuses_votes_on_a_meeting_left_open(personas, meeting, tokens):
     # Staff may finalise with ungraded secretaries while a meeting is still open: its
     # slips must not change the raw answers under the stored (finalised) scores.
-    from fieldapp.services.scorecard import finalise
+    from fieldapp.services.scoring.results import finalise
 
     finalise(None, personas.cycle, personas.counties["a"].id, accept_incomplete=True)
     client, headers = _anon(personas)

@@ -431,3 +431,22 @@ def test_spot_check_page_refuses_a_note_over_1000_characters(login_as, personas)
     r = staff.post("/staff/residency/spot-checks", data={**form, "note": long_note[:1000]})
     assert r.status_code == 302
     assert db.session.scalar(select(SpotCheck.note)) == long_note[:1000]
+
+
+def test_a_checkin_near_the_village_needs_no_geodesic(login_as, personas, monkeypatch):
+    """geopy's geodesic (pure Python, ~200 us) was 70% of a check-in request: the fence
+    uses an ellipsoidal formula equal to it at fence scale, speed flags a haversine."""
+    from fieldapp.domain import flags as dflags
+    from fieldapp.domain import geo as dgeo
+
+    def boom(*_args, **_kwargs):
+        raise AssertionError("geodesic computed on the check-in path")
+
+    for module in (dflags, dgeo):
+        monkeypatch.setattr(module, "geodesic", boom, raising=False)
+    sec = login_as("secretary_a")
+    c = centre(personas)
+    for hours, metres in ((1, 300), (2, 1500), (3, 200)):
+        result = checkin(sec, f"2026-03-10T0{hours}:00:00+00:00", *point_at(c, metres), 10)
+        assert result["data"]["distance_m"] == pytest.approx(metres, abs=0.1)
+    assert result["data"]["inside_fence"] is True

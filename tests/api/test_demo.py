@@ -97,7 +97,8 @@ def test_small_demo_has_activity_in_qishan(app, db):
 
 def _snapshot(db) -> dict:
     """What the demo built, through the services, without ids, tokens or random salts."""
-    from fieldapp.services import checkins, meetings, scorecard, visits
+    from fieldapp.services import checkins, meetings, visits
+    from fieldapp.services.scoring import results as scorecard
 
     county_id, cycle_id = _ids(db)
     staff = db.session.scalar(select(User).where(User.phone == "13800000001"))

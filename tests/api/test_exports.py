@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import csv
+from decimal import Decimal
 import io
 import types
 
@@ -10,6 +11,7 @@ from openpyxl import load_workbook
 from fieldapp.extensions import db
 from fieldapp.models import Household
 from fieldapp.services import exports
+from fieldapp.services.scoring import exports as score_exports
 
 from .scores_helpers import ballot_answers, close, enter, full_village, make_meeting, run_draw, vote_all
 
@@ -52,18 +54,19 @@ def test_scorecard_csv(personas, login_as):
     raw = response.data
     assert raw.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
-    assert rows[0][:5] == ["县区", "镇办", "村代码", "村", "第一书记"]
+    assert rows[0][:6] == ["县区", "镇办", "村代码", "村", "第一书记编号", "第一书记"]
     row = rows[1]
     assert row[0] == "岐山县" and row[3] == "岐山一村"
-    assert row[4] == "'=HYPERLINK(\"http://x\")"  # neutralised
-    assert row[6] == "17.5" and row[9] == "85.5" and row[10] == "称职"
-    assert row[15] == "否（暂定）"
+    assert row[4] == str(personas.secretaries["a"].id)  # a stable id to match people by
+    assert row[5] == "'=HYPERLINK(\"http://x\")"  # neutralised
+    assert row[7] == "17.50" and row[10] == "85.50" and row[11] == "称职"  # exact decimals
+    assert row[16] == "否（暂定）"
 
 
 def test_incomplete_is_exported_as_such(personas, login_as):
     response = login_as("staff_a").get(f"/api/scores/export?cycle_id={personas.cycle.id}&kind=scorecard")
     rows = list(csv.reader(io.StringIO(response.data.decode("utf-8-sig"))))
-    assert rows[1][6] == "不完整" and rows[1][10] == "不完整"
+    assert rows[1][7] == "不完整" and rows[1][11] == "不完整"
 
 
 def test_scorecard_xlsx(personas, login_as):
@@ -74,16 +77,17 @@ def test_scorecard_xlsx(personas, login_as):
     ws = load_workbook(io.BytesIO(response.data)).active
     assert ws.freeze_panes == "A2"
     assert ws["A1"].value == "县区" and ws["A1"].font.bold
-    assert ws["A2"].value == "岐山县" and ws["E2"].value == "'=HYPERLINK(\"http://x\")"
-    assert ws["G2"].value == 17.5 and ws["G2"].number_format == "0.00"
-    assert ws["J2"].value == 85.5 and ws["K2"].value == "称职"
-    assert ws.column_dimensions["O"].width == 40
+    assert ws["A2"].value == "岐山县" and ws["F2"].value == "'=HYPERLINK(\"http://x\")"
+    assert ws["E2"].value == personas.secretaries["a"].id
+    assert ws["H2"].value == 17.5 and ws["H2"].number_format == "0.00"
+    assert ws["K2"].value == 85.5 and ws["L2"].value == "称职"
+    assert ws.column_dimensions["P"].width == 40
 
 
 def test_satisfaction_levels(personas, login_as):
     _scored(personas)
     staff = login_as("staff_a")
-    for level, width in (("secretary", 5), ("village", 4), ("town", 2), ("county", 1)):
+    for level, width in (("secretary", 6), ("village", 4), ("town", 2), ("county", 1)):
         response = staff.get(f"/api/scores/export?cycle_id={personas.cycle.id}&kind=satisfaction&level={level}&format=xlsx")
         ws = load_workbook(io.BytesIO(response.data)).active
         values = [c.value for c in ws[2]]
@@ -129,33 +133,19 @@ def test_scorecard_rows_are_computed_county_by_county(personas, app):
     # Memory stays flat over a city: the rows are a lazy generator that grades one county
     # at a time, so county b is computed only after county a's rows were written. Proof:
     # a change to county b made after the first row was taken still shows up.
-    from fieldapp.services.scorecard import save_entry
+    from fieldapp.services.scoring.entries import save_entry
 
     admin = personas.users["admin"]
     a, b = personas.counties["a"].id, personas.counties["b"].id
     with app.test_request_context():
-        _columns, rows = exports.scorecard_table(admin, personas.cycle, [a, b])
+        _columns, rows = score_exports.scorecard_table(admin, personas.cycle, [a, b])
         assert isinstance(rows, types.GeneratorType)
         first = next(rows)
         assert first[0] == "岐山县"
         save_entry(None, personas.cycle, db.session.get(type(personas.secretaries["b"]), personas.secretaries["b"].id),
                    {"work_performance": 41.5})
         rest = list(rows)
-    assert [r[5] for r in rest if r[0] == "眉县"] == [41.5]
-
-
-def test_satisfaction_chunks_never_split_a_group():
-    class S:
-        def __init__(self, town, village):
-            self.town, self.village = town, village
-
-    people = [S("t1", "v1"), S("t1", "v1"), S("t1", "v2"), S("t2", "v3"), S("t2", "v3"), S("t3", "v4")]
-    by_village = list(exports._chunks(people, lambda s: s.village, "village", size=2))
-    assert [[s.village for s in c] for c in by_village] == [["v1", "v1"], ["v2", "v3", "v3"], ["v4"]]
-    by_town = list(exports._chunks(people, lambda s: s.town, "town", size=1))
-    assert [[s.town for s in c] for c in by_town] == [["t1"] * 3, ["t2"] * 2, ["t3"]]
-    assert list(exports._chunks(people, lambda s: s.town, "county", size=1)) == [people]
-    assert list(exports._chunks([], lambda s: s, "county")) == []
+    assert [r[6] for r in rest if r[0] == "眉县"] == [Decimal("41.50")]
 
 
 def test_admin_city_csv_streams_every_county(personas, login_as):
@@ -165,4 +155,34 @@ def test_admin_city_csv_streams_every_county(personas, login_as):
     assert response.is_streamed and "Content-Length" not in response.headers
     rows = list(csv.reader(io.StringIO(response.data.decode("utf-8-sig"))))
     assert {r[0] for r in rows[1:]} == {"岐山县", "眉县"}
-    assert next(r for r in rows[1:] if r[3] == "岐山一村")[6] == "17.5"
+    assert next(r for r in rows[1:] if r[3] == "岐山一村")[6] == "17.50"
+
+
+def test_household_export_row_is_complete_and_guarded(personas, login_as):
+    """One row per visit, straight from SQL columns: local time, labels, flag codes, the
+    masked ID, and the formula guard on text (a note starting with '=')."""
+    from datetime import datetime, timezone
+
+    from fieldapp.models import Visit
+
+    run_draw(personas)
+    full_village(personas, "a1", n=1)
+    visit = db.session.query(Visit).first()
+    visit.started_at = datetime(2026, 5, 3, 23, 30, tzinfo=timezone.utc)  # 07:30 on the 4th
+    visit.note = "=HYPERLINK(\"http://x\")"
+    visit.flags = [{"code": "short_visit", "msgid": "m", "params": {}},
+                   {"code": "late_sync", "msgid": "m", "params": {}}]
+    visit.answers = {**visit.answers, "respondent_family_members": 3, "suggestions": "+1 多培训"}
+    db.session.commit()
+    text = login_as("staff_a").get(
+        f"/api/scores/export?cycle_id={personas.cycle.id}&kind=households").data.decode("utf-8-sig")
+    header, row = list(csv.reader(io.StringIO(text)))
+    cell = dict(zip(header, row))
+    assert cell["走访时间"] == "2026-05-04 07:30"
+    assert cell["质量提示"] == "走访过短、上传延迟"
+    assert cell["走访记录"] == "'=HYPERLINK(\"http://x\")"
+    assert cell["意见建议"] == "'+1 多培训"
+    assert cell["在场家庭成员人数"] == "3"
+    assert cell["总体满意度"] in ("满意", "基本满意", "不满意", "不了解")
+    assert cell["问卷"] == "贫困户入户走访问卷 v1"
+    assert cell["抽样身份"] == "样本户"

@@ -6,7 +6,7 @@ from sqlalchemy import select
 from fieldapp.extensions import db
 from fieldapp.models import AuditLog, BallotToken
 
-from .scores_helpers import make_meeting
+from .scores_helpers import ballot_answers, vote_all, make_meeting
 
 PARTICIPANTS = {"party_member": 5, "cadre": 3, "villager_rep": 2, "poor_household_rep": 2}
 
@@ -91,14 +91,17 @@ def test_tallies_update_and_close(login_as, personas):
                     json={"tallies": {"cadre": {"excellent": 3}}})
     assert bad.status_code == 422
     ok = staff.put(f"/api/meetings/{meeting.id}/tallies",
-                   json={"tallies": {"cadre": {"satisfied": 3, "dissatisfied": 1}}})
+                   json={"tallies": {"cadre": {"satisfied": 2, "dissatisfied": 1}}})
     assert ok.status_code == 200
-    assert ok.get_json()["summary"]["paper_ballots"] == 4
+    assert ok.get_json()["summary"]["paper_ballots"] == 3
+    # Participants cannot drop below the paper ballots already entered.
+    fewer = staff.patch(f"/api/meetings/{meeting.id}", json={"participants": {"party_member": 1, "cadre": 1}})
+    assert fewer.status_code == 422 and "tallies.cadre" in fewer.get_json()["errors"]
     # Changing numbers before any vote issues new slips (old ones stop working).
     old = staff.get(f"/api/meetings/{meeting.id}/slips").get_json()["items"][0]["token"]
     changed = staff.patch(f"/api/meetings/{meeting.id}",
-                          json={"participants": {"party_member": 1, "cadre": 1}})
-    assert changed.status_code == 200 and changed.get_json()["summary"]["tokens"] == 2
+                          json={"participants": {"party_member": 1, "cadre": 4}})
+    assert changed.status_code == 200 and changed.get_json()["summary"]["tokens"] == 5
     assert personas.anonymous().get(f"/api/ballots/{old}").status_code == 404
     closed = staff.post(f"/api/meetings/{meeting.id}/close")
     assert closed.status_code == 200 and closed.get_json()["status"] == "closed"
@@ -139,7 +142,7 @@ def test_blank_place_is_refused_with_a_chinese_field_error(login_as, personas):
 
 
 def test_finalised_county_hides_the_write_forms(login_as, personas):
-    from fieldapp.services.scorecard import finalise
+    from fieldapp.services.scoring.results import finalise
 
     meeting = make_meeting(personas, "a")
     staff = login_as("staff_a")
@@ -157,5 +160,30 @@ def test_finalised_county_hides_the_write_forms(login_as, personas):
     assert 'data-testid="meeting-form"' not in listing and "已定稿" in listing
     # The services still refuse a write posted anyway (an old tab).
     refused = staff.post(f"/staff/meetings/{meeting.id}", data={
-        "csrf_token": staff.csrf_token, "action": "tallies", "tally.cadre.satisfied": "9"})
-    assert refused.status_code == 422
+        "csrf_token": staff.csrf_token, "action": "tallies", "tally.cadre.satisfied": "2"})
+    assert refused.status_code == 409  # county_finalised
+    api = staff.put(f"/api/meetings/{meeting.id}/tallies", json={"tallies": {"cadre": {"satisfied": 2}}})
+    assert api.status_code == 409 and api.get_json()["code"] == "county_finalised"
+
+
+def test_paper_tallies_are_bounded_by_participants_minus_qr_ballots(login_as, personas):
+    """500 不满意 on a meeting of 26 participants once dropped a secretary from 18.24 to 9.33."""
+    meeting = make_meeting(personas, "a", {"party_member": 8, "cadre": 6, "villager_rep": 8,
+                                           "poor_household_rep": 4})
+    vote_all(meeting, [("cadre", ballot_answers("satisfied"))] * 4)
+    staff = login_as("staff_a")
+    url = f"/api/meetings/{meeting.id}/tallies"
+    huge = staff.put(url, json={"tallies": {"villager_rep": {"dissatisfied": 500}}})
+    assert huge.status_code == 422
+    body = huge.get_json()
+    assert "500" in body["errors"]["tallies.villager_rep"][0] and "8" in body["errors"]["tallies.villager_rep"][0]
+    # cadre: 6 participants, 4 voted by QR code: at most 2 on paper.
+    assert staff.put(url, json={"tallies": {"cadre": {"satisfied": 3}}}).status_code == 422
+    assert staff.put(url, json={"tallies": {"cadre": {"satisfied": 1, "dissatisfied": 1}}}).status_code == 200
+    # Exactly the room left in every category is accepted.
+    full = {"party_member": {"satisfied": 8}, "cadre": {"satisfied": 2},
+            "villager_rep": {"basically_satisfied": 8}, "poor_household_rep": {"dissatisfied": 4}}
+    assert staff.put(url, json={"tallies": full}).status_code == 200
+    page = staff.post(f"/staff/meetings/{meeting.id}", data={
+        "csrf_token": staff.csrf_token, "action": "tallies", "tally.cadre.satisfied": "3"})
+    assert page.status_code == 422 and "纸质选票" in page.get_data(as_text=True)

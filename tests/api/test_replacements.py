@@ -1,6 +1,8 @@
 """Replacements through POST /api/sync: reserve order, validation, the two-phone conflict."""
 from __future__ import annotations
 
+import json
+
 import threading
 
 import pytest
@@ -61,7 +63,7 @@ def test_replacement_activates_the_next_reserve_in_order(login_as, personas, dra
     assert verify_record(record).ok, verify_record(record).problems
 
 
-def test_reserves_run_out(login_as, personas, drawn):
+def test_reserves_run_out(login_as, personas, drawn, runner, tmp_path):
     draw_id, sample, reserves = drawn
     phone = login_as("evaluator_a")
     records = [replacement_record(e.token, "migrant_work") for e in sample[:6]]
@@ -71,8 +73,23 @@ def test_reserves_run_out(login_as, personas, drawn):
     assert results[-1]["data"]["reserves_exhausted"] is True
     vd = village_draw(draw_id, personas.villages["a1"].id)
     record = login_as("staff_a").get(f"/api/village-draws/{vd.id}/record").get_json()
-    assert len(record["replacements"]) == 5  # the last one activated nothing
-    assert verify_record(record).ok
+    # Every replacement is in the public record, the one that found no reserve left too.
+    assert len(record["replacements"]) == 6
+    assert record["replacements"][-1]["reserve_household_no"] is None
+    assert verify_record(record).ok, verify_record(record).problems
+    # A record that leaves it out no longer verifies against this database.
+    short = {**record, "replacements": record["replacements"][:5]}
+    assert verify_record(short).ok  # offline the omission cannot be seen...
+    path = tmp_path / "short.json"
+    path.write_text(json.dumps(short, ensure_ascii=False), encoding="utf-8")
+    result = runner.invoke(args=["sample", "verify", str(path)])
+    assert result.exit_code == 1 and "记录遗漏了" in result.output
+    path.write_text(json.dumps(record, ensure_ascii=False), encoding="utf-8")
+    result = runner.invoke(args=["sample", "verify", str(path)])
+    assert result.exit_code == 0, result.output
+    # An exhausted replacement claimed while a reserve was still unused is refused.
+    early = {**record, "replacements": [{**record["replacements"][0], "reserve_household_no": None}]}
+    assert not verify_record(early).ok
 
 
 def test_two_phones_replace_the_same_household(login_as, personas, drawn):

@@ -6,6 +6,7 @@ import csv
 import io
 import os
 import time
+from decimal import Decimal
 
 import pytest
 from openpyxl import load_workbook
@@ -286,24 +287,24 @@ def test_discipline_suggestion_follows_the_formula(login_as, personas):
     # Confirm as suggested, then override with a reason.
     post = f"/api/residency/discipline/{secretary.id}"
     r = staff.post(post, json={"year": 2026})
-    assert r.status_code == 200 and r.get_json()["score"] == 1.0
+    assert r.status_code == 200 and r.get_json()["score"] == "1.00"  # points: exact decimal strings
     assert r.get_json()["overridden"] is False
     r = staff.post(post, json={"year": 2026, "score": 4})
     assert r.status_code == 422 and "reason" in r.get_json()["errors"]
     r = staff.post(post, json={"year": 2026, "score": 4, "reason": "2月病假有医院证明"})
     assert r.status_code == 200 and r.get_json()["overridden"] is True
-    assert r.get_json()["suggested"] == 1.0
+    assert r.get_json()["suggested"] == "1.00"
     assert db.session.scalar(select(db.func.count()).select_from(DisciplineDecision)) == 1
     assert db.session.scalar(select(AuditLog).where(AuditLog.action == "discipline.override"))
     from fieldapp.services.checkins import confirmed_discipline_score
-    assert confirmed_discipline_score(personas.cycle.id, secretary.id) == 4.0
+    assert confirmed_discipline_score(personas.cycle.id, secretary.id) == Decimal("4.00")
     assert staff.post(post, json={"year": 2026, "score": 11, "reason": "x"}).status_code == 422
     # Scope.
     assert login_as("staff_b").get(url).status_code == 403
     assert login_as("staff_b").post(post, json={"year": 2026}).status_code == 403
     assert sec.get(url).status_code == 403
     overview = staff.get("/api/residency/discipline?year=2026").get_json()
-    assert overview["rows"][0]["decision"]["score"] == 4.0
+    assert overview["rows"][0]["decision"]["score"] == "4.00"
     assert overview["config"]["per_noncompliant_month"] == 2.0
 
 
@@ -422,7 +423,7 @@ def test_discipline_formula_hand_computed_with_a_county_config(login_as, persona
     assert body["config"]["per_spot_check_absence"] == 2.5
     # Confirming without a score stores the suggestion as the 工作纪律 points.
     r = staff.post(f"/api/residency/discipline/{secretary.id}", json={"year": 2026})
-    assert r.status_code == 200 and r.get_json()["score"] == 2.5
+    assert r.status_code == 200 and r.get_json()["score"] == "2.50"
 
 
 def test_discipline_floor_line(login_as, personas):
@@ -462,7 +463,7 @@ def test_no_checkin_in_the_year_is_no_data_not_zero(login_as, personas):
     page = staff.get("/staff/residency/discipline?year=2026").get_data(as_text=True)
     assert 'data-testid="no-data">无打卡数据<' in page
     r = staff.post(post, json={"year": 2026, "score": 6})  # entered, overriding nothing
-    assert r.status_code == 200 and r.get_json()["score"] == 6.0 and r.get_json()["overridden"] is False
+    assert r.status_code == 200 and r.get_json()["score"] == "6.00" and r.get_json()["overridden"] is False
     decision = db.session.scalar(select(DisciplineDecision))
     assert decision.suggestion["no_data"] is True and decision.suggestion["score"] is None
     # The other secretary checked in (outside the fence): data, so the formula applies.

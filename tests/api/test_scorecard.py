@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from datetime import date
+from decimal import Decimal
 
 import pytest
 from openpyxl import Workbook, load_workbook
@@ -12,7 +13,9 @@ from sqlalchemy import select
 from fieldapp.extensions import db
 from fieldapp.models import (AuditLog, DisciplineDecision, FirstSecretary, ScoreLock, ScoreResult,
                              SpotCheck)
-from fieldapp.services.scorecard import finalise, grade_county, save_entry
+from fieldapp.services.scoring.entries import save_entry
+from fieldapp.services.scoring.grades import grade_county
+from fieldapp.services.scoring.results import finalise
 
 from .scores_helpers import (ballot_answers, close, enter, full_village, make_meeting, run_draw,
                              secretary, vote_all)
@@ -42,16 +45,16 @@ def _row(personas, key="a"):
 
 
 @pytest.mark.parametrize("wp, total, grade", [
-    (29.99, 59.99, "incompetent"), (30, 60.0, "basically_competent"),
-    (39.99, 69.99, "basically_competent"), (40, 70.0, "competent"),
-    (59.99, 89.99, "competent"), (60, 90.0, "excellent"),
+    (29.99, "59.99", "incompetent"), (30, "60.00", "basically_competent"),
+    (39.99, "69.99", "basically_competent"), (40, "70.00", "competent"),
+    (59.99, "89.99", "competent"), (60, "90.00", "excellent"),
 ])
 def test_grade_thresholds(ready, wp, total, grade):
     # mass 20 + discipline 5 + evaluation 5 + work performance
     enter(ready, "a", wp, 5, 5)
     row, res = _row(ready)
-    assert row["mass_evaluation"] == 20.0
-    assert row["total"] == total and row["grade_before_caps"] == grade
+    assert row["mass_evaluation"] == Decimal("20.00")
+    assert row["total"] == Decimal(total) and row["grade_before_caps"] == grade
     # One secretary in the county: floor(20% x 1) = 0 places, so 优秀 becomes 称职 (capped).
     assert row["grade"] == ("competent" if grade == "excellent" else grade)
 
@@ -78,10 +81,10 @@ def test_confirmed_discipline_prefills(ready):
     db.session.commit()
     save_entry(None, ready.cycle, s, {"work_performance": 50, "work_evaluation": 8})
     row, _ = _row(ready)
-    assert row["work_discipline"] == 7.5 and row["total"] == 85.5
+    assert row["work_discipline"] == Decimal("7.50") and row["total"] == Decimal("85.50")
     view = ready.client_for("staff_a").get(
         f"/api/scores/entries/{s.id}?cycle_id={ready.cycle.id}").get_json()
-    assert view["discipline_prefill"] == 7.5 and view["discipline_source"] == "confirmed"
+    assert view["discipline_prefill"] == "7.50" and view["discipline_source"] == "confirmed"
 
 
 def test_spot_check_absences_cap_the_grade(ready):
@@ -91,7 +94,7 @@ def test_spot_check_absences_cap_the_grade(ready):
                                  present=False) for d in (4, 5))
     db.session.commit()
     row, _ = _row(ready)
-    assert row["total"] == 95.0 and row["spot_check_absences"] == 2
+    assert row["total"] == Decimal("95.00") and row["spot_check_absences"] == 2
     assert row["grade"] == "basically_competent" and row["residency_cap"] == "basically_competent"
 
 
@@ -109,7 +112,7 @@ def _add_secretaries(personas, n):
     return out
 
 
-def test_excellent_cap_with_ties(ready):
+def test_excellent_cap_with_ties_decided_by_people(ready, login_as):
     keys = ["a"] + _add_secretaries(ready, 9)  # 10 secretaries -> 2 places
     # x0: mass 18 (meeting index 80), x1 and x2 mass 18 as well.
     for k in keys[1:]:
@@ -125,13 +128,40 @@ def test_excellent_cap_with_ties(ready):
     by = {r["secretary_id"]: r for r in res["rows"]}
     sid = {k: ready.secretaries[k].id for k in keys}
     assert res["cap"]["places"] == 2 and res["cap"]["qualified"] == 4
-    # Ranking: total, then mass evaluation (a wins), then work performance, then id (x0 < x1).
+    # Ranking: total, then mass evaluation (a wins), then work performance; x0 and x1 are
+    # equal in everything: both 待定 for the last place, never decided by their ids.
     assert by[sid["a"]]["grade"] == "excellent" and not by[sid["a"]]["capped"]
-    assert by[sid["x0"]]["grade"] == "excellent" and not by[sid["x0"]]["capped"]
-    assert by[sid["x1"]]["grade"] == "competent" and by[sid["x1"]]["capped"]
+    for k in ("x0", "x1"):
+        assert by[sid[k]]["status"] == "pending" and by[sid[k]]["grade"] is None
+        assert by[sid[k]]["pending"] == "tie" and by[sid[k]]["total"] == Decimal("95.00")
     assert by[sid["x2"]]["grade"] == "competent" and by[sid["x2"]]["capped"]
-    assert by[sid["x1"]]["total"] == 95.0  # the total does not change
     assert all(by[sid[k]]["grade"] == "competent" for k in keys[4:])
+    assert res["cap"]["excellent"] == 1 and res["cap"]["pending"] == 2
+    assert res["tie"] == {"secretary_ids": sorted([sid["x0"], sid["x1"]]), "places": 1,
+                          "decided": False, "rows": res["tie"]["rows"]}
+    staff = login_as("staff_a")
+    cid = ready.cycle.id
+    # Finalising is refused until staff decide the tie.
+    refused = staff.post("/api/scores/finalise", json={"cycle_id": cid})
+    assert refused.status_code == 409 and refused.get_json()["code"] == "decision_required"
+    # A decision needs a reason and exactly as many as there are places.
+    assert staff.post("/api/scores/ties", json={"cycle_id": cid, "chosen": [sid["x1"]],
+                                                "reason": ""}).status_code == 422
+    assert staff.post("/api/scores/ties", json={"cycle_id": cid, "chosen": [sid["x0"], sid["x1"]],
+                                                "reason": "集体研究"}).status_code == 422
+    assert login_as("staff_b").post("/api/scores/ties", json={
+        "cycle_id": cid, "county_id": ready.counties["a"].id, "chosen": [sid["x1"]],
+        "reason": "集体研究"}).status_code == 403
+    ok = staff.post("/api/scores/ties", json={"cycle_id": cid, "chosen": [sid["x1"]],
+                                              "reason": "县委集体研究：x1 驻村时间更长"})
+    assert ok.status_code == 200, ok.get_json()
+    by = {r["secretary_id"]: r for r in grade_county(ready.cycle, ready.counties["a"].id)["rows"]}
+    assert by[sid["x1"]]["grade"] == "excellent" and by[sid["x0"]]["grade"] == "competent"
+    assert by[sid["x0"]]["capped"]
+    audit = db.session.scalar(select(AuditLog).where(AuditLog.action == "scores.decide_tie"))
+    assert audit.detail["reason"] == "县委集体研究：x1 驻村时间更长" and audit.detail["chosen"] == [sid["x1"]]
+    done = staff.post("/api/scores/finalise", json={"cycle_id": cid})
+    assert done.status_code == 200 and done.get_json()["cap"]["excellent"] == 2
 
 
 def test_recall_list(ready):
@@ -142,45 +172,46 @@ def test_recall_list(ready):
     assert res["rows"][0]["grade_label"] == "不称职"
 
 
-def test_finalise_locks_and_admin_changes_with_reason(ready, login_as):
+def test_finalise_freezes_until_an_admin_reopens_with_a_reason(ready, login_as):
     enter(ready, "a", 50, 9, 9)
     staff = login_as("staff_a")
     sid = ready.secretaries["a"].id
     cid = ready.cycle.id
     done = staff.post("/api/scores/finalise", json={"cycle_id": cid})
     assert done.status_code == 200 and done.get_json()["finalised"] is True
-    assert done.get_json()["rows"][0]["total"] == 88.0
+    assert done.get_json()["rows"][0]["total"] == "88.00"  # points are exact decimal strings
     assert db.session.scalar(select(ScoreLock.id)) is not None
     assert db.session.get(type(ready.cycle), cid).status == "open"  # county b is not finalised
-    # Locked: staff cannot change anything any more.
-    refused = staff.put(f"/api/scores/entries/{sid}", json={"cycle_id": cid, "work_performance": 60})
-    assert refused.status_code == 409 and refused.get_json()["code"] == "locked"
+    # Frozen: nobody, not even an admin, changes anything under the scores.
+    for client in (staff, login_as("admin")):
+        refused = client.put(f"/api/scores/entries/{sid}", json={"cycle_id": cid, "work_performance": 60})
+        assert refused.status_code == 409 and refused.get_json()["code"] == "county_finalised"
     assert staff.post("/api/scores/finalise", json={"cycle_id": cid}).status_code == 409
-    assert staff.post(f"/api/meetings", json={
+    created = staff.post(f"/api/meetings", json={
         "cycle_id": cid, "secretary_id": sid, "held_on": "2026-12-01", "place": "x",
-        "participants": {"cadre": 1}}).status_code in (409,)
+        "participants": {"cadre": 1}})
+    assert created.status_code == 409 and created.get_json()["code"] == "county_finalised"
     assert staff.post("/api/scores/unlock", json={"cycle_id": cid, "county_id": ready.counties["a"].id,
                                                   "reason": "x"}).status_code == 403
     admin = login_as("admin")
-    no_reason = admin.put(f"/api/scores/entries/{sid}", json={"cycle_id": cid, "work_performance": 55})
-    assert no_reason.status_code == 422 and "reason" in no_reason.get_json()["errors"]
-    changed = admin.put(f"/api/scores/entries/{sid}", json={
-        "cycle_id": cid, "work_performance": 55, "reason": "复核发现漏计一项民生实事"})
-    assert changed.status_code == 200
-    db.session.expire_all()
-    stored = db.session.scalar(select(ScoreResult).where(ScoreResult.secretary_id == sid))
-    assert stored.total == 93.0
-    audit = db.session.scalar(select(AuditLog).where(AuditLog.action == "scorecard.change_after_final"))
-    assert audit is not None and audit.detail["reason"] == "复核发现漏计一项民生实事"
-    assert db.session.scalar(select(AuditLog).where(AuditLog.action == "scores.restate")) is not None
     # Reopen with a reason (admin), audited.
     assert admin.post("/api/scores/unlock", json={"cycle_id": cid, "county_id": ready.counties["a"].id,
                                                   "reason": ""}).status_code == 422
     reopened = admin.post("/api/scores/unlock", json={
-        "cycle_id": cid, "county_id": ready.counties["a"].id, "reason": "县委要求重新核定"})
+        "cycle_id": cid, "county_id": ready.counties["a"].id, "reason": "复核发现漏计一项民生实事"})
     assert reopened.status_code == 200
     assert db.session.scalar(select(AuditLog.id).where(AuditLog.action == "scores.unlock"))
-    assert staff.put(f"/api/scores/entries/{sid}", json={"cycle_id": cid, "work_performance": 52}).status_code == 200
+    assert staff.put(f"/api/scores/entries/{sid}", json={"cycle_id": cid, "work_performance": 55}).status_code == 200
+    # Finalising again is a restatement: every moved secretary, before and after, under the
+    # reason given for reopening, with the inputs that changed.
+    assert staff.post("/api/scores/finalise", json={"cycle_id": cid}).status_code == 200
+    restated = db.session.scalar(select(AuditLog).where(AuditLog.action == "scores.restate"))
+    assert restated.detail["reason"] == "复核发现漏计一项民生实事"
+    assert restated.detail["changes"] == [{
+        "secretary_id": sid, "name": "书记A", "before": {"total": "88.00", "grade": "competent"},
+        "after": {"total": "93.00", "grade": "competent"}, "inputs_changed": ["entry"]}]
+    stored = db.session.scalar(select(ScoreResult).where(ScoreResult.secretary_id == sid))
+    assert stored.total == Decimal("93.00") and len(stored.input_digest) == 64
 
 
 def test_finalising_with_incomplete_needs_confirmation(personas, login_as):
@@ -231,7 +262,7 @@ def test_import_is_all_or_nothing(ready, login_as):
     assert ok.status_code == 200, ok.get_json()
     assert ok.get_json()["rows"] == 1
     view = staff.get(f"/api/scores/entries/{sid}?cycle_id={ready.cycle.id}").get_json()
-    assert view["work_performance"] == 52.5 and view["work_discipline"] == 8
+    assert view["work_performance"] == "52.50" and view["work_discipline"] == "8.00"
     assert view["seven_ones"]["party_lecture"] == {"done": True, "evidence": "2026-05-04 讲党课"}
     assert staff.post(url, data={"file": (io.BytesIO(b"not a workbook"), "x.xlsx")},
                       content_type="multipart/form-data").status_code == 422
@@ -264,9 +295,9 @@ def test_secretary_sees_only_own_final_scores_with_suppression(ready, login_as):
     assert secretary_a.get("/api/scores/mine").get_json()["items"] == []  # not finalised yet
     finalise(None, ready.cycle, ready.counties["a"].id)
     items = secretary_a.get("/api/scores/mine").get_json()["items"]
-    assert len(items) == 1 and items[0]["total"] == 88.0 and items[0]["grade_label"] == "称职"
+    assert len(items) == 1 and items[0]["total"] == "88.00" and items[0]["grade_label"] == "称职"
     # 20 visits but 5 ballots: shown. Never individual answers or ballots.
-    assert items[0]["suppressed"] is False and items[0]["meeting_satisfied_share"] == 1.0
+    assert items[0]["suppressed"] is False and items[0]["meeting_satisfied_share"] == "1.0000"
     assert login_as("secretary_b").get("/api/scores/mine").get_json()["items"] == []
     assert secretary_a.get("/api/ballots/whatever-token-000").status_code == 404
     assert secretary_a.get(f"/api/meetings?cycle_id={ready.cycle.id}").status_code == 403
@@ -288,7 +319,7 @@ def test_small_aggregates_are_suppressed_for_secretaries(personas, login_as):
     assert item["meeting_index"] is None and item["meeting_satisfied_share"] is None
     # Both parts hidden, or the score would reveal the small one.
     assert item["household_index"] is None and item["household_satisfied_share"] is None
-    assert item["mass_evaluation"] == 20.0
+    assert item["mass_evaluation"] == "20.00"
 
 
 def test_staff_pages(ready, login_as):
@@ -332,27 +363,18 @@ def test_entry_form_errors_name_the_field_in_chinese(ready, login_as):
     assert "<li>工作实绩（0-60）：" in html and "work_performance:" not in html
 
 
-def test_import_into_a_finalised_county_needs_an_admin_and_restates_once(ready, login_as):
+def test_import_into_a_finalised_county_is_refused(ready, login_as):
     enter(ready, "a", 50, 9, 9)
     finalise(None, ready.cycle, ready.counties["a"].id)
     sid = ready.secretaries["a"].id
     url = f"/api/scores/import?cycle_id={ready.cycle.id}&county_id={ready.counties['a'].id}"
     header = ["第一书记编号", "工作实绩（0-60）", "工作纪律（0-10）", "工作评价（0-10）"]
-
-    def upload(client, reason=None):
-        return client.post(url + (f"&reason={reason}" if reason else ""),
-                           data={"file": (_xlsx([header, [sid, 20, 9, 9]]), "s.xlsx")},
-                           content_type="multipart/form-data")
-
-    assert upload(login_as("staff_a"), "更正").status_code == 409
-    admin = login_as("admin")
-    assert upload(admin).status_code == 422  # no reason
-    assert upload(admin, "复核更正").status_code == 200
+    for name in ("staff_a", "admin"):
+        refused = login_as(name).post(url, data={"file": (_xlsx([header, [sid, 20, 9, 9]]), "s.xlsx")},
+                                      content_type="multipart/form-data")
+        assert refused.status_code == 409 and refused.get_json()["code"] == "county_finalised"
     stored = db.session.scalar(select(ScoreResult).where(ScoreResult.secretary_id == sid))
-    assert stored.total == 58.0 and stored.grade == "incompetent"
-    restated = list(db.session.scalars(select(AuditLog).where(AuditLog.action == "scores.restate")))
-    assert len(restated) == 1 and restated[0].detail["reason"] == "复核更正"
-    assert db.session.scalar(select(AuditLog).where(AuditLog.action == "scorecard.change_after_final")) is not None
+    assert stored.total == Decimal("88.00")
 
 
 def test_no_checkin_data_is_not_prefilled_as_zero(ready, login_as):
@@ -378,5 +400,5 @@ def test_no_checkin_data_is_not_prefilled_as_zero(ready, login_as):
     assert again["work_discipline"] is None
     save_entry(None, ready.cycle, s, {"work_performance": 50, "work_evaluation": 8})
     graded, _ = _row(ready)
-    assert graded["status"] == "incomplete" and graded["discipline_source"] == "no_data"
+    assert graded["status"] == "incomplete" and graded["discipline_source"] is None  # nothing entered or confirmed
     assert "Work discipline has not been entered or confirmed." in graded["reasons"]

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 
 import pytest
 from sqlalchemy import select
@@ -9,8 +10,9 @@ from sqlalchemy import select
 from fieldapp.extensions import db
 from fieldapp.models import Draw, FirstSecretary, Visit
 from fieldapp.services import meetings as msvc
-from fieldapp.services import scoring
-from fieldapp.services.scorecard import finalise
+from fieldapp.domain.county_scores import NO_DRAW, required_visits
+from fieldapp.services.scoring.grades import grade_county
+from fieldapp.services.scoring.results import finalise
 
 from .scores_helpers import (add_visits, ballot_answers, close, enter, full_village,
                              household_answers, make_meeting, run_draw, secretary, vote_all)
@@ -28,21 +30,33 @@ def sec_c(personas):
     return s
 
 
-def _mass(personas, key):
-    s = secretary(personas, key)
-    return scoring.mass_evaluations(personas.cycle, [s])[s.id]
+class _Mass:
+    """One secretary's row and domain outcome, from the county's grading."""
+
+    def __init__(self, personas, key):
+        s = secretary(personas, key)
+        res = grade_county(personas.cycle, s.village.county_id)
+        self.row = next(r for r in res["rows"] + res["not_assessed"] if r["secretary_id"] == s.id)
+        self.outcome = next(o for o in res["_outcome"].secretaries if o.secretary_id == s.id)
+        self.household, self.meeting, self.result = (self.outcome.household, self.outcome.meeting,
+                                                     self.outcome.mass)
+        self.score, self.status = self.row["mass_evaluation"], self.row["mass_status"]
+        self.reasons = self.row["mass_reasons"]
+
+
+_mass = _Mass
 
 
 def test_required_visits_rule():
     # 15 for a village of 20 or more; every household below 20 (the discontinuity at 20).
-    assert scoring.required_visits(120, 15, 20, True) == 15
-    assert scoring.required_visits(20, 15, 20, True) == 15
-    assert scoring.required_visits(19, 15, 20, True) == 19
-    assert scoring.required_visits(12, 15, 20, True) == 12
-    assert scoring.required_visits(0, 15, 20, True) == 0
+    assert required_visits(120, 15, 20, True) == 15
+    assert required_visits(20, 15, 20, True) == 15
+    assert required_visits(19, 15, 20, True) == 19
+    assert required_visits(12, 15, 20, True) == 12
+    assert required_visits(0, 15, 20, True) == 0
     # census_requires_all = false: min(15, eligible)
-    assert scoring.required_visits(19, 15, 20, False) == 15
-    assert scoring.required_visits(12, 15, 20, False) == 12
+    assert required_visits(19, 15, 20, False) == 15
+    assert required_visits(12, 15, 20, False) == 12
 
 
 def test_hand_computed_score(personas, sec_c):
@@ -50,8 +64,9 @@ def test_hand_computed_score(personas, sec_c):
     hh = ([household_answers("satisfied")] * 6 + [household_answers("basically_satisfied")] * 3
           + [household_answers("satisfied", visited_home="dissatisfied")] * 2
           + [household_answers("unknown")])
-    add_visits(personas, "a2", hh)
-    meeting = make_meeting(personas, "c")
+    visits = add_visits(personas, "a2", hh)
+    meeting = make_meeting(personas, "c", {"party_member": 4, "cadre": 3, "villager_rep": 3,
+                                           "poor_household_rep": 3})
     vote_all(meeting, [("party_member", ballot_answers("satisfied"))] * 4
              + [("cadre", ballot_answers("basically_satisfied"))] * 2
              + [("villager_rep", ballot_answers("satisfied", overall="dissatisfied"))])
@@ -63,12 +78,24 @@ def test_hand_computed_score(personas, sec_c):
     assert m.household.index == pytest.approx(985 / 11)
     # meeting: 4x100 + 2x75 + 80 + paper (100, 100, 0) over 10 respondents = 83
     assert m.meeting.index == pytest.approx(83.0)
-    assert m.result.n_ballots == 10 and m.result.n_visits == 12 and m.result.required_visits == 12
-    # 20 x (0.5 x 985/11 + 0.5 x 83) / 100 = 189.8/11 = 17.2545... -> 17.25
-    assert m.score == 17.25 and m.status == "complete"
-    assert m.result.household_satisfied_share == pytest.approx(53 / 55)
-    assert m.result.meeting_satisfied_share == pytest.approx(36 / 38)
-    assert m.meeting_by_category["poor_household_rep"].n_respondents == 3
+    # A census village of 12: the all-不了解 visit does not count toward the 12 required.
+    assert m.result.n_ballots == 10 and m.result.n_visits == 11 and m.result.required_visits == 12
+    assert m.row["n_visits_unscored"] == 1
+    assert m.score is None and "Fewer completed household visits than required." in m.reasons
+    # A later visit of that household (staff rejected the first) with one scored answer.
+    from .scores_helpers import add_visit
+
+    first = db.session.get(Visit, visits[-1].id)
+    first.review_status = "rejected"
+    add_visit(personas, first.sample_entry, household_answers("unknown", overall_satisfaction="satisfied"), n=12)
+    db.session.commit()
+    m = _mass(personas, "c")
+    # household index = (985 + 100) / 12; 20 x (0.5 x 1085/12 + 0.5 x 83) / 100 = 17.3416... -> 17.34
+    assert m.household.index == pytest.approx(1085 / 12)
+    assert m.result.n_visits == 12 and m.score == Decimal("17.34") and m.status == "complete"
+    assert m.row["household_satisfied_share"] == Decimal("0.9643")  # 54/56, half up to 4 places
+    assert m.row["meeting_satisfied_share"] == Decimal("0.9474")  # 36/38
+    assert m.outcome.meeting_categories.count("poor_household_rep") == 3
 
 
 def test_weights_and_values_are_configurable(personas, sec_c):
@@ -77,13 +104,13 @@ def test_weights_and_values_are_configurable(personas, sec_c):
     meeting = make_meeting(personas, "c")
     vote_all(meeting, [("cadre", ballot_answers("satisfied"))])
     close(meeting)
-    assert _mass(personas, "c").score == 10.0  # 20 x (0.5 x 0 + 0.5 x 100) / 100
+    assert _mass(personas, "c").score == Decimal("10.00")  # 20 x (0.5 x 0 + 0.5 x 100) / 100
     cycle = personas.cycle
     cycle.settings = {"scoring": {"w_h": 0.75, "w_m": 0.25},
                       "answer_values": {"satisfaction": {"dissatisfied": 55}}}
     db.session.commit()
     # 20 x (0.75 x 55 + 0.25 x 100) / 100 = 13.25
-    assert _mass(personas, "c").score == 13.25
+    assert _mass(personas, "c").score == Decimal("13.25")
 
 
 @pytest.mark.parametrize("visits, meeting_state, reason", [
@@ -108,7 +135,7 @@ def test_incomplete_is_never_zero(personas, sec_c, visits, meeting_state, reason
 
 def test_village_of_30_needs_15_and_no_draw_is_incomplete(personas):
     m = _mass(personas, "a")
-    assert m.score is None and scoring.NO_DRAW in m.reasons
+    assert m.score is None and NO_DRAW in m.reasons
     run_draw(personas)
     add_visits(personas, "a1", [household_answers()] * 14)
     meeting = make_meeting(personas, "a")
@@ -120,7 +147,7 @@ def test_village_of_30_needs_15_and_no_draw_is_incomplete(personas):
 
     add_visit(personas, sample_entries(personas.villages["a1"])[14], household_answers(), n=14)
     db.session.commit()
-    assert _mass(personas, "a").score == 20.0
+    assert _mass(personas, "a").score == Decimal("20.00")
 
 
 def test_voided_draw_visits_do_not_count(personas, sec_c):
@@ -130,7 +157,7 @@ def test_voided_draw_visits_do_not_count(personas, sec_c):
     draw.status = "voided"
     db.session.commit()
     m = _mass(personas, "c")
-    assert m.result.n_visits == 0 and scoring.NO_DRAW in m.reasons
+    assert m.result.n_visits == 0 and NO_DRAW in m.reasons
 
 
 def test_recompute_matches_stored_results(personas, runner):
@@ -152,3 +179,5 @@ def test_recompute_matches_stored_results(personas, runner):
     result = runner.invoke(args=["scores", "recompute", "--cycle", str(personas.cycle.id)])
     assert result.exit_code == 1
     assert "DIFF" in result.output and "household_index" in result.output
+    # ...and names which inputs changed since finalising.
+    assert "inputs changed since finalising: visits" in result.output

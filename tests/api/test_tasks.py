@@ -6,7 +6,8 @@ from fieldapp.models import Cycle, Household
 
 from .sampling_support import draw_county, entries, replacement_record, sync
 
-HOUSEHOLD_KEYS = {"token", "household_no", "head_name", "family_size", "rank", "role", "status"}
+HOUSEHOLD_KEYS = {"token", "household_no", "head_name", "family_size", "rank", "role", "status",
+                  "returned"}
 FINDER_KEYS = HOUSEHOLD_KEYS | {"phone", "home"}  # the households to find: samples, active reserves
 
 

@@ -22,7 +22,8 @@ def draw(personas, county: str = "a", seed: str = "2026 宝鸡 公开种子") ->
     """Run the county's draw with the sampling service (as staff would)."""
     from fieldapp.services.draws import run_draw
 
-    run_draw(None, personas.cycle, personas.counties[county], seed)
+    # The seed is recorded before the visits (BASE): honest visit times.
+    run_draw(None, personas.cycle, personas.counties[county], seed, recorded_at=BASE - timedelta(days=3))
 
 
 def entries(village: Village, role: str = "sample") -> list[SampleEntry]:

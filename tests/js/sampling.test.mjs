@@ -130,3 +130,20 @@ test('replacement validation: 无人在家 needs attempts >= 2, 其他 needs tex
   for (const reason of ['migrant_work', 'moved_out', 'deceased', 'refused']) assert.deepEqual(validateReplacement({ reason }), {});
   assert.deepEqual([...REPLACEMENT_REASONS], ['not_home', 'migrant_work', 'moved_out', 'deceased', 'refused', 'other']);
 });
+
+test('a visit staff rejected no longer marks its household visited on this phone', () => {
+  const village = {
+    code: 'v', name: 'v', households: [
+      { token: 't1', rank: 1, role: 'sample', status: 'pending', returned: { reason: '位置不在本村', visit_uuid: 'u-old' } },
+      { token: 't2', rank: 2, role: 'sample', status: 'pending' },
+    ],
+  };
+  const rejected = { uuid: 'u-old', type: 'visit', payload: { sample_token: 't1' } };
+  const other = { uuid: 'u-2', type: 'visit', payload: { sample_token: 't2' } };
+  let v = applyLocalRecords(village, [rejected, other]);
+  assert.equal(v.households[0].status, 'pending');
+  assert.equal(v.households[1].status, 'visited');
+  // The revisit (a new record) counts as usual.
+  v = applyLocalRecords(village, [rejected, { uuid: 'u-new', type: 'visit', payload: { sample_token: 't1' } }]);
+  assert.equal(v.households[0].status, 'visited');
+});

@@ -1,6 +1,8 @@
 import math
+import random
 
 import pytest
+from geopy.distance import geodesic
 
 from fieldapp.domain import geo
 from fieldapp.domain.geo import (
@@ -8,9 +10,11 @@ from fieldapp.domain.geo import (
     bd09_to_gcj02,
     bd09_to_wgs84,
     distance_m,
+    fence_distance_m,
     gcj02_to_bd09,
     gcj02_to_wgs84,
     geofence,
+    haversine_m,
     in_china,
     normalise_system,
     to_wgs84,
@@ -128,9 +132,46 @@ def test_distance_m_is_geodesic():
     assert distance_m(BAOJI, TIANANMEN) == pytest.approx(distance_m(TIANANMEN, BAOJI))
 
 
+def _china_points(n: int, seed: int = 13):
+    rnd = random.Random(seed)
+    for _ in range(n):
+        yield (rnd.uniform(18.0, 53.0), rnd.uniform(74.0, 134.0)), rnd.uniform(0, 360)
+
+
+@pytest.mark.parametrize("metres", [1, 100, 1000, 3000, 10_000, 19_999])
+def test_fence_distance_agrees_with_the_geodesic_at_fence_scale(metres):
+    for centre, bearing in _china_points(200):
+        p = geodesic(meters=metres).destination(centre, bearing)
+        point = (p.latitude, p.longitude)
+        assert fence_distance_m(centre, point) == pytest.approx(distance_m(centre, point),
+                                                               abs=0.02)
+
+
+def test_fence_distance_beyond_20_km_is_the_geodesic():
+    assert fence_distance_m(BAOJI, TIANANMEN) == distance_m(BAOJI, TIANANMEN)
+    far = (34.36 + 0.3, 107.24)  # ~33 km north
+    assert fence_distance_m(BAOJI, far) == distance_m(BAOJI, far)
+
+
+def test_haversine_is_within_half_a_percent_but_would_move_a_1_km_fence_edge():
+    worst = 0.0
+    for centre, bearing in _china_points(300):
+        p = geodesic(meters=1000).destination(centre, bearing)
+        point = (p.latitude, p.longitude)
+        error = haversine_m(centre, point) - distance_m(centre, point)
+        assert abs(error) < 5.0
+        worst = max(worst, abs(error))
+    # Metres of error at 1 km: the geofence decision therefore uses fence_distance_m.
+    assert worst > 2.0
+    north = geodesic(meters=999).destination(BAOJI, 0)  # 1 m inside a 1 km fence
+    inside = (north.latitude, north.longitude)
+    assert haversine_m(BAOJI, inside) > 1000  # the sphere would judge it outside
+    assert geofence(BAOJI, 1000, inside, None).inside is True
+
+
 CENTRE = (34.36, 107.24)
 POINT = (34.3645, 107.2412)  # about 510 m away
-D = distance_m(CENTRE, POINT)
+D = fence_distance_m(CENTRE, POINT)  # what geofence measures (the geodesic to micrometres)
 
 
 def test_geofence_without_accuracy():

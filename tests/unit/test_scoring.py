@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from decimal import Decimal
 from fractions import Fraction
 
 import pytest
@@ -19,6 +20,7 @@ from fieldapp.domain.scoring import (
     round2,
 )
 
+Dec = Decimal
 ITEMS = ["q1", "q2", "q3"]
 S, B, D, U = "satisfied", "basically_satisfied", "dissatisfied", "unknown"
 
@@ -64,8 +66,8 @@ def test_alternative_values_100_75_55():
     m = item_mean(BALLOTS, PUBLISHED_ALT_VALUES, ["overall"])
     assert m.index == 88
     # 20 x (0.5 x 82.5 + 0.5 x 88) / 100 = 20 x 85.25 / 100 = 17.05
-    e = mass_evaluation_score(h, m, village_eligible_count=4, meeting_held=True)
-    assert e.score == 17.05 and e.status == "complete" and e.reasons == []
+    e = mass_evaluation_score(h, m, village_eligible_count=3, meeting_held=True)
+    assert e.score == Dec("17.05") and e.status == "complete" and e.reasons == []
 
 
 def test_unknown_only_is_not_scored():
@@ -105,23 +107,23 @@ def test_score_by_hand_equal_weights():
     h = item_mean(HOUSEHOLDS, DEFAULT_VALUES, ITEMS)
     m = item_mean(BALLOTS, DEFAULT_VALUES, ["overall"])
     # 20 x (0.5 x 1375/18 + 0.5 x 82.5) / 100 = (38.19444 + 41.25) / 5 = 15.88888 -> 15.89
-    e = mass_evaluation_score(h, m, village_eligible_count=4, meeting_held=True)
-    assert e.score == 15.89
+    e = mass_evaluation_score(h, m, village_eligible_count=3, meeting_held=True)
+    assert e.score == Dec("15.89")
     assert e.household_index == pytest.approx(76.388888)
     assert e.meeting_index == 82.5
     assert e.household_satisfied_share == 0.875 and e.meeting_satisfied_share == 0.9
-    assert (e.n_visits, e.required_visits, e.n_ballots) == (4, 4, 10)
+    assert (e.n_visits, e.required_visits, e.n_ballots) == (3, 3, 10)  # household C (all 不了解) is visited but not counted
 
 
 def test_score_by_hand_custom_weights():
     h = item_mean(HOUSEHOLDS, DEFAULT_VALUES, ITEMS)
     m = item_mean(BALLOTS, DEFAULT_VALUES, ["overall"])
     # 20 x (0.7 x 76.38889 + 0.3 x 82.5) / 100 = 0.2 x (53.47222 + 24.75) = 15.64444 -> 15.64
-    e = mass_evaluation_score(h, m, w_h=0.7, w_m=0.3, village_eligible_count=4, meeting_held=True)
-    assert e.score == 15.64
+    e = mass_evaluation_score(h, m, w_h=0.7, w_m=0.3, village_eligible_count=3, meeting_held=True)
+    assert e.score == Dec("15.64")
     # a 10-point scale: 10 x 78.22222 / 100 = 7.82
-    e = mass_evaluation_score(h, m, w_h=0.7, w_m=0.3, max_points=10, village_eligible_count=4, meeting_held=True)
-    assert e.score == 7.82
+    e = mass_evaluation_score(h, m, w_h=0.7, w_m=0.3, max_points=10, village_eligible_count=3, meeting_held=True)
+    assert e.score == Dec("7.82")
 
 
 def full_village(n_satisfied=8, n_basic=8):
@@ -136,7 +138,7 @@ MEETING = item_mean(BALLOTS, DEFAULT_VALUES, ["overall"])
 def test_full_village_score():
     # household index (8 x 100 + 8 x 75) / 16 = 87.5; 20 x (43.75 + 41.25) / 100 = 17.00
     e = mass_evaluation_score(full_village(), MEETING, village_eligible_count=120, meeting_held=True)
-    assert e.score == 17.0 and e.status == "complete" and e.required_visits == 15
+    assert e.score == Dec("17.0") and e.status == "complete" and e.required_visits == 15
 
 
 def test_perfect_and_zero():
@@ -144,24 +146,24 @@ def test_perfect_and_zero():
     worst = item_mean([{"q1": D}] * 15, DEFAULT_VALUES, ITEMS)
     best_m = item_mean([{"o": S}], DEFAULT_VALUES, ["o"])
     worst_m = item_mean([{"o": D}], DEFAULT_VALUES, ["o"])
-    assert mass_evaluation_score(best, best_m, village_eligible_count=30, meeting_held=True).score == 20
+    assert mass_evaluation_score(best, best_m, village_eligible_count=30, meeting_held=True).score == Dec("20")
     zero = mass_evaluation_score(worst, worst_m, village_eligible_count=30, meeting_held=True)
-    assert zero.score == 0 and zero.status == "complete"  # a real zero is complete
+    assert zero.score == Dec("0") and zero.status == "complete"  # a real zero is complete
 
 
 def test_rounding_is_half_up_on_the_exact_value():
     # 20 x (0.5 x 80.05 + 0.5 x 80) / 100 = 16.005 exactly -> 16.01 (naive float rounding gives 16.0)
-    h = IndexResult(80.05, 20, 60, None, {})
-    m = IndexResult(80.0, 10, 10, None, {})
+    h = IndexResult(80.05, 20, 60, None, {}, n_scored_respondents=20)
+    m = IndexResult(80.0, 10, 10, None, {}, n_scored_respondents=10)
     assert round(20 * (0.5 * 80.05 + 0.5 * 80) / 100, 2) == 16.0
-    assert mass_evaluation_score(h, m, village_eligible_count=30, meeting_held=True).score == 16.01
+    assert mass_evaluation_score(h, m, village_eligible_count=30, meeting_held=True).score == Dec("16.01")
 
 
 def test_round2():
-    assert round2(Fraction(2675, 1000)) == 2.68  # round(2.675, 2) would give 2.67
-    assert round2(Fraction(1, 3)) == 0.33
-    assert round2(Fraction(-2675, 1000)) == -2.68
-    assert round2(Fraction(20)) == 20.0
+    assert round2(Fraction(2675, 1000)) == Dec("2.68")  # round(2.675, 2) would give 2.67
+    assert round2(Fraction(1, 3)) == Dec("0.33")
+    assert round2(Fraction(-2675, 1000)) == Dec("-2.68")
+    assert round2(Fraction(20)) == Dec("20.00") and str(round2(Fraction(20))) == "20.00"
 
 
 # --- incomplete data: a score of None with reasons, never a silent zero -------------
@@ -186,7 +188,7 @@ def test_minimum_visits(visits, eligible, complete):
     e = mass_evaluation_score(h, MEETING, village_eligible_count=eligible, meeting_held=True)
     assert e.required_visits == min(15, eligible)
     if complete:
-        assert e.status == "complete" and e.score == 20 * (0.5 * 100 + 0.5 * 82.5) / 100
+        assert e.status == "complete" and e.score == Dec("18.25")  # 20 x (0.5 x 100 + 0.5 x 82.5) / 100
     else:
         assert e.status == "incomplete" and e.score is None and e.reasons == [VISITS]
 
@@ -219,7 +221,20 @@ def test_meeting_with_only_unscored_ballots():
 def test_households_all_unknown():
     h = item_mean([{"q1": U}] * 20, DEFAULT_VALUES, ITEMS)
     e = mass_evaluation_score(h, MEETING, village_eligible_count=50, meeting_held=True)
-    assert e.score is None and e.reasons == ["No household gave a scored answer."]
+    # 20 completed visits, none with a scored answer: none counts toward the minimum.
+    assert e.score is None and e.reasons == ["Fewer completed household visits than required.",
+                                             "No household gave a scored answer."]
+    assert e.n_visits == 0 and e.n_visits_unscored == 20
+
+
+def test_a_visit_with_no_scored_answer_does_not_count_toward_the_minimum():
+    # 15 visits needed; 14 scored and one all 不了解: incomplete.
+    h = item_mean([{"q1": S}] * 14 + [{"q1": U, "q2": U, "q3": U}], DEFAULT_VALUES, ITEMS)
+    e = mass_evaluation_score(h, MEETING, village_eligible_count=50, meeting_held=True)
+    assert e.status == "incomplete" and e.reasons == [VISITS]
+    assert e.n_visits == 14 and e.n_visits_unscored == 1
+    h = item_mean([{"q1": S}] * 15 + [{"q1": U}], DEFAULT_VALUES, ITEMS)
+    assert mass_evaluation_score(h, MEETING, village_eligible_count=50, meeting_held=True).status == "complete"
 
 
 def test_no_eligible_households():
@@ -239,11 +254,11 @@ def test_zero_weight_part_is_not_required():
     # w_m = 0: households only, no meeting needed. 20 x 87.5 / 100 = 17.5
     e = mass_evaluation_score(full_village(), item_mean([], DEFAULT_VALUES, ["o"]), w_h=1, w_m=0,
                               village_eligible_count=50, meeting_held=False)
-    assert e.status == "complete" and e.score == 17.5
+    assert e.status == "complete" and e.score == Dec("17.5")
     # w_h = 0: the meeting only. 20 x 82.5 / 100 = 16.5
     e = mass_evaluation_score(item_mean([], DEFAULT_VALUES, ITEMS), MEETING, w_h=0, w_m=1,
                               village_eligible_count=50, meeting_held=True)
-    assert e.status == "complete" and e.score == 16.5
+    assert e.status == "complete" and e.score == Dec("16.5")
 
 
 @pytest.mark.parametrize(
@@ -258,7 +273,7 @@ def test_weights_summing_to_one_in_floating_point():
     e = mass_evaluation_score(full_village(), MEETING, w_h=1 / 3, w_m=2 / 3,
                               village_eligible_count=50, meeting_held=True)
     # 20 x (87.5/3 + 2 x 82.5/3) / 100 = 20 x 84.1666 / 100 = 16.8333 -> 16.83
-    assert e.score == 16.83
+    assert e.score == Dec("16.83")
 
 
 def test_bad_eligible_count():

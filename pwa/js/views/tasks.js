@@ -48,6 +48,10 @@ export async function render(root, ctx) {
   ]);
   const persisted = (await storagePersisted(false)) ?? persistedMeta ?? null;
   const households = villages.reduce((n, v) => n + v.households.length, 0);
+  // Visits staff rejected: the household is pending again, with the reason, for a revisit.
+  const returned = villages.flatMap((v) => v.households
+    .filter((h) => h.returned && (h.status === 'pending' || h.status === 'reserve_active'))
+    .map((h) => ({ village: v, household: h })));
 
   setHTML(root, html`
     <h1 class="page-title">${t('tasks.title')}</h1>
@@ -62,6 +66,17 @@ export async function render(root, ctx) {
         ${persisted === true ? t('storage.persisted') : persisted === false ? t('storage.not_persisted') : t('storage.unknown')}
       </p>
     </section>
+    ${returned.length ? html`
+      <h2 class="section-title">${t('tasks.returned')}</h2>
+      <ul id="returned-list" data-testid="returned-list" class="list">
+        ${returned.map(({ village, household }) => html`
+          <li><a class="row row-link" href="#/visit/${encodeURIComponent(household.token)}" data-testid="returned-row" data-token="${household.token}">
+            <span class="row-main">
+              <strong class="row-title">${village.name} · ${t('village.head', { name: household.head_name })}</strong>
+              <span class="row-sub" data-testid="returned-reason">${t('tasks.returned_reason', { reason: household.returned.reason || '' })}</span>
+            </span>
+          </a></li>`)}
+      </ul>` : ''}
     ${villages.length ? html`
       <h2 class="section-title">${t('tasks.villages')}</h2>
       <ul id="village-list" data-testid="village-list" class="list">

@@ -1,7 +1,7 @@
 """roster codes, village centres, single-village draws
 
-Revision ID: 0007_i9_codes_centres_draws
-Revises: 0006_discipline_no_data
+Revision ID: 0011_i9_codes_centres_draws
+Revises: 0010_i10_scores_decimal
 Create Date: 2026-11-30
 
 - town.code: the 9-digit town part of its villages' codes.
@@ -14,8 +14,8 @@ Create Date: 2026-11-30
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0007_i9_codes_centres_draws"
-down_revision = "0006_discipline_no_data"
+revision = "0011_i9_codes_centres_draws"
+down_revision = "0010_i10_scores_decimal"
 branch_labels = None
 depends_on = None
 

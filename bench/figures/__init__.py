@@ -1,0 +1,1 @@
+"""Registered benchmark figures, one module per area (see bench/harness.py)."""
