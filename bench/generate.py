@@ -339,10 +339,10 @@ def write_cycle(w: Writer, scale: Scale, plan: Plan) -> None:
             [(cid, plan.cycle_id, cid, ds.ALGORITHM, f"基准种子 {code}", w.ts(recorded),
               scale.sample_size, scale.reserve_count, True, "active", plan.staff[cid],
               w.ts(recorded), _token("draw", code)) for cid, code, *_r in plan.counties])
-    w.write("village_draw", ("id", "draw_id", "village_id", "village_code", "eligible_count",
-                             "complete_census"),
-            ((v.id, v.county_id, v.id, v.code, v.n_households,
-              v.n_households <= scale.sample_size) for v in plan.villages))
+    w.write("village_draw", ("id", "draw_id", "cycle_id", "village_id", "village_code",
+                             "eligible_count", "complete_census", "status"),
+            ((v.id, v.county_id, plan.cycle_id, v.id, v.code, v.n_households,
+              v.n_households <= scale.sample_size, "active") for v in plan.villages))
     w.write("sample_entry", ("id", "village_draw_id", "village_id", "household_id",
                              "household_no", "hmac_key", "rank", "role", "status", "token"),
             _sample_entries(scale, plan))
@@ -386,7 +386,7 @@ def _write_visits(w: Writer, scale: Scale, plan: Plan) -> None:
     columns = ("id", "client_uuid", "sample_entry_id", "village_id", "cycle_id", "evaluator_id",
                "instrument_id", "instrument_version", "answers", "note", "started_at",
                "ended_at", "lat", "lon", "accuracy_m", "geo_at", "geo_error",
-               "device_sent_at", "received_at", "flags")
+               "device_sent_at", "received_at", "flags", "review_status")
     for v in plan.villages:
         day = date(YEAR, 4, 1) + timedelta(days=rng.randrange(90))
         for entry_id in (v.sampled or [])[:scale.visits_per_village]:
@@ -404,7 +404,7 @@ def _write_visits(w: Writer, scale: Scale, plan: Plan) -> None:
                            w.ts(ended), round(v.lat + rng.uniform(-0.005, 0.005), 6),
                            round(v.lon + rng.uniform(-0.005, 0.005), 6),
                            round(rng.uniform(5, 40), 1), w.ts(ended), None, w.ts(received),
-                           w.ts(received), "[]"))
+                           w.ts(received), "[]", "pending"))
             ledger.append((uuid, "visit", v.evaluator_id, "0" * 64, visit_id, w.ts(received)))
         if len(visits) >= CHUNK:
             w.write("visit", columns, visits)

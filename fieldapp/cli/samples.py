@@ -121,7 +121,7 @@ def verify(file):
 def void(draw_id, village_code, reason, yes):
     """Void a draw, or one village of it (operator = admin). It stays visible; the next
     draw needs a new seed. Asks first, naming the visits that stop counting."""
-    from ..services.draws import void_consequences, void_draw, void_village_draw
+    from ..services.draws import ensure_voidable, void_consequences, void_draw, void_village_draw
 
     d = db.session.get(Draw, draw_id)
     if d is None:
@@ -134,6 +134,7 @@ def void(draw_id, village_code, reason, yes):
         targets = [vd]
     else:
         targets = [vd for vd in d.villages if vd.status == "active"]
+    ensure_voidable(d, targets[0] if village_code else None)
     visits = sum(void_consequences(vd)["visits"] for vd in targets)
     if not yes:
         click.confirm(f"Void {len(targets)} village draw(s) of draw {draw_id}? {visits} visit(s) "

@@ -236,6 +236,7 @@ def run_village_draw(actor: User | None, cycle: Cycle, village: Village, seed: s
     if not cycle.covers_county(county.id):
         raise AppError("validation_failed", errors={"village": [
             _("This cycle does not cover %(county)s.", county=county.name)]})
+    ensure_not_finalised(cycle, county.id, what="village_draw")  # its visits would move scores
     if drawn_village_ids(cycle.id, [village.id]):
         raise AppError("locked", _("%(village)s already has a draw in this cycle. An admin can "
                                    "void it with a reason.", village=village.name))
@@ -274,6 +275,15 @@ def _void_reason(reason: str) -> str:
         raise AppError("validation_failed", errors={"reason": [
             _("At most %(n)d characters.", n=MAX_VOID_REASON)]})
     return reason
+
+
+def ensure_voidable(draw: Draw, vd: VillageDraw | None = None) -> None:
+    """Refuse before anyone types a reason: already voided (409 locked), or the county's
+    scores finalised (409 county_finalised). The confirm steps ask this first."""
+    if (vd or draw).status != "active":
+        raise AppError("locked", _("This village's draw is already voided.") if vd is not None
+                       else _("This draw is already voided."))
+    ensure_not_finalised(draw.cycle, draw.county_id, what="draw_void")
 
 
 def void_draw(actor: User | None, draw: Draw, reason: str) -> Draw:

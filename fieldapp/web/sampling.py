@@ -304,6 +304,7 @@ def _void_form() -> str:
 def void_draw(draw_id: int):
     """GET: the confirm step (what stops counting); POST: void, with the reason."""
     draw = get_or_404(Draw, draw_id)
+    draws.ensure_voidable(draw)  # finalised or voided: refused before the form
     active = [vd for vd in draw.villages if vd.status == "active"]
     if request.method == "GET":
         return render_template("sampling/void_confirm.html", draw=draw, vd=None,
@@ -325,6 +326,7 @@ def void_draw(draw_id: int):
 def void_village_draw(village_draw_id: int):
     """One village's draw only: the other villages keep their draws, records and visits."""
     vd = get_or_404(VillageDraw, village_draw_id)
+    draws.ensure_voidable(vd.draw, vd)
     if request.method == "GET":
         return render_template("sampling/void_confirm.html", draw=vd.draw, vd=vd,
                                consequences=_consequences([vd]),

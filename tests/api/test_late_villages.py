@@ -204,3 +204,23 @@ def test_evaluators_never_see_households_that_were_not_drawn(login_as, personas)
         f"/api/villages/{personas.villages['a1'].id}/sample").get_json()
     assert {e["role"] for e in also["entries"]} == {"sample", "reserve"}
     assert draw_id
+
+
+def test_a_finalised_county_freezes_single_village_voids(login_as, runner, personas):
+    from fieldapp.services.scoring.results import finalise
+
+    draw_id = draw_county(login_as, personas)
+    finalise(None, personas.cycle, personas.counties["a"].id, accept_incomplete=True)
+    vd = find_village_draw(personas.cycle.id, personas.villages["a1"].code)
+    refused = login_as("admin").post(f"/api/village-draws/{vd.id}/void", json={"reason": "x"})
+    assert refused.status_code == 409 and refused.get_json()["code"] == "county_finalised"
+    assert login_as("admin").get(f"/staff/sampling/village-draws/{vd.id}/void").status_code == 409
+    result = runner.invoke(args=["sample", "void", "--draw", str(draw_id), "--village",
+                                 personas.villages["a1"].code, "--reason", "x", "--yes"])
+    assert result.exit_code != 0
+    db.session.expire_all()
+    assert db.session.get(VillageDraw, vd.id).status == "active"
+    late = add_late_village(login_as)
+    drawn = login_as("staff_a").post(f"/api/cycles/{personas.cycle.id}/village-draws",
+                                     json={"seed": LATE_SEED, "village_id": late.id})
+    assert drawn.status_code == 409 and drawn.get_json()["code"] == "county_finalised"
