@@ -13,6 +13,7 @@ serve_once() {
   setsid make run PORT="$PORT" >/dev/null 2>&1 &
   pid=$!
   until curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/login" 2>/dev/null | grep -q 200; do
+    kill -0 "$pid" 2>/dev/null || { echo "make run failed" >&2; exit 1; }
     sleep 0.05
   done
   end=$(date +%s.%N)
