@@ -20,6 +20,8 @@ CATALOGUES   := $(wildcard fieldapp/translations/*/*/LC_MESSAGES/*.po)
 STAMP_PROD   := $(VENV)/.installed-prod
 STAMP_TEST   := $(VENV)/.installed-test
 STAMP_I18N   := $(VENV)/.translations
+STAMP_ASSETS := $(VENV)/.assets
+ASSETS       := $(shell find pwa fieldapp/static -type f 2>/dev/null)
 
 .PHONY: run test install install-test translations browser migrate demo serve bench clean
 
@@ -40,7 +42,12 @@ $(STAMP_I18N): $(CATALOGUES) | $(BIN)/python
 	@$(BIN)/python -m fieldapp.i18n >/dev/null
 	@touch $@
 
-install: $(STAMP_PROD) $(STAMP_I18N)
+# The br/gzip copies of every static file, made once (again when a static file changed).
+$(STAMP_ASSETS): $(ASSETS) $(STAMP_I18N) | $(STAMP_PROD)
+	@$(BIN)/fieldapp assets compress
+	@touch $@
+
+install: $(STAMP_PROD) $(STAMP_I18N) $(STAMP_ASSETS)
 
 install-test: $(STAMP_TEST) $(STAMP_I18N)
 	@$(MAKE) --no-print-directory browser
@@ -83,11 +90,12 @@ test: install-test
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 	@if command -v node >/dev/null 2>&1; then node --test tests/js/; else echo "node missing: JS unit tests not run"; [ "$$CI" != "true" ]; fi
 
-# make bench SCALE=city|province|nation: the in-process benches, then every registered
-# figure of bench/figures/ at that scale beside its baseline (data generated once per scale).
+# make bench SCALE=city|province|nation: the in-process benches (the phone app on slow
+# links included: bench/test_bench_network.py), then every registered figure of
+# bench/figures/ at that scale beside its baseline (data generated once per scale).
 SCALE ?= city
 bench: install-test
-	$(BIN)/python -m pytest bench -q -p no:cacheprovider --benchmark-only
+	$(BIN)/python -m pytest bench -q -p no:cacheprovider
 	$(BIN)/python -m bench.run --scale $(SCALE)
 
 clean:

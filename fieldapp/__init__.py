@@ -13,6 +13,7 @@ from werkzeug.routing import IntegerConverter
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
+from .assets.http import is_immutable_asset, security_headers
 from .config import ROOT, Config
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -36,6 +37,7 @@ def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
 
     _init_extensions(app)
     _register_blueprints(app)
+    _init_static_and_compression(app)
 
     from .errors import register_error_handlers
     register_error_handlers(app)
@@ -120,12 +122,21 @@ def _register_blueprints(app: Flask) -> None:
     load_record_types()
 
 
+def _init_static_and_compression(app: Flask) -> None:
+    """Hashed, pre-compressed static files (fieldapp/assets) and compressed JSON answers and
+    sync bodies (fieldapp/compression.py)."""
+    from . import assets
+    from .compression import init_compression
+
+    assets.init_app(app)
+    init_compression(app)
+
+
 def _security_headers(response):
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("Referrer-Policy", "same-origin")
-    response.headers.setdefault("X-Frame-Options", "DENY")
-    response.headers.setdefault(
-        "Content-Security-Policy",
-        "default-src 'self'; img-src 'self' data: blob: https:; style-src 'self' 'unsafe-inline'; "
-        "script-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'self'")
+    if is_immutable_asset(response):
+        # A hashed script, stylesheet or image: the document-only headers are wasted bytes.
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        return response
+    for name, value in security_headers().items():
+        response.headers.setdefault(name, value)
     return response

@@ -61,6 +61,11 @@ class Config:
     LANGUAGES = ["zh_Hans", "en"]
 
     SYNC_MAX_BATCH = int(os.environ.get("SYNC_MAX_BATCH", "50"))
+    # The largest sync body the server reads, after inflating a gzip body (413 beyond).
+    # 50 visits with every text field full are about 0.5 MB.
+    SYNC_MAX_BODY_KB = int(os.environ.get("SYNC_MAX_BODY_KB", "2048"))
+    # br/gzip copies of static files, made once per content and shared by all workers.
+    ASSET_CACHE_DIR = os.environ.get("ASSET_CACHE_DIR") or str(ROOT / "instance" / "asset-cache")
     # Quality-flag thresholds (fieldapp.domain.flags.FlagThresholds field names), e.g.
     # FLAG_THRESHOLDS='{"max_accuracy_m": 150}'; missing keys keep the defaults.
     FLAG_THRESHOLDS: dict = json.loads(os.environ.get("FLAG_THRESHOLDS") or "{}")

@@ -3,13 +3,32 @@ from __future__ import annotations
 
 from flask import current_app
 from flask.views import MethodView
+from flask_babel import gettext
 from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from ..auth import actor, login_required_roles
+from ..compression import body_error
+from ..errors import AppError
 from ..services.sync import sync_batch
 
 blp = Blueprint("sync", __name__, url_prefix="/api", description="Offline sync")
+
+
+@blp.before_request
+def _refused_body():
+    """Phones may gzip a batch (Content-Encoding: gzip); fieldapp.compression inflates it
+    within SYNC_MAX_BODY_KB and says here when it could not."""
+    reason = body_error()
+    if reason == "too_large":
+        raise AppError("payload_too_large", gettext(
+            "A sync batch may be at most %(kb)s KB once decompressed. Send fewer records.",
+            kb=current_app.config["SYNC_MAX_BODY_KB"]))
+    if reason == "not_gzip":
+        raise AppError("bad_request", gettext("The body is not valid gzip."))
+    if reason == "unsupported_encoding":
+        raise AppError("unsupported_media_type",
+                       gettext("Only gzip-compressed request bodies are accepted."))
 
 
 class RecordSchema(Schema):
@@ -49,6 +68,8 @@ class Sync(MethodView):
     @blp.arguments(BatchSchema)
     @blp.response(200, BatchResultSchema)
     @blp.alt_response(422, description="Nothing stored; per-record results say why")
+    @blp.alt_response(413, description="The body (inflated, when sent with "
+                      "Content-Encoding: gzip) is larger than SYNC_MAX_BODY_KB")
     def post(self, batch):
         for record in batch["records"]:
             record["uuid"] = str(record["uuid"])

@@ -20,6 +20,8 @@
  */
 
 export const DEFAULT_TIMEOUT_MS = 20000;
+/** Bodies at least this long are gzipped when the caller asks (`{gzip: true}`). */
+export const GZIP_MIN_CHARS = 1024;
 
 /** An API failure thrown by `get`/`post`. */
 export class ApiError extends Error {
@@ -37,6 +39,17 @@ export class ApiError extends Error {
 const WRITE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 /**
+ * gzip a text with the browser's CompressionStream; null where there is none.
+ * @param {string} text
+ * @returns {Promise<ArrayBuffer|null>}
+ */
+export async function gzipText(text) {
+  if (typeof CompressionStream !== 'function') return null;
+  const stream = new Blob([text]).stream().pipeThrough(new CompressionStream('gzip'));
+  return new Response(stream).arrayBuffer();
+}
+
+/**
  * @param {Object} [opts]
  * @param {typeof fetch} [opts.fetch]
  * @param {() => (string|null|Promise<string|null>)} [opts.getCsrfToken]   token from the session store
@@ -50,6 +63,7 @@ export function createApi(opts = {}) {
   const doFetch = opts.fetch || ((...a) => globalThis.fetch(...a));
   const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   let csrfOverride = null;
+  let gzipRefused = false; // the server (or a proxy) answered 415 to a gzip body
 
   async function csrfToken() {
     if (csrfOverride) return csrfOverride;
@@ -61,7 +75,8 @@ export function createApi(opts = {}) {
    * @param {string} method
    * @param {string} path  e.g. '/api/sync'
    * @param {*} [body]     JSON-serialised when given
-   * @param {{timeoutMs?: number, retryCsrf?: boolean}} [o]
+   * @param {{timeoutMs?: number, retryCsrf?: boolean, gzip?: boolean}} [o]
+   *   gzip: send a long body gzipped (Content-Encoding: gzip) where the browser can
    * @returns {Promise<ApiResult>}
    */
   async function call(method, path, body, o = {}) {
@@ -69,7 +84,12 @@ export function createApi(opts = {}) {
     const headers = { Accept: 'application/json' };
     const lang = opts.getLang ? opts.getLang() : null;
     if (lang) headers['Accept-Language'] = lang === 'en' ? 'en' : 'zh-Hans,zh;q=0.9';
-    if (body !== undefined) headers['Content-Type'] = 'application/json';
+    let payload = body === undefined ? undefined : JSON.stringify(body);
+    if (payload !== undefined) headers['Content-Type'] = 'application/json';
+    if (payload !== undefined && o.gzip && !gzipRefused && payload.length >= GZIP_MIN_CHARS) {
+      const packed = await gzipText(payload).catch(() => null);
+      if (packed) { payload = packed; headers['Content-Encoding'] = 'gzip'; }
+    }
     if (WRITE.has(m)) {
       const tok = await csrfToken();
       if (tok) headers['X-CSRFToken'] = tok;
@@ -82,8 +102,7 @@ export function createApi(opts = {}) {
     let text = '';
     try {
       res = await doFetch(path, {
-        method: m, headers, credentials: 'same-origin', cache: 'no-store', signal: ctrl.signal,
-        body: body === undefined ? undefined : JSON.stringify(body),
+        method: m, headers, credentials: 'same-origin', cache: 'no-store', signal: ctrl.signal, body: payload,
       });
       text = await res.text();
     } catch {
@@ -93,6 +112,11 @@ export function createApi(opts = {}) {
       return { ok: false, status: 0, data: null, error: { code, status: 0, message: code, errors: null } };
     }
     clearTimeout(timer);
+    if (res.status === 415 && headers['Content-Encoding']) {
+      // Something on the way does not take gzip bodies: send plain from now on.
+      gzipRefused = true;
+      return call(m, path, body, o);
+    }
 
     // Our server always answers with a JSON object (or an empty 204).
     let data = null;
@@ -155,7 +179,7 @@ export function createApi(opts = {}) {
      * @returns {Promise<{status: number, body: *, error: ApiErrorShape|null}>}
      */
     async sendSync(batch) {
-      const r = await call('POST', '/api/sync', batch);
+      const r = await call('POST', '/api/sync', batch, { gzip: true });
       if (r.status && r.data === null) return { status: 0, body: null, error: r.error }; // not our server
       return { status: r.status, body: r.data, error: r.error };
     },

@@ -4,26 +4,25 @@
 
 import * as db from './db.js';
 import { createApi } from './api.js';
-import { createOutbox } from './outbox.js';
-import { createSync } from './sync.js';
 import { parseHash } from './router.js';
-import { t, getLang, setLang, initLang } from './i18n.js';
+import { t, getLang, setLang, initLang, loadLang } from './i18n.js';
 import { html, setHTML, qs, $on, $delegate } from './dom.js';
-import { downloadTasks } from './taskdata.js';
-import { TASKS_DOWNLOADED_KEY } from './sync.js';
 import { renderHeader, renderTabbar } from './views/header.js';
 import * as loginView from './views/login.js';
-import * as tasksView from './views/tasks.js';
-import * as villageView from './views/village.js';
-import * as visitView from './views/visit.js';
-import * as outboxView from './views/outbox.js';
-import * as checkinView from './views/checkin.js';
-import * as settingsView from './views/settings.js';
-import * as finderView from './views/finder.js';
 
+// The login screen comes with the app; every other screen is fetched when first needed
+// (and, after login, ahead of time for the user's role: see warmRole). Each import() names
+// its file literally: the server lists these modules in the import map, and the service
+// worker caches them once fetched, for offline use.
 const VIEWS = {
-  login: loginView, tasks: tasksView, village: villageView, visit: visitView,
-  outbox: outboxView, checkin: checkinView, settings: settingsView, find: finderView,
+  login: () => Promise.resolve(loginView),
+  tasks: () => import('./views/tasks.js'),
+  village: () => import('./views/village.js'),
+  visit: () => import('./views/visit.js'),
+  find: () => import('./views/finder.js'),
+  outbox: () => import('./views/outbox.js'),
+  checkin: () => import('./views/checkin.js'),
+  settings: () => import('./views/settings.js'),
 };
 /** Which screens each phone role may open, and where it lands. */
 const ROLE_ROUTES = {
@@ -57,6 +56,7 @@ const state = {
 const swSupported = 'serviceWorker' in navigator;
 let swRegistration = null;
 let user = null;            // {outbox, sync, deps, off}
+let userSeq = 0;            // bumped by stopUser: a startUser still loading gives up
 let cleanup = null;
 let renderSeq = 0;
 let toastTimer = null;
@@ -156,9 +156,13 @@ async function registerServiceWorker() {
   navigator.serviceWorker.addEventListener('message', (e) => {
     if (e.data && e.data.type === 'FLUSH_OUTBOX' && user) user.sync.syncNow({ reason: 'background-sync' });
   });
+  // The page came from the cache: ask for a new release in the background (the banner
+  // offers it once installed), now and whenever the app comes back to the foreground.
   const check = () => reg.update().catch(() => {});
+  if (navigator.serviceWorker.controller && navigator.onLine !== false) check();
   $on(document, 'visibilitychange', () => { if (document.visibilityState === 'visible') check(); });
   $on(window, 'online', check);
+  keepLoadedFilesOffline();
 }
 
 function applyUpdate() {
@@ -174,7 +178,7 @@ async function registerBackgroundSync() {
   await swRegistration.sync.register('outbox-sync');
 }
 
-/** @returns {Promise<string|null>} the service worker's SHELL_VERSION */
+/** @returns {Promise<string|null>} the service worker's version: caching scheme and release, e.g. '7.1a2b3c4d' */
 function appVersion() {
   const worker = navigator.serviceWorker && navigator.serviceWorker.controller;
   if (!worker) return Promise.resolve(null);
@@ -188,9 +192,17 @@ function appVersion() {
 
 // ---- the user's outbox and sync -----------------------------------------------
 
-function startUser(session) {
+/**
+ * Start the logged-in user's outbox and sync. Their modules are not part of the login
+ * screen's downloads: a first visit gets the login form sooner.
+ * @param {Object} session
+ */
+async function startUser(session) {
   stopUser();
+  const seq = userSeq;
   state.counts = null;
+  const [{ createOutbox }, { createSync }] = await Promise.all([import('./outbox.js'), import('./sync.js')]);
+  if (seq !== userSeq) return; // logged out (or in as someone else) meanwhile
   const userId = session.user_id;
   const outbox = createOutbox({ store: db.outboxStore(userId), userId });
   const meta = db.metaStore(userId);
@@ -212,9 +224,11 @@ function startUser(session) {
   user = { outbox, sync, deps, meta, off };
   refreshCounts();
   sync.start(window);
+  warmRole(session.user.role);
 }
 
 function stopUser() {
+  userSeq += 1;
   if (!user) return;
   user.sync.stop();
   user.off();
@@ -227,11 +241,13 @@ async function afterSync(result) {
   if (!state.formsOpen && (name === 'outbox' || name === 'village' || name === 'tasks' || name === 'checkin')) route();
   // A replacement's reserve is decided by the server; refresh the tasks after one synced.
   if (result.synced && state.session && state.session.user.role === 'evaluator' && user) {
+    const { TASKS_DOWNLOADED_KEY } = await import('./sync.js');
     const since = Date.parse((await user.meta.get(TASKS_DOWNLOADED_KEY)) || '') || 0;
     const fresh = (await user.outbox.list({ state: 'synced' }))
       .some((r) => r.type === 'replacement' && Date.parse(r.synced_at) > since);
     if (fresh) {
       try {
+        const { downloadTasks } = await import('./taskdata.js');
         await downloadTasks(user.deps);
         if (!state.formsOpen && ['tasks', 'village'].includes(state.route && state.route.name)) route();
       } catch { /* offline again: the next download will do */ }
@@ -259,7 +275,7 @@ async function signIn({ user: u, csrf_token: csrf }) {
   state.sessionExpired = false;
   loggedOutFlag(false);
   api.setCsrfToken(null);
-  startUser(state.session);
+  await startUser(state.session);
   renderBanners();
   const target = state.returnTo || home(u.role);
   state.returnTo = null;
@@ -291,18 +307,32 @@ const loggedOutFlag = (value) => {
   return false;
 };
 
-/** No local session but maybe a server one (the cookie survived): take it over. */
+/**
+ * No local session but maybe a server one (the cookie survived): take it over. This runs
+ * beside the login form, which is already on screen: it moves on only while the form is
+ * untouched (someone typing is logging in by hand).
+ */
 async function resumeServerSession() {
   if (loggedOutFlag()) return;
   const me = await api.call('GET', '/api/me');
-  if (!me.ok || !me.data) return;
+  if (!me.ok || !me.data || state.session) return;
   const u = me.data.user || me.data;
   if (STAFF_ROLES.includes(u.role)) { window.location.assign('/staff/'); return; }
   if (!ROLE_ROUTES[u.role]) return;
   const csrf = await api.call('GET', '/api/auth/csrf');
-  if (!csrf.ok) return;
+  if (!csrf.ok || state.session || loginFormTouched()) return;
   await db.saveSession({ user: u, csrf_token: csrf.data.csrf_token, login_at: new Date().toISOString() });
+  if (state.session || loginFormTouched()) return;
   state.session = await db.getSession();
+  await startUser(state.session);
+  renderBanners();
+  const target = state.returnTo || home(u.role);
+  state.returnTo = null;
+  navigate(target, true);
+}
+
+function loginFormTouched() {
+  return Array.from(el.view.querySelectorAll('#login-form input')).some((input) => input.value !== '');
 }
 
 /** A stored session: check in the background whether the server still knows it. */
@@ -329,8 +359,10 @@ function setFormOpen(open) {
   state.formsOpen = !!open;
 }
 
-function changeLang(lang) {
+async function changeLang(lang) {
+  if (!(await loadLang(lang))) { toast(t('lang.unavailable'), 'warn'); return; }
   setLang(lang);
+  keepLoadedFilesOffline();
   document.documentElement.lang = getLang();
   refreshHeader();
   renderBanners();
@@ -380,40 +412,89 @@ async function route() {
   container.className = `screen screen-${r.name}`;
   el.view.replaceChildren(container);
   window.scrollTo(0, 0);
+  let view;
   try {
-    const done = await VIEWS[r.name].render(container, context(), r);
+    view = await VIEWS[r.name]();
+  } catch (err) {
+    // Offline, and this screen was never fetched on this phone (or a new release is out).
+    console.error(err);
+    if (swRegistration) swRegistration.update().catch(() => {});
+    if (seq === renderSeq) setHTML(container, html`<p class="notice notice-error" data-testid="view-error">${t('error.view_unavailable')}</p>`);
+    return;
+  }
+  if (seq !== renderSeq) return;
+  try {
+    const done = await view.render(container, context(), r);
     if (seq !== renderSeq) { if (typeof done === 'function') done(); return; }
     cleanup = typeof done === 'function' ? done : null;
+    performance.mark(`fieldapp:screen:${r.name}`);
   } catch (err) {
     console.error(err);
     if (seq === renderSeq) setHTML(container, html`<p class="notice notice-error" data-testid="view-error">${t('error.view')}</p>`);
   }
 }
 
+/**
+ * Fetch the screens of a role before they are needed, so that they open offline. Once
+ * fetched, the service worker keeps them, and every later release precaches them again.
+ * @param {string} role
+ */
+function warmRole(role) {
+  const names = (ROLE_ROUTES[role] || []).filter((name) => name !== 'login');
+  const later = globalThis.requestIdleCallback || ((fn) => setTimeout(fn, 200));
+  later(() => Promise.allSettled(names.map((name) => VIEWS[name]())).then(keepLoadedFilesOffline));
+}
+
+/**
+ * Ask the service worker to keep every app file this page has loaded. A module fetched
+ * before the worker controlled the page (the first login) did not pass through it; the
+ * worker takes it from the HTTP cache, without downloading it again.
+ */
+async function keepLoadedFilesOffline() {
+  if (!swRegistration) return;
+  const reg = await navigator.serviceWorker.ready;
+  const urls = performance.getEntriesByType('resource')
+    .map((entry) => new URL(entry.name, window.location.href))
+    .filter((url) => url.origin === window.location.origin && !url.search)
+    .map((url) => url.pathname);
+  if (reg.active) reg.active.postMessage({ type: 'CACHE_URLS', urls });
+}
+
 // ---- start --------------------------------------------------------------------
 
+// The first screen waits for nothing on the network: the session comes from IndexedDB,
+// the screens from the service worker's cache, and the server is asked afterwards.
 async function boot() {
-  initLang();
+  const wanted = initLang();
+  if (wanted !== 'zh-Hans' && !(await loadLang(wanted))) setLang('zh-Hans', { remember: false });
   document.documentElement.lang = getLang();
   refreshHeader();
   $delegate(el.header, '[data-lang]', 'click', (e, b) => changeLang(b.dataset.lang));
   $delegate(el.banners, '#update-banner', 'click', applyUpdate);
   $on(window, 'online', () => { state.reachable = null; refreshHeader(); });
   $on(window, 'offline', refreshHeader);
-  registerServiceWorker();
 
+  // A first visit has no database yet: nobody is logged in, and setting the database up
+  // waits until the login form is on screen.
+  const firstVisit = (await db.exists()) === false;
   try {
-    state.session = await db.getSession();
+    if (!firstVisit) state.session = await db.getSession();
   } catch (err) {
     console.error(err);
     state.noDb = true;
   }
-  if (!state.session && !state.noDb && navigator.onLine !== false) await resumeServerSession();
   renderBanners();
-  if (state.session) startUser(state.session);
+  if (state.session) await startUser(state.session).catch((err) => console.error(err));
   $on(window, 'hashchange', route);
   await route();
-  if (state.session && navigator.onLine !== false) checkServerSession();
+  if (firstVisit) db.openDB().catch(() => { state.noDb = true; renderBanners(); });
+  if (navigator.onLine !== false) {
+    if (state.session) checkServerSession();
+    else if (!state.noDb) resumeServerSession();
+  }
+  // After the page's own downloads: the worker's install then finds them in the HTTP cache.
+  if (document.readyState === 'complete') registerServiceWorker();
+  else $on(window, 'load', registerServiceWorker);
 }
 
 boot();

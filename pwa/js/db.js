@@ -57,6 +57,21 @@ export function openDB() {
   return dbPromise;
 }
 
+/**
+ * Whether this browser has the database yet, without creating it (false on a first
+ * visit, which then shows the login form without waiting for the set-up). Null when
+ * the browser cannot tell.
+ * @returns {Promise<boolean|null>}
+ */
+export async function exists() {
+  if (!globalThis.indexedDB || typeof indexedDB.databases !== 'function') return null;
+  try {
+    return (await indexedDB.databases()).some((d) => d.name === DB_NAME);
+  } catch {
+    return null;
+  }
+}
+
 /** @param {IDBRequest} r @returns {Promise<*>} */
 function done(r) {
   return new Promise((resolve, reject) => {

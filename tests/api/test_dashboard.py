@@ -41,7 +41,8 @@ def test_dashboard_page(personas, login_as):
         html = response.get_data(as_text=True)
         assert 'data-testid="stat-visits">3/32<' in html
         assert 'data-testid="satisfaction-chart"' in html and "<svg" in html
-        assert "/vendor/leaflet/leaflet.js" in html and "dashboard.js" in html
+        assert re.search(r"/vendor/leaflet/leaflet\.[0-9a-f]{12}\.js", html)
+        assert re.search(r"/static/dashboard\.[0-9a-f]{12}\.js", html)
         assert "MAP_TILE_URL" in html  # no tiles configured: plain background note
         data = json.loads(re.search(r'<script type="application/json" id="map-data">(.*?)</script>',
                                     html, re.S).group(1))

@@ -141,3 +141,46 @@ test('204 No Content is a success with no data', async () => {
   assert.equal(r.ok, true);
   assert.equal(r.data, null);
 });
+
+const bigBatch = () => ({
+  device_sent_at: '2026-11-25T00:00:00Z',
+  records: Array.from({ length: 20 }, (_, n) => ({ uuid: `u${n}`, type: 'visit', payload: { note: `第${n}户：户主在家`, answers: { visited_home: 'satisfied' } } })),
+});
+
+test('sendSync gzips a long batch (Content-Encoding: gzip) that inflates to the same JSON', async () => {
+  const fetch = fakeFetch(json(200, { results: [] }));
+  const api = createApi({ fetch });
+  const batch = bigBatch();
+  await api.sendSync(batch);
+  const { init } = fetch.calls[0];
+  assert.equal(init.headers['Content-Encoding'], 'gzip');
+  assert.equal(init.headers['Content-Type'], 'application/json');
+  const { gunzipSync } = await import('node:zlib');
+  const raw = JSON.stringify(batch);
+  const sent = Buffer.from(init.body);
+  assert.equal(gunzipSync(sent).toString('utf8'), raw);
+  assert.ok(sent.length < Buffer.byteLength(raw) / 3, `${sent.length} of ${Buffer.byteLength(raw)} bytes`);
+});
+
+test('short bodies and other calls stay plain JSON', async () => {
+  const fetch = fakeFetch(json(200, { results: [] }), json(200, { ok: true }));
+  const api = createApi({ fetch });
+  await api.sendSync({ records: [{ uuid: 'u', type: 'visit', payload: {} }] });
+  await api.post('/api/leave', bigBatch());
+  for (const { init } of fetch.calls) {
+    assert.equal(init.headers['Content-Encoding'], undefined);
+    assert.equal(typeof init.body, 'string');
+  }
+});
+
+test('a 415 to a gzip body is sent again plain, and plain from then on', async () => {
+  const fetch = fakeFetch(new Response('<html>415</html>', { status: 415 }), json(200, { results: [] }), json(200, { results: [] }));
+  const api = createApi({ fetch });
+  const r = await api.sendSync(bigBatch());
+  assert.equal(r.status, 200);
+  assert.equal(fetch.calls[0].init.headers['Content-Encoding'], 'gzip');
+  assert.equal(fetch.calls[1].init.headers['Content-Encoding'], undefined);
+  assert.equal(JSON.parse(fetch.calls[1].init.body).records.length, 20);
+  await api.sendSync(bigBatch());
+  assert.equal(fetch.calls[2].init.headers['Content-Encoding'], undefined);
+});

@@ -3,7 +3,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseFence, likelyCounts, monthView, distanceM, monthFor, acceptMonth, savedToast } from '../../pwa/js/views/checkin.js';
-import { DICTS } from '../../pwa/js/i18n.js';
+import { DICTS, loadLang } from '../../pwa/js/i18n.js';
+
+await loadLang('en'); // English is fetched on demand in the app
 
 const fence = { lat: 34.45, lon: 107.62, radius: 1000 };
 // 0.009 degrees of latitude is about 1000.8 m.

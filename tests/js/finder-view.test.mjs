@@ -1,12 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { setLang, DICTS } from '../../pwa/js/i18n.js';
+import { setLang, loadLang, DICTS } from '../../pwa/js/i18n.js';
 import { directions, sketch, finderLinks } from '../../pwa/js/views/finder.js';
 import { errorWords, KNOWN_CODES } from '../../pwa/js/errors.js';
 
 const house = { lat: 34.45, lon: 107.62 };
 
-test('directions in words: distance rounded, eight compass points, "right here" when close', () => {
+test('directions in words: distance rounded, eight compass points, "right here" when close', async () => {
+  await loadLang('en');
   setLang('zh-Hans');
   const south = { lat: 34.45 - 320 / 111195, lon: 107.62 };
   const d = directions(south, house); // the house is north of the phone
@@ -38,7 +39,8 @@ test('call and find links only for the households the finder covers', () => {
   assert.ok(!reserve.includes('tel:') && !reserve.includes('#/find/'));
 });
 
-test('error codes read as words in both languages, never as codes', () => {
+test('error codes read as words in both languages, never as codes', async () => {
+  await loadLang('en');
   for (const lang of ['zh-Hans', 'en']) {
     setLang(lang);
     for (const code of [...KNOWN_CODES, 'http_502', 'http_418', 'whatever_new_code', undefined]) {

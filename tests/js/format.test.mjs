@@ -1,7 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { dayKey, monthKey, formatTime, formatDateTime, formatDay } from '../../pwa/js/format.js';
-import { setLang } from '../../pwa/js/i18n.js';
+import { setLang, loadLang } from '../../pwa/js/i18n.js';
+
+await loadLang('en'); // English is fetched on demand in the app
 
 test('days are Beijing days', () => {
   assert.equal(dayKey('2026-11-24T16:30:00Z'), '2026-11-25'); // 00:30 in Beijing

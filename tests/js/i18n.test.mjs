@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DICTS, t, setLang, getLang, pick, LANGS } from '../../pwa/js/i18n.js';
+import { DICTS, t, setLang, getLang, pick, LANGS, loadLang } from '../../pwa/js/i18n.js';
 import { REPLACEMENT_REASONS } from '../../pwa/js/sampling.js';
 
 const JS = fileURLToPath(new URL('../../pwa/js/', import.meta.url));
@@ -12,14 +12,37 @@ const files = (dir) => readdirSync(dir).flatMap((f) => {
   return statSync(p).isDirectory() ? files(p) : p.endsWith('.js') ? [p] : [];
 });
 
-test('zh-Hans and en have the same keys and no empty strings', () => {
+test('only Chinese comes with the app; English is loaded on demand, once', async () => {
+  assert.deepEqual(Object.keys(DICTS), ['zh-Hans']);
+  const i18nSource = readFileSync(join(JS, 'i18n.js'), 'utf8');
+  assert.match(i18nSource, /^import zhHans from '\.\/i18n\/zh-Hans\.js';$/m);
+  assert.doesNotMatch(i18nSource, /^import .*i18n\/en\.js/m, 'en is not a static import');
+  setLang('en');
+  assert.equal(t('checkin.button'), '今日驻村打卡', 'not loaded yet: Chinese, never a key');
+  assert.equal(await loadLang('en'), true);
+  const loaded = DICTS.en;
+  assert.equal(await loadLang('en'), true);
+  assert.equal(DICTS.en, loaded, 'loaded once');
+  assert.equal(t('checkin.button'), 'Check in today');
+  assert.equal(await loadLang('fr'), false);
+  setLang('zh-Hans');
+});
+
+test('one catalogue file per language', () => {
+  const files = readdirSync(join(JS, 'i18n')).sort();
+  assert.deepEqual(files, LANGS.map((l) => `${l}.js`).sort());
+});
+
+test('zh-Hans and en have the same keys and no empty strings', async () => {
+  await loadLang('en');
   const zh = Object.keys(DICTS['zh-Hans']).sort();
   const en = Object.keys(DICTS.en).sort();
   assert.deepEqual(en, zh);
   for (const lang of LANGS) for (const [k, v] of Object.entries(DICTS[lang])) assert.ok(v.trim(), `${lang} ${k}`);
 });
 
-test('placeholders match between languages', () => {
+test('placeholders match between languages', async () => {
+  await loadLang('en');
   const names = (s) => [...s.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort();
   for (const k of Object.keys(DICTS['zh-Hans'])) assert.deepEqual(names(DICTS.en[k]), names(DICTS['zh-Hans'][k]), k);
 });
@@ -50,7 +73,8 @@ test('keys built at run time exist', () => {
   for (const k of built) assert.ok(k in DICTS['zh-Hans'], k);
 });
 
-test('t fills params, falls back, and switches language', () => {
+test('t fills params, falls back, and switches language', async () => {
+  await loadLang('en');
   setLang('zh-Hans');
   assert.equal(t('hdr.last_sync', { time: '14:05' }), '同步于 14:05');
   assert.equal(t('no.such.key'), 'no.such.key');
@@ -65,13 +89,13 @@ test('t fills params, falls back, and switches language', () => {
 });
 
 // Every user-visible string goes through i18n.js: no Chinese text (or full-width
-// punctuation) in code outside it, comments aside. Language names are written in their
+// punctuation) in code outside the catalogues (js/i18n/), comments aside. Language names are written in their
 // own language on purpose (a Chinese reader must find 中文 when the UI is English).
-test('no user-visible Chinese literals outside i18n.js', () => {
+test('no user-visible Chinese literals outside the catalogues', () => {
   const ENDONYMS = new Set(['中文']);
   const offenders = [];
   for (const f of files(JS)) {
-    if (f.endsWith(`${join('js', 'i18n.js')}`)) continue;
+    if (f.includes(`${join('js', 'i18n')}${sep}`)) continue;
     const code = readFileSync(f, 'utf8')
       .replace(/\/\*[\s\S]*?\*\//g, (m) => m.replace(/[^\n]/g, ' '))
       .replace(/(^|[^:'"`\\])\/\/.*$/gm, '$1');

@@ -2,7 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { validateAnswers, readAnswer, flattenErrors, itemErrors, charLength, instrumentKey } from '../../pwa/js/validate.js';
-import { setLang } from '../../pwa/js/i18n.js';
+import { setLang, loadLang } from '../../pwa/js/i18n.js';
+
+await loadLang('en'); // English is fetched on demand in the app
 
 // The real instrument the server also validates with.
 const instrument = JSON.parse(readFileSync(new URL('../../schemas/household_visit.v1.json', import.meta.url), 'utf8'));
