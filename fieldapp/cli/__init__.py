@@ -9,7 +9,7 @@ from importlib import import_module
 from flask import Flask
 
 # Each module exposes `group` (a click.Group or command) added to `fieldapp`.
-AREAS = ("users", "roster", "demo", "cycles", "samples", "scores", "assets")
+AREAS = ("users", "roster", "villages", "demo", "cycles", "samples", "scores", "assets")
 
 
 def register_cli(app: Flask) -> None:
