@@ -1,6 +1,11 @@
 # fieldapp: two commands on a fresh machine.
 #   make run   install, migrate SQLite (instance/fieldapp.db), load demo data if empty, serve :5000
 #   make test  install test extras (+ Debian chromium when root), run the whole suite
+#
+# Every step leaves a stamp (or is its own output), so a second `make run` with nothing
+# changed goes straight to serving: it reinstalls only when pyproject.toml changed,
+# recompiles translations only when a .po file changed, and migrates only when a
+# migration is newer than the database.
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -9,25 +14,45 @@ HOST   ?= 127.0.0.1
 PORT   ?= 5000
 export FLASK_APP := fieldapp
 
+DB_FILE      := instance/fieldapp.db
+MIGRATIONS   := $(wildcard migrations/*.py migrations/versions/*.py)
+CATALOGUES   := $(wildcard fieldapp/translations/*/*/LC_MESSAGES/*.po)
+STAMP_PROD   := $(VENV)/.installed-prod
+STAMP_TEST   := $(VENV)/.installed-test
+STAMP_I18N   := $(VENV)/.translations
+STAMP_ASSETS := $(VENV)/.assets
+ASSETS       := $(shell find pwa fieldapp/static -type f 2>/dev/null)
+
 .PHONY: run test install install-test translations browser migrate demo serve bench fuzz clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install --upgrade pip >/dev/null
 
-install: $(BIN)/python
+$(STAMP_PROD): pyproject.toml | $(BIN)/python
 	$(PIP) install -e '.[prod]'
-	$(MAKE) translations
-	@$(BIN)/fieldapp assets compress
+	@touch $@
 
-install-test: $(BIN)/python
+$(STAMP_TEST): pyproject.toml | $(BIN)/python
 	$(PIP) install -e '.[test,prod]'
-	$(MAKE) translations
-	$(MAKE) browser
+	@touch $@ $(STAMP_PROD)
 
 # Compile every area's catalogue (fieldapp/translations/<area>/zh_Hans/...).
-translations:
+$(STAMP_I18N): $(CATALOGUES) | $(BIN)/python
 	@$(BIN)/python -m fieldapp.i18n >/dev/null
+	@touch $@
+
+# The br/gzip copies of every static file, made once (again when a static file changed).
+$(STAMP_ASSETS): $(ASSETS) $(STAMP_I18N) | $(STAMP_PROD)
+	@$(BIN)/fieldapp assets compress
+	@touch $@
+
+install: $(STAMP_PROD) $(STAMP_I18N) $(STAMP_ASSETS)
+
+install-test: $(STAMP_TEST) $(STAMP_I18N)
+	@$(MAKE) --no-print-directory browser
+
+translations: $(STAMP_I18N)
 
 # Debian's chromium for the Playwright tests (Playwright cannot download browsers here).
 browser:
@@ -37,11 +62,22 @@ browser:
 	  else echo "chromium missing: run 'sudo apt-get install -y chromium' (browser tests need it)"; fi; \
 	fi
 
+# The default SQLite database is its own stamp: rebuilt when missing, migrated when a
+# migration is newer. With DATABASE_URL set (e.g. PostgreSQL) both steps always run.
+ifeq ($(origin DATABASE_URL),undefined)
+$(DB_FILE): $(MIGRATIONS) | $(STAMP_PROD)
+	$(BIN)/fieldapp db upgrade heads
+	$(BIN)/fieldapp demo --if-empty
+	@touch $@
+
+migrate demo: install $(DB_FILE)
+else
 migrate: install
 	$(BIN)/fieldapp db upgrade heads
 
 demo: migrate
 	$(BIN)/fieldapp demo --if-empty
+endif
 
 serve:
 	$(BIN)/fieldapp run --host $(HOST) --port $(PORT)

@@ -339,10 +339,10 @@ def write_cycle(w: Writer, scale: Scale, plan: Plan) -> None:
             [(cid, plan.cycle_id, cid, ds.ALGORITHM, f"基准种子 {code}", w.ts(recorded),
               scale.sample_size, scale.reserve_count, True, "active", plan.staff[cid],
               w.ts(recorded), _token("draw", code)) for cid, code, *_r in plan.counties])
-    w.write("village_draw", ("id", "draw_id", "village_id", "village_code", "eligible_count",
-                             "complete_census"),
-            ((v.id, v.county_id, v.id, v.code, v.n_households,
-              v.n_households <= scale.sample_size) for v in plan.villages))
+    w.write("village_draw", ("id", "draw_id", "cycle_id", "village_id", "village_code",
+                             "eligible_count", "complete_census", "status"),
+            ((v.id, v.county_id, plan.cycle_id, v.id, v.code, v.n_households,
+              v.n_households <= scale.sample_size, "active") for v in plan.villages))
     w.write("sample_entry", ("id", "village_draw_id", "village_id", "household_id",
                              "household_no", "hmac_key", "rank", "role", "status", "token"),
             _sample_entries(scale, plan))

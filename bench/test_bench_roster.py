@@ -26,7 +26,7 @@ def _workbook() -> bytes:
     ws.append(["县区", "镇办", "村名", "村代码", "户编号", "户主姓名", "身份证号", "家庭人口",
                "贫困户属性", "脱贫状态", "脱贫年度", "联系电话", "纬度", "经度", "坐标系"])
     for v in range(N_VILLAGES):
-        code = f"610323{v + 1:03d}001"
+        code = f"610323{v % 5 + 1:03d}{v + 1:03d}"  # town (9 digits) follows 镇{v % 5}
         for h in range(PER_VILLAGE):
             first17 = f"61032319{70 + h % 20}0101{h % 1000:03d}"
             ws.append(["岐山县", f"镇{v % 5}", f"村{v}", code, f"{code}{h:04d}", f"户主{h}",

@@ -6,7 +6,9 @@ through `require_*`. Routes never filter by role themselves.
 Rules:
 - admin: everything (the city).
 - county_staff: rows of their own county.
-- evaluator: rows of villages assigned to them in a cycle (EvaluatorAssignment).
+- evaluator: rows of villages assigned to them in a cycle (EvaluatorAssignment); of the
+  households, only those they must find: their samples and activated reserves, while
+  the cycle is open (`findable_entries`).
 - secretary: their own FirstSecretary's rows only, and never household-level rows.
 """
 from __future__ import annotations
@@ -17,7 +19,7 @@ from sqlalchemy import Select, false, select
 
 from .errors import AppError
 from .extensions import db
-from .models import (Cycle, EvaluatorAssignment, FirstSecretary, Household, Replacement,
+from .models import (Cycle, Draw, EvaluatorAssignment, FirstSecretary, Household, Replacement,
                      SampleEntry, User, Village, VillageDraw, Visit)
 
 
@@ -53,10 +55,32 @@ def register_household_level(*models: Any) -> None:
     HOUSEHOLD_LEVEL.update(models)
 
 
+def findable_entries(user: User) -> Select:
+    """Sample entries whose household `user` (an evaluator) must find: in their assigned
+    villages' active draws, sampled or an activated reserve, in open cycles. The house
+    finder (contacts, coordinates, directions) applies to these households only."""
+    return (select(SampleEntry.id).join(VillageDraw, SampleEntry.village_draw_id == VillageDraw.id)
+            .join(Draw, VillageDraw.draw_id == Draw.id)
+            .join(Cycle, Draw.cycle_id == Cycle.id)
+            .join(EvaluatorAssignment, (EvaluatorAssignment.cycle_id == Cycle.id)
+                  & (EvaluatorAssignment.village_id == VillageDraw.village_id))
+            .where(EvaluatorAssignment.user_id == user.id, Cycle.status == "open",
+                   Draw.status == "active", VillageDraw.status == "active",
+                   (SampleEntry.role == "sample") | (SampleEntry.status == "reserve_active")))
+
+
+def finds_households(entry: SampleEntry) -> bool:
+    """May the house finder show this entry's contacts and coordinates (to its evaluator)?"""
+    return entry.role == "sample" or entry.status == "reserve_active"
+
+
 def scoped(stmt: Select, user: User, model: Any) -> Select:
     """Restrict a SELECT over `model` to the rows `user` may see."""
     if user.role == "admin":
         return stmt
+    if model is Household and user.role == "evaluator":
+        return stmt.where(Household.id.in_(
+            select(SampleEntry.household_id).where(SampleEntry.id.in_(findable_entries(user)))))
     if user.role == "secretary" and model in HOUSEHOLD_LEVEL:
         return stmt.where(false())
     if model is Village:
@@ -76,6 +100,8 @@ def scoped(stmt: Select, user: User, model: Any) -> Select:
     if model is Visit and user.role == "evaluator":
         # An evaluator sees their own visits, not a colleague's in the same village.
         return stmt.where(Visit.evaluator_id == user.id)
+    if model is Draw:  # a county's draws (its village_id marks a single-village draw)
+        return stmt.where(Draw.county_id == _user_county_id(user))
     if hasattr(model, "village_id"):
         return stmt.where(model.village_id.in_(visible_village_ids(user)))
     if hasattr(model, "county_id"):
@@ -159,6 +185,14 @@ def require_cycle(user: User, cycle: Cycle) -> None:
     if cycle.county_id is None or cycle.county_id == _user_county_id(user):
         return
     raise AppError("forbidden")
+
+
+def visible_entries(user: User, entries: list[SampleEntry]) -> list[SampleEntry]:
+    """A village draw's households as `user` may see them: evaluators only the drawn ones
+    (sample and reserves); staff every eligible household (the published lists)."""
+    if user.role == "evaluator":
+        return [e for e in entries if e.role in ("sample", "reserve")]
+    return entries
 
 
 def require_village_draw(user: User, village_draw: VillageDraw) -> None:

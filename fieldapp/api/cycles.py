@@ -90,6 +90,9 @@ class AssignmentSchema(Schema):
     village_code = fields.Function(lambda a: a.village.code)
     village_name = fields.Function(lambda a: a.village.name)
     created_at = fields.DateTime()
+    drawn = fields.Boolean(metadata={
+        "description": "false: the village has no draw in the cycle yet; the evaluator's "
+                       "phone shows it as 尚未抽样 until it is drawn"})
 
 
 class VillageRefSchema(Schema):
@@ -102,6 +105,8 @@ class AssignmentBulkResultSchema(Schema):
     created = fields.List(fields.Nested(AssignmentSchema))
     unchanged = fields.List(fields.Nested(VillageRefSchema),
                             metadata={"description": "already assigned: left as they were"})
+    not_drawn = fields.List(fields.Nested(VillageRefSchema), metadata={
+        "description": "assigned, but without a draw in the cycle yet (尚未抽样 on the phone)"})
 
 
 class AssignmentArgs(PageArgs):
@@ -184,7 +189,7 @@ class Assignments(MethodView):
             if key in args:
                 stmt = stmt.where(getattr(EvaluatorAssignment, key) == args[key])
         items, total = paginate(stmt, args)
-        return {"items": items, "total": total}
+        return {"items": assignments.mark_drawn(list(items)), "total": total}
 
     @login_required_roles(*STAFF)
     @blp.arguments(AssignmentCreateSchema)
@@ -204,13 +209,15 @@ class Assignments(MethodView):
             require_county(actor(), village.county_id)
             if evaluator is None:
                 raise AppError("validation_failed", errors={"user_id": [_("Unknown user.")]})
-            return assignments.assign(actor(), cycle, evaluator, village)
+            return assignments.mark_drawn([assignments.assign(actor(), cycle, evaluator,
+                                                              village)])[0]
         villages = assignments.load_villages(actor(), data["village_ids"])
         if evaluator is None:
             raise AppError("validation_failed", errors={"user_id": [_("Unknown user.")]})
         created, unchanged = assignments.assign_many(actor(), cycle, evaluator, villages)
         return jsonify(AssignmentBulkResultSchema().dump(
-            {"created": created, "unchanged": unchanged})), 200
+            {"created": assignments.mark_drawn(created), "unchanged": unchanged,
+             "not_drawn": assignments.not_drawn(cycle, villages)})), 200
 
 
 @blp.route("/assignments/<int:assignment_id>")

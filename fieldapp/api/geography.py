@@ -35,6 +35,11 @@ class VillageSchema(Schema):
     is_weak_branch = fields.Boolean()
     lat = fields.Float(allow_none=True)
     lon = fields.Float(allow_none=True)
+    centre_source = fields.String(allow_none=True, metadata={
+        "enum": ["roster", "estimated", "staff", None],
+        "description": "roster: the 村 sheet (村委会); estimated: from the households' "
+                       "coordinates (shown as 估计); staff: set on the map, API or CLI; "
+                       "null: no centre (check-ins are kept and judged once it is set)"})
     radius_m = fields.Integer()
 
 
@@ -44,12 +49,20 @@ VillagePageSchema = page_of(VillageSchema)
 class VillageArgs(PageArgs):
     county_id = fields.Integer()
     q = fields.String(validate=validate.Length(max=50))
+    has_centre = fields.Boolean(metadata={"description": "false: villages without a centre"})
 
 
 class VillageUpdateSchema(Schema):
+    """Flags, the check-in radius and the centre (the 村委会's location; audited; check-ins
+    stored before are judged again)."""
+
     radius_m = fields.Integer(validate=validate.Range(min=100, max=20000))
     is_poor_village = fields.Boolean()
     is_weak_branch = fields.Boolean()
+    lat = fields.Float(validate=validate.Range(min=-90, max=90))
+    lon = fields.Float(validate=validate.Range(min=-180, max=180))
+    coordinate_system = fields.String(load_default="WGS84", validate=validate.OneOf(
+        ["WGS84", "GCJ02", "BD09"]), metadata={"description": "of lat/lon; stored as WGS-84"})
 
 
 @blp.route("/counties")
@@ -73,6 +86,9 @@ class Villages(MethodView):
             stmt = stmt.where(Village.county_id == args["county_id"])
         if args.get("q"):
             stmt = stmt.where(Village.name.contains(args["q"]) | Village.code.startswith(args["q"]))
+        if "has_centre" in args:
+            stmt = stmt.where(Village.lat.is_not(None) if args["has_centre"]
+                              else Village.lat.is_(None))
         items, total = paginate(stmt, args)
         return {"items": items, "total": total}
 
@@ -90,7 +106,7 @@ class VillageItem(MethodView):
     @blp.arguments(VillageUpdateSchema)
     @blp.response(200, VillageSchema)
     def patch(self, data, village_id):
-        """Change a village's geofence radius or flags (staff of its county)."""
+        """Change a village's centre, geofence radius or flags (staff of its county)."""
         from ..services.roster import update_village
         village = get_or_404(Village, village_id)
         return update_village(actor(), village, data)

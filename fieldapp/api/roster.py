@@ -13,9 +13,10 @@ from ..auth import actor, login_required_roles
 from ..domain.roster_template import build_template_xlsx
 from ..errors import AppError
 from ..models import FirstSecretary, Household, Village
-from ..privacy import visible_id_number
+from ..privacy import sees_registry_details, visible_id_number
 from ..scoping import scoped
 from ..services.roster import import_roster
+from ..services.roster_places import template_place
 from .common import PageArgs, paginate, page_of
 
 blp = Blueprint("roster", __name__, url_prefix="/api", description="Roster of households and secretaries")
@@ -41,6 +42,9 @@ class RosterImportReportSchema(Schema):
     dry_run = fields.Boolean()
     files = fields.List(fields.Dict())
     errors = fields.List(fields.Nested(RowErrorSchema))
+    warnings = fields.List(fields.Nested(RowErrorSchema), metadata={
+        "description": "imported anyway: households far from their village, villages without "
+                       "a centre, estimated centres"})
     counts = fields.Dict(keys=fields.String(), values=fields.Nested(CountsSchema))
 
 
@@ -57,9 +61,9 @@ class HouseholdSchema(Schema):
     # Masked for everyone but the city admin (privacy.py is the one rule).
     id_number = fields.Function(lambda h: visible_id_number(_viewer_role(), h.id_number))
     family_size = fields.Integer()
-    attribute = fields.String()
-    exit_status = fields.String()
-    exit_year = fields.Integer(allow_none=True)
+    attribute = fields.Function(lambda h: _staff_only(h.attribute), allow_none=True)
+    exit_status = fields.Function(lambda h: _staff_only(h.exit_status), allow_none=True)
+    exit_year = fields.Function(lambda h: _staff_only(h.exit_year), allow_none=True)
     phone = fields.String(allow_none=True)
     lat = fields.Float(allow_none=True)
     lon = fields.Float(allow_none=True)
@@ -68,6 +72,10 @@ class HouseholdSchema(Schema):
 def _viewer_role() -> str | None:
     from flask_login import current_user
     return getattr(current_user, "role", None)
+
+
+def _staff_only(value):
+    return value if sees_registry_details(_viewer_role()) else None
 
 
 HouseholdPageSchema = page_of(HouseholdSchema)
@@ -114,8 +122,12 @@ class RosterImport(MethodView):
 class RosterTemplate(MethodView):
     @blp.response(200, description="The roster template workbook")
     def get(self):
-        """The blank roster template (public: it holds only example rows)."""
-        return Response(build_template_xlsx(), mimetype=XLSX, headers={
+        """The blank roster template (public: it holds only example rows, marked 示例, set
+        in the logged-in staff member's own county)."""
+        from flask_login import current_user
+
+        place = template_place(current_user)
+        return Response(build_template_xlsx(place), mimetype=XLSX, headers={
             "Content-Disposition": "attachment; filename*=UTF-8''roster-template.xlsx"})
 
 
@@ -125,6 +137,8 @@ class Households(MethodView):
     @blp.arguments(HouseholdArgs, location="query")
     @blp.response(200, HouseholdPageSchema)
     def get(self, args):
+        """Staff: the registry of their county. Evaluators: only the households they must
+        find (their samples and activated reserves, open cycles), without registry details."""
         stmt = scoped(select(Household).join(Village), actor(), Household).order_by(
             Village.code, Household.household_no).options(contains_eager(Household.village))
         if "village_id" in args:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask.views import MethodView
+from flask_login import current_user
 from flask_babel import gettext as _
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
@@ -14,7 +15,7 @@ from ..errors import AppError
 from ..extensions import db
 from ..models import County, Cycle, Draw, Replacement, SampleEntry, Village, VillageDraw
 from ..scoping import (get_or_404, require_county, require_cycle, require_village,
-                       require_village_draw, scoped)
+                       require_village_draw, scoped, visible_entries)
 from ..services import draws
 from ..services import replacements as _replacements  # noqa: F401  (registers the sync type)
 from .common import PageArgs, paginate, page_of
@@ -29,6 +30,12 @@ class DrawCreateSchema(Schema):
     seed = fields.String(required=True, validate=validate.Length(min=1, max=MAX_SEED_LENGTH))
     county_id = fields.Integer(allow_none=True, load_default=None,
                                metadata={"description": "null: every county (city-wide cycle, admins)"})
+
+
+class VillageDrawCreateSchema(Schema):
+    # Not stripped or normalised: the seed is used exactly as published.
+    seed = fields.String(required=True, validate=validate.Length(min=1, max=MAX_SEED_LENGTH))
+    village_id = fields.Integer(required=True)
 
 
 class VoidSchema(Schema):
@@ -54,6 +61,10 @@ class DrawSchema(Schema):
     cycle_id = fields.Integer()
     county_id = fields.Integer()
     county = fields.Function(lambda d: d.county.name)
+    village_id = fields.Integer(allow_none=True, metadata={
+        "description": "set for a single-village draw (a village added after its county's draw)"})
+    village_code = fields.Function(lambda d: d.village.code if d.village else None,
+                                   allow_none=True)
     algorithm = fields.String()
     seed = fields.String()
     seed_recorded_at = fields.DateTime()
@@ -98,6 +109,9 @@ class VillageSampleSchema(Schema):
     draw_id = fields.Integer()
     draw_status = fields.Function(lambda vd: vd.draw.status)
     cycle_id = fields.Function(lambda vd: vd.draw.cycle_id)
+    status = fields.String(metadata={"enum": ["active", "voided"],
+                                     "description": "this village's draw (voided alone or with its draw)"})
+    void_reason = fields.String(allow_none=True)
     village_id = fields.Integer()
     village_code = fields.String()
     village_name = fields.Function(lambda vd: vd.village.name)
@@ -105,7 +119,9 @@ class VillageSampleSchema(Schema):
     seed_recorded_at = fields.Function(lambda vd: vd.draw.seed_recorded_at.isoformat())
     eligible_count = fields.Integer()
     complete_census = fields.Boolean()
-    entries = fields.Function(lambda vd: EntrySchema(many=True).dump(draws.entries_of(vd)))
+    # Evaluators see only the drawn households (sample and reserves), never the others.
+    entries = fields.Function(lambda vd: EntrySchema(many=True).dump(
+        visible_entries(current_user, draws.entries_of(vd))))
 
 
 class VillageSampleArgs(Schema):
@@ -179,6 +195,25 @@ class CycleDraws(MethodView):
         return draws.run_draw(actor(), cycle, county, data["seed"])
 
 
+@blp.route("/cycles/<int:cycle_id>/village-draws")
+class CycleVillageDraws(MethodView):
+    @login_required_roles(*STAFF)
+    @blp.arguments(VillageDrawCreateSchema)
+    @blp.response(201, DrawSchema)
+    @blp.alt_response(409, description="The village already has an active draw in the cycle")
+    def post(self, data, cycle_id):
+        """Record a new public seed now and draw one village that has no active draw in the
+        cycle (added after its county's draw, or its draw voided). Other villages' draws,
+        records and visits do not change."""
+        cycle = get_or_404(Cycle, cycle_id)
+        require_cycle(actor(), cycle)
+        village = db.session.get(Village, data["village_id"])
+        if village is None:
+            raise AppError("validation_failed", errors={"village_id": [_("Unknown village.")]})
+        require_county(actor(), village.county_id)
+        return draws.run_village_draw(actor(), cycle, village, data["seed"])
+
+
 @blp.route("/draws")
 class Draws(MethodView):
     @login_required_roles(*STAFF)
@@ -228,6 +263,18 @@ class VillageSample(MethodView):
         return vd
 
 
+@blp.route("/village-draws/<int:village_draw_id>/void")
+class VillageDrawVoid(MethodView):
+    @login_required_roles("admin")
+    @blp.arguments(VoidSchema)
+    @blp.response(200, VillageSampleSchema)
+    def post(self, data, village_draw_id):
+        """Void one village's draw (admins, with a written reason). Its visits stop counting;
+        the other villages of the draw keep theirs. Draw the village again alone."""
+        vd = get_or_404(VillageDraw, village_draw_id)
+        return draws.void_village_draw(actor(), vd, data["reason"])
+
+
 @blp.route("/village-draws/<int:village_draw_id>/record")
 class VillageRecord(MethodView):
     @login_required_roles(*STAFF, "evaluator")
@@ -249,7 +296,8 @@ class VillageCurrentSample(MethodView):
         village = get_or_404(Village, village_id)
         require_village(actor(), village)
         stmt = (select(VillageDraw).join(Draw).join(Cycle, Draw.cycle_id == Cycle.id)
-                .where(VillageDraw.village_id == village.id, Draw.status == "active")
+                .where(VillageDraw.village_id == village.id, Draw.status == "active",
+                       VillageDraw.status == "active")
                 .order_by(Cycle.year.desc()))
         if "cycle_id" in args:
             stmt = stmt.where(Draw.cycle_id == args["cycle_id"])

@@ -29,6 +29,11 @@ class TaskDrawSchema(Schema):
     complete_census = fields.Boolean()
 
 
+class HomeSchema(Schema):
+    lat = fields.Float()
+    lon = fields.Float()
+
+
 class TaskReturnedSchema(Schema):
     reason = fields.String(allow_none=True, metadata={"description": "why staff rejected the visit"})
     visit_uuid = fields.String(metadata={"description": "the rejected visit's client UUID"})
@@ -44,6 +49,11 @@ class TaskHouseholdSchema(Schema):
     role = fields.String(metadata={"enum": ["sample", "reserve"]})
     status = fields.String(metadata={"enum": ["pending", "visited", "unreachable",
                                               "reserve_unused", "reserve_active"]})
+    # Samples and activated reserves only (the house finder); absent for unused reserves.
+    phone = fields.String(allow_none=True, metadata={
+        "description": "to make an appointment; each download carrying phones is audited"})
+    home = fields.Nested(HomeSchema, allow_none=True, metadata={
+        "description": "the home's coordinates (WGS-84) when the roster has them"})
     returned = fields.Nested(TaskReturnedSchema, allow_none=True, metadata={
         "description": "set when staff rejected this household's visit: it is due again"})
 
@@ -56,7 +66,8 @@ class TaskVillageSchema(Schema):
     centre = fields.Nested(CentreSchema)
     radius_m = fields.Integer()
     cycle = fields.Nested(TaskCycleSchema)
-    draw = fields.Nested(TaskDrawSchema)
+    draw = fields.Nested(TaskDrawSchema, allow_none=True, metadata={
+        "description": "null: assigned but not drawn yet (the phone shows 尚未抽样)"})
     households = fields.List(fields.Nested(TaskHouseholdSchema))
 
 
@@ -71,5 +82,7 @@ class Tasks(MethodView):
     @login_required_roles("evaluator")
     @blp.response(200, TasksSchema)
     def get(self):
-        """Villages assigned to you in open cycles with an active draw: sample and reserves."""
+        """Villages assigned to you in open cycles: sample and reserves of their active
+        draw (contacts and homes of the households to find), or `draw: null` when the
+        village is not drawn yet."""
         return evaluator_tasks(actor())

@@ -10,7 +10,7 @@ from flask import Flask
 
 # Each module exposes `group` (a click.Group or command) added to `fieldapp`, or a list of
 # top-level `commands`.
-AREAS = ("users", "roster", "demo", "cycles", "samples", "scores", "assets", "backup")
+AREAS = ("users", "roster", "villages", "demo", "cycles", "samples", "scores", "assets", "backup")
 
 
 def register_cli(app: Flask) -> None:

@@ -11,10 +11,18 @@ from ..extensions import db
 from ..models import County
 
 
-def find_county(ref: str) -> County:
+def find_county(ref: str, create: bool = False) -> County:
+    """A county by name or 6-digit code; with `create`, a code of the install's city that
+    has no county yet is created from the shipped official codes."""
     county = db.session.scalar(select(County).where(or_(County.code == ref, County.name == ref)))
+    if county is None and create and ref.isdigit() and len(ref) == 6:
+        from ..services.roster_places import ensure_county
+
+        county = ensure_county(ref)
+        if county is not None:
+            db.session.commit()
     if county is None:
-        raise click.ClickException(f"unknown county: {ref}")
+        raise click.ClickException(f"unknown county: {ref} (give its 6-digit code to add it)")
     return county
 
 

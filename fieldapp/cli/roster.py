@@ -12,7 +12,8 @@ group = click.Group("roster", help="Import the county roster (households, first 
 
 
 def _echo_counts(report: dict) -> None:
-    labels = {"towns": "镇办", "villages": "村", "households": "户", "secretaries": "第一书记"}
+    labels = {"counties": "县区", "towns": "镇办", "villages": "村", "centres": "村中心",
+              "households": "户", "secretaries": "第一书记"}
     for key, counts in report["counts"].items():
         click.echo(f"{labels[key]:　<4} created {counts['created']:>6}  updated "
                    f"{counts['updated']:>6}  unchanged {counts['unchanged']:>6}")
@@ -37,14 +38,21 @@ def import_command(files, dry_run):
             click.echo(f"{where}{column} {row['message']}", err=True)
         raise click.ClickException(f"{err.message} ({len(rows)})") from err
     _echo_counts(report)
+    for row in report["warnings"]:
+        where = ":".join(str(p) for p in (row["file"], row["sheet"], row["row"]) if p)
+        click.echo(f"{where} [{row['column']}] {row['message']}", err=True)
     click.echo("dry run: nothing written" if dry_run else "imported")
 
 
 @group.command("template")
 @click.argument("out", type=click.Path(dir_okay=False, writable=True))
-def template_command(out):
-    """Write the blank roster template workbook."""
+@click.option("--county", "county_ref", help="County name or code the examples are set in.")
+def template_command(out, county_ref):
+    """Write the blank roster template workbook (its examples marked 示例)."""
     from ..domain.roster_template import build_template_xlsx
+    from ..services.roster_places import template_place
+    from .common import find_county
 
-    Path(out).write_bytes(build_template_xlsx())
+    county = find_county(county_ref) if county_ref else None
+    Path(out).write_bytes(build_template_xlsx(template_place(None, county)))
     click.echo(out)

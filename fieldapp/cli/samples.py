@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..domain.sampling import verify_record
-from ..models import Draw
+from ..models import Draw, Village, VillageDraw
 from ..services.draws import stored_record_problems
 from .common import fail_on_app_error, find_county
 from .cycles import find_cycle
@@ -23,16 +23,28 @@ group = click.Group("sample", help="Household draws: run, export, verify, void."
 @group.command("draw")
 @click.option("--cycle", "cycle_id", type=int, required=True)
 @click.option("--county", "county_ref", help="County name or code.")
+@click.option("--village", "village_code",
+              help="One village with no active draw in the cycle (e.g. added after its "
+                   "county's draw): its own seed, time and public record.")
 @click.option("--whole-city", is_flag=True, help="Every county of a city-wide cycle, one seed.")
 @click.option("--seed", required=True,
               help="The public seed, exactly as published (not trimmed). Quote it.")
 @fail_on_app_error
-def draw(cycle_id, county_ref, whole_city, seed):
-    """Record the seed now and draw the county's villages (refused if already drawn)."""
-    from ..services.draws import iso_z, run_draw
+def draw(cycle_id, county_ref, village_code, whole_city, seed):
+    """Record the seed now and draw the county's villages, or one village (refused if
+    already drawn)."""
+    from ..services.draws import iso_z, run_draw, run_village_draw
 
-    if bool(county_ref) == bool(whole_city):
-        raise click.UsageError("give exactly one of --county or --whole-city")
+    if sum(map(bool, (county_ref, village_code, whole_city))) != 1:
+        raise click.UsageError("give exactly one of --county, --village or --whole-city")
+    if village_code:
+        village = db.session.scalar(select(Village).where(Village.code == village_code))
+        if village is None:
+            raise click.ClickException(f"unknown village code: {village_code}")
+        d = run_village_draw(None, find_cycle(cycle_id), village, seed)
+        click.echo(f"draw {d.id}: {village.name} {village.code}, seed recorded at "
+                   f"{iso_z(d.seed_recorded_at)}, public page /draw/{d.public_token}")
+        return
     county = find_county(county_ref) if county_ref else None
     for d in run_draw(None, find_cycle(cycle_id), county, seed):
         villages = len(d.villages)
@@ -101,14 +113,35 @@ def verify(file):
 
 @group.command("void")
 @click.option("--draw", "draw_id", type=int, required=True)
+@click.option("--village", "village_code",
+              help="Void only this village's draw: other villages keep theirs.")
 @click.option("--reason", required=True, help="Why (recorded in the audit log, published).")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 @fail_on_app_error
-def void(draw_id, reason):
-    """Void a draw (operator = admin). It stays visible; the next draw needs a new seed."""
-    from ..services.draws import void_draw
+def void(draw_id, village_code, reason, yes):
+    """Void a draw, or one village of it (operator = admin). It stays visible; the next
+    draw needs a new seed. Asks first, naming the visits that stop counting."""
+    from ..services.draws import ensure_voidable, void_consequences, void_draw, void_village_draw
 
     d = db.session.get(Draw, draw_id)
     if d is None:
         raise click.ClickException(f"unknown draw: {draw_id}")
-    void_draw(None, d, reason)
-    click.echo(f"draw {draw_id} voided")
+    if village_code:
+        vd = db.session.scalar(select(VillageDraw).where(VillageDraw.draw_id == d.id,
+                                                         VillageDraw.village_code == village_code))
+        if vd is None:
+            raise click.ClickException(f"village {village_code} is not in draw {draw_id}")
+        targets = [vd]
+    else:
+        targets = [vd for vd in d.villages if vd.status == "active"]
+    ensure_voidable(d, targets[0] if village_code else None)
+    visits = sum(void_consequences(vd)["visits"] for vd in targets)
+    if not yes:
+        click.confirm(f"Void {len(targets)} village draw(s) of draw {draw_id}? {visits} visit(s) "
+                      "stop counting.", abort=True)
+    if village_code:
+        void_village_draw(None, targets[0], reason)
+        click.echo(f"village {village_code} of draw {draw_id} voided ({visits} visits set aside)")
+    else:
+        void_draw(None, d, reason)
+        click.echo(f"draw {draw_id} voided ({visits} visits set aside)")

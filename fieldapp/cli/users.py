@@ -16,7 +16,9 @@ group = click.Group("user", help="Manage user accounts.")
 @click.option("--name", required=True)
 @click.option("--role", type=click.Choice(["admin", "county_staff", "evaluator", "secretary"]),
               required=True)
-@click.option("--county", "county_ref", help="County name or code (county_staff, evaluator).")
+@click.option("--county", "county_ref",
+              help="County name or 6-digit code (county_staff, evaluator); a code of the "
+                   "install's city is added from the official codes if needed.")
 @click.option("--secretary-phone", help="The FirstSecretary's phone (role secretary).")
 @click.password_option("--password", help="At least 8 characters.")
 @fail_on_app_error
@@ -24,7 +26,7 @@ def create(phone, name, role, county_ref, secretary_phone, password):
     """Create an account (trusted operator: any role, any county)."""
     from ..services.accounts import create_user
 
-    county = find_county(county_ref) if county_ref else None
+    county = find_county(county_ref, create=True) if county_ref else None
     secretary = None
     if secretary_phone:
         secretary = db.session.scalar(select(FirstSecretary).where(

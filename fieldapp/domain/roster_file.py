@@ -1,5 +1,10 @@
 """Reading and validating the county roster files (households and first secretaries).
 
+Three tables: households (户), first secretaries (第一书记) and, optionally, village
+centres (村: the 村委会's location and the check-in radius). Every 村代码 is the village's
+12-digit statistical division code: its first 6 digits name the county, its first 9 the
+town, so a roster says where each village is without any set-up.
+
 Counties send XLSX workbooks or CSV files (UTF-8, with or without BOM, or GB18030, which
 is what Excel in China writes). Tables are recognised by their Chinese headers, wherever
 they are: one workbook may hold both sheets, or each may come as its own file.
@@ -35,7 +40,7 @@ from fieldapp.domain.text import (
     parse_year,
 )
 
-HOUSEHOLDS, SECRETARIES = "households", "secretaries"
+HOUSEHOLDS, SECRETARIES, VILLAGES = "households", "secretaries", "villages"
 
 HOUSEHOLD_REQUIRED = ("县区", "镇办", "村名", "村代码", "户编号", "户主姓名", "家庭人口", "贫困户属性", "脱贫状态")
 HOUSEHOLD_OPTIONAL = ("身份证号", "脱贫年度", "联系电话", "纬度", "经度", "坐标系", "贫困村", "软弱涣散村")
@@ -46,6 +51,13 @@ HOUSEHOLD_COLUMNS = (
 SECRETARY_REQUIRED = ("姓名", "手机号", "选派层级", "选派单位", "村代码", "任期开始")
 SECRETARY_OPTIONAL = ("任期结束",)
 SECRETARY_COLUMNS = SECRETARY_REQUIRED + SECRETARY_OPTIONAL
+VILLAGE_REQUIRED = ("村代码", "村名")
+VILLAGE_OPTIONAL = ("纬度", "经度", "坐标系", "打卡半径")
+VILLAGE_COLUMNS = VILLAGE_REQUIRED + VILLAGE_OPTIONAL
+MIN_RADIUS_M, MAX_RADIUS_M = 100, 20000
+# Rows of the template's examples carry this mark (in 村名, 户主姓名 or 姓名): importing the
+# template unchanged names each of them instead of storing fictional people.
+EXAMPLE_MARK = "示例"
 
 # Other spellings seen in county sheets -> our header.
 HEADER_ALIASES = {
@@ -56,8 +68,11 @@ HEADER_ALIASES = {
     "坐标类型": "坐标系", "是否贫困村": "贫困村", "是否软弱涣散村": "软弱涣散村",
     "第一书记": "姓名", "第一书记姓名": "姓名", "手机": "手机号", "手机号码": "手机号",
     "选派级别": "选派层级", "派出单位": "选派单位",
+    "村代码（12位）": "村代码", "行政区划代码": "村代码", "统计用区划代码": "村代码",
+    "半径": "打卡半径", "打卡半径米": "打卡半径", "打卡范围": "打卡半径",
 }
 _HOUSEHOLD_ONLY = frozenset(HOUSEHOLD_COLUMNS) - {"村代码"}
+_HOUSEHOLD_MARKERS = frozenset({"户编号", "户主姓名", "家庭人口"})
 _SECRETARY_ONLY = frozenset(SECRETARY_COLUMNS) - {"村代码"}
 _HEADER_SCAN_ROWS = 5  # a title or note may sit above the header
 _MIN_HEADER_MATCHES = 3  # enough to tell a header row from a line of the 说明 sheet
@@ -87,13 +102,25 @@ FILE_ENCODING = N_("The CSV file is neither UTF-8 nor GB18030 text.")
 FILE_NO_TABLE = N_("The file holds no roster table.")
 TABLE_UNRECOGNISED = N_(
     "The column headers were not recognised. A households table needs %(households)s; "
-    "a first-secretaries table needs %(secretaries)s."
+    "a first-secretaries table needs %(secretaries)s; a village-centres table needs %(villages)s."
 )
 COLUMN_MISSING = N_("Required column %(column)s is missing.")
 COLUMN_DUPLICATE = N_("Column %(column)s appears more than once; only the first one is read.")
 VALUE_REQUIRED = N_("A value is required.")
 VALUE_TOO_LONG = N_("The value is too long (at most %(max)s characters).")
 CODE_INVALID = N_("Use only digits and letters (a dash or underscore may separate them).")
+VILLAGE_CODE_INVALID = N_(
+    "A village code is the village's 12-digit statistical division code (统计用区划代码), "
+    "e.g. 610323100201.")
+TOWN_CONFLICT = N_(
+    "Town code %(code)s is named %(first)s in %(first_file)s, row %(first_row)s: one code, "
+    "one town.")
+TOWN_NAME_CONFLICT = N_(
+    "%(town)s has town code %(first)s in %(first_file)s, row %(first_row)s: one town, one code.")
+RADIUS_INVALID = N_("The check-in radius must be a whole number of metres from %(min)s to %(max)s.")
+VILLAGE_ROW_DUPLICATE = N_(
+    "Village code %(code)s is already given in %(first_file)s, row %(first_row)s.")
+EXAMPLE_ROW = N_("This is an example row of the template: delete it, then import again.")
 NUMBER_LOST_DIGITS = N_(
     "Excel stored this as a number and lost digits: format the column as Text and type it again."
 )
@@ -206,6 +233,20 @@ class HouseholdRow:
 
 
 @dataclass(frozen=True)
+class VillageCentreRow:
+    """A row of the 村 sheet: the 村委会's location (WGS-84) and the check-in radius."""
+
+    file: str
+    sheet: str | None
+    row: int
+    code: str
+    name: str
+    lat: float | None
+    lon: float | None
+    radius_m: int | None
+
+
+@dataclass(frozen=True)
 class SecretaryRow:
     file: str
     sheet: str | None
@@ -224,6 +265,7 @@ class RosterParseResult:
     households: list[HouseholdRow] = field(default_factory=list)
     secretaries: list[SecretaryRow] = field(default_factory=list)
     villages: dict[str, VillageRow] = field(default_factory=dict)
+    centres: list[VillageCentreRow] = field(default_factory=list)
     errors: list[RowError] = field(default_factory=list)
     tables_seen: list[TableSummary] = field(default_factory=list)
 
@@ -317,6 +359,10 @@ def _read_csv(data: bytes, filename: str) -> list[Table]:
 
 def _table_kind(headers: Iterable[str]) -> str | None:
     names = set(headers)
+    # The 村 sheet shares 村名/纬度/经度/坐标系 with the households table, not 户编号 & co.
+    if not names & _HOUSEHOLD_MARKERS and set(VILLAGE_REQUIRED) <= names and (
+            "打卡半径" in names or {"纬度", "经度"} <= names):
+        return VILLAGES
     households, secretaries = len(names & _HOUSEHOLD_ONLY), len(names & _SECRETARY_ONLY)
     if max(households, secretaries) < _MIN_HEADER_MATCHES:
         return None
@@ -443,6 +489,13 @@ class _Row:
             return None
         return value
 
+    def village_code(self) -> str | None:
+        value = self.read("村代码", _code_text, required=True)
+        if value is not None and not (len(value) == 12 and value.isascii() and value.isdigit()):
+            self.error("村代码", VILLAGE_CODE_INVALID)
+            return None
+        return value
+
 
 class _Parser:
     def __init__(self, today: date) -> None:
@@ -450,6 +503,10 @@ class _Parser:
         self.result = RosterParseResult()
         self._households_seen: dict[tuple[str, str], tuple[str, int]] = {}
         self._mobiles_seen: dict[str, tuple[str, int]] = {}
+        self._centres_seen: dict[str, tuple[str, int]] = {}
+        # town code (9 digits) -> (name, file, row); (county code, town name) -> (code, file, row)
+        self._town_names: dict[str, tuple[str, str, int]] = {}
+        self._town_codes: dict[tuple[str, str], tuple[str, str, int]] = {}
 
     def add_error(self, table: Table | None, row: int | None, column: str | None, msgid: str,
                   params: dict[str, object] | None = None, file: str | None = None) -> None:
@@ -474,6 +531,7 @@ class _Parser:
                 self.add_error(table, table.header_row, None, TABLE_UNRECOGNISED, {
                     "households": "、".join(HOUSEHOLD_REQUIRED),
                     "secretaries": "、".join(SECRETARY_REQUIRED),
+                    "villages": "、".join(VILLAGE_REQUIRED),
                 })
                 continue
             recognised += 1
@@ -482,7 +540,8 @@ class _Parser:
             self.add_error(None, None, None, FILE_NO_TABLE, file=filename)
 
     def parse_table(self, table: Table) -> None:
-        required = HOUSEHOLD_REQUIRED if table.kind == HOUSEHOLDS else SECRETARY_REQUIRED
+        required = {HOUSEHOLDS: HOUSEHOLD_REQUIRED, SECRETARIES: SECRETARY_REQUIRED,
+                    VILLAGES: VILLAGE_REQUIRED}[table.kind]
         missing = {name for name in required if name not in table.headers}
         for name in required:
             if name in missing:
@@ -492,22 +551,33 @@ class _Parser:
         self.result.tables_seen.append(
             TableSummary(table.file, table.sheet, table.kind, table.header_row, len(table.rows))
         )
-        parse_row = self.household if table.kind == HOUSEHOLDS else self.secretary
+        parse_row, kept = {
+            HOUSEHOLDS: (self.household, self.result.households),
+            SECRETARIES: (self.secretary, self.result.secretaries),
+            VILLAGES: (self.centre, self.result.centres)}[table.kind]
         for number, values in table.rows:
             row = _Row(self, table, number, values, missing)
+            if self.example_row(row):
+                continue
             parsed = parse_row(row)
             if parsed is not None and not row.failed and not missing:
-                if table.kind == HOUSEHOLDS:
-                    self.result.households.append(parsed)
-                else:
-                    self.result.secretaries.append(parsed)
+                kept.append(parsed)
+
+    def example_row(self, row: _Row) -> bool:
+        """A template example left in the file: reported, not parsed further."""
+        for column in ("村名", "户主姓名", "姓名"):
+            value = normalise_cell(row.values.get(column))
+            if value and EXAMPLE_MARK in value:
+                row.error(column, EXAMPLE_ROW)
+                return True
+        return False
 
     # -- households
     def household(self, row: _Row) -> HouseholdRow | None:
         county = row.text("县区", 50)
         township = row.text("镇办", 50)
         village_name = row.text("村名", 50)
-        village_code = row.code("村代码")
+        village_code = row.village_code()
         household_code = row.code("户编号")
         head_name = row.text("户主姓名", 50)
         id_number = self.id_number(row)
@@ -519,8 +589,11 @@ class _Parser:
         lat, lon, system = self.coordinates(row)
         flags = {column: row.read(column, _flag) for column in ("贫困村", "软弱涣散村")}
 
+        conflict = False
         if village_code and village_name and township and county:
-            self.village(row, village_code, village_name, township, county, flags)
+            conflict = self.village(row, village_code, village_name, township, county, flags)
+        if village_code and township and not conflict:
+            self.town(row, village_code, township)
         if village_code and household_code:
             key = (village_code, household_code)
             first = self._households_seen.setdefault(key, (row.table.file, row.number))
@@ -596,21 +669,37 @@ class _Parser:
             return None, None, system
         return round(wgs_lat, 7), round(wgs_lon, 7), system
 
+    def town(self, row: _Row, village_code: str, township: str) -> None:
+        """One 9-digit town code, one 镇办 name, and back, across every file."""
+        code = village_code[:9]
+        here = (row.table.file, row.number)
+        name, *first = self._town_names.setdefault(code, (township, *here))
+        if name != township:
+            row.error("镇办", TOWN_CONFLICT, code=code, first=name, first_file=first[0],
+                      first_row=first[1])
+            return
+        other, *first = self._town_codes.setdefault((code[:6], township), (code, *here))
+        if other != code:
+            row.error("镇办", TOWN_NAME_CONFLICT, town=township, first=other,
+                      first_file=first[0], first_row=first[1])
+
     def village(self, row: _Row, code: str, name: str, township: str, county: str,
-                flags: dict[str, bool | None]) -> None:
+                flags: dict[str, bool | None]) -> bool:
+        """Record the village of a household row; True when the row contradicts an earlier
+        row about it (reported)."""
         known = self.result.villages.get(code)
         if known is None:
             self.result.villages[code] = VillageRow(
                 code, name, township, county, flags["贫困村"], flags["软弱涣散村"],
                 row.table.file, row.table.sheet, row.number,
             )
-            return
+            return False
         first_file, first_row = known.file, known.row
         if (known.name, known.township, known.county) != (name, township, county):
             row.error("村代码", VILLAGE_CONFLICT, code=code, county=known.county,
                       township=known.township, village=known.name,
                       first_file=first_file, first_row=first_row)
-            return
+            return True
         # Flags: the first row that states one sets it; a later contradiction is an error.
         updates = {}
         for column, attr in (("贫困村", "is_poor_village"), ("软弱涣散村", "is_weak_village")):
@@ -623,6 +712,7 @@ class _Parser:
                 row.error(column, VILLAGE_FLAG_CONFLICT, first_file=first_file, first_row=first_row)
         if updates:
             self.result.villages[code] = replace(known, **updates)
+        return False
 
     # -- secretaries
     def secretary(self, row: _Row) -> SecretaryRow | None:
@@ -630,7 +720,7 @@ class _Parser:
         phone = row.read("手机号", _mobile, required=True)
         level = row.read("选派层级", lambda v: _choice(v, DISPATCH_LEVELS, LEVEL_UNKNOWN), True)
         unit = row.text("选派单位", 100)
-        village_code = row.code("村代码")
+        village_code = row.village_code()
         start = row.read("任期开始", self.term_date, True, DATE_INVALID)
         end = row.read("任期结束", self.term_date, invalid=DATE_INVALID)
         if start and end and end < start:
@@ -643,6 +733,22 @@ class _Parser:
             return None
         return SecretaryRow(row.table.file, row.table.sheet, row.number, name, phone, level,
                             unit, village_code, start, end)
+
+    # -- village centres (the 村 sheet)
+    def centre(self, row: _Row) -> VillageCentreRow | None:
+        code = row.village_code()
+        name = row.text("村名", 50)
+        lat, lon, _system = self.coordinates(row)
+        radius = row.read("打卡半径", _radius)
+        if code:
+            first = self._centres_seen.setdefault(code, (row.table.file, row.number))
+            if first != (row.table.file, row.number):
+                row.error("村代码", VILLAGE_ROW_DUPLICATE, code=code, first_file=first[0],
+                          first_row=first[1])
+        if row.failed:
+            return None
+        return VillageCentreRow(row.table.file, row.table.sheet, row.number, code, name, lat,
+                                lon, radius)
 
     def term_date(self, value: object) -> date | None:
         # A bare year typed in a number cell (2023) would read as an Excel serial in 1905.
@@ -660,6 +766,16 @@ def _family_size(value: object) -> int | None:
     if size is not None and not 1 <= size <= MAX_FAMILY_SIZE:
         raise _CellError(FAMILY_SIZE_INVALID, max=MAX_FAMILY_SIZE)
     return size
+
+
+def _radius(value: object) -> int | None:
+    try:
+        radius = parse_int(value)
+    except ValueError:
+        radius = 0
+    if radius is not None and not MIN_RADIUS_M <= radius <= MAX_RADIUS_M:
+        raise _CellError(RADIUS_INVALID, min=MIN_RADIUS_M, max=MAX_RADIUS_M)
+    return radius
 
 
 def _phone(value: object) -> str | None:

@@ -38,8 +38,14 @@ class Town(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     county_id: Mapped[int] = mapped_column(ForeignKey("county.id"), index=True)
     name: Mapped[str] = mapped_column(String(50))
+    # The first 9 digits of its villages' codes (统计用区划代码); None for towns made before
+    # the roster import read codes (the demo's, older installs) until a roster names it.
+    code: Mapped[str | None] = mapped_column(String(9), unique=True)
     county: Mapped[County] = relationship(back_populates="towns")
     villages: Mapped[list["Village"]] = relationship(back_populates="town", order_by="Village.code")
+
+
+CENTRE_SOURCES = ("roster", "estimated", "staff")
 
 
 class Village(db.Model):
@@ -55,6 +61,9 @@ class Village(db.Model):
     is_weak_branch: Mapped[bool] = mapped_column(Boolean, default=False)  # 软弱涣散村
     lat: Mapped[float | None] = mapped_column(Float)  # centre, WGS-84
     lon: Mapped[float | None] = mapped_column(Float)
+    # Where the centre comes from (CENTRE_SOURCES): the roster's 村 sheet (the 村委会),
+    # estimated from the households' coordinates (shown as 估计), or set by staff.
+    centre_source: Mapped[str | None] = mapped_column(String(20))
     radius_m: Mapped[int] = mapped_column(Integer, default=1000)  # geofence radius
     # Printed on the village's check-in poster; rotating it voids old posters.
     checkin_token: Mapped[str] = mapped_column(String(64), unique=True, default=new_token)

@@ -1,8 +1,9 @@
 """Random draws of households to visit (see docs/algorithms.md, hmac-sha256-rank-v1).
 
-A `Draw` is one run for a county in a cycle from one public seed. It stores, per village,
-every eligible household with its HMAC key and rank (`SampleEntry`), so that anyone can
-re-derive it. Draws are locked; only an admin can void one, with a reason.
+A `Draw` is one run from one public seed: for a county in a cycle, or for one village
+added later (`village_id`). It stores, per village, every eligible household with its
+HMAC key and rank (`SampleEntry`), so that anyone can re-derive it. Draws are locked;
+only an admin can void one, or one village of one, with a reason.
 """
 from __future__ import annotations
 
@@ -26,14 +27,19 @@ ENTRY_STATUSES = ("pending", "visited", "unreachable", "reserve_unused", "reserv
 class Draw(db.Model):
     __tablename__ = "draw"
     __table_args__ = (
-        # Re-drawing is refused: at most one active draw per cycle and county, even when two
-        # requests race (the loser gets an IntegrityError). Voided draws stay, any number.
+        # Re-drawing is refused: at most one active county draw per cycle and county, even
+        # when two requests race (the loser gets an IntegrityError). Voided draws stay, any
+        # number. Single-village draws are held to one per village by VillageDraw's index.
         Index("uq_draw_one_active", "cycle_id", "county_id", unique=True,
-              postgresql_where=text("status = 'active'"), sqlite_where=text("status = 'active'")),
+              postgresql_where=text("status = 'active' AND village_id IS NULL"),
+              sqlite_where=text("status = 'active' AND village_id IS NULL")),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     cycle_id: Mapped[int] = mapped_column(ForeignKey("cycle.id"), index=True)
     county_id: Mapped[int] = mapped_column(ForeignKey("county.id"), index=True)
+    # Set for a single-village draw (a village added after its county's draw); None for a
+    # county draw.
+    village_id: Mapped[int | None] = mapped_column(ForeignKey("village.id"), index=True)
     algorithm: Mapped[str] = mapped_column(String(40))
     seed: Mapped[str] = mapped_column(Text)  # exactly as published
     seed_recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -51,17 +57,29 @@ class Draw(db.Model):
 
     cycle: Mapped[Cycle] = relationship()
     county: Mapped[County] = relationship()
+    village: Mapped[Village | None] = relationship()
     villages: Mapped[list["VillageDraw"]] = relationship(back_populates="draw")
 
 
 class VillageDraw(db.Model):
-    """The draw's result for one village."""
+    """The draw's result for one village. Its own status: an admin can void one village's
+    draw without touching the other villages of the same draw."""
 
     __tablename__ = "village_draw"
-    __table_args__ = (UniqueConstraint("draw_id", "village_id"),)
+    __table_args__ = (
+        UniqueConstraint("draw_id", "village_id"),
+        # One active draw per village and cycle, whichever draw (county or village) made it.
+        Index("uq_village_draw_one_active", "cycle_id", "village_id", unique=True,
+              postgresql_where=text("status = 'active'"), sqlite_where=text("status = 'active'")),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     draw_id: Mapped[int] = mapped_column(ForeignKey("draw.id"), index=True)
+    cycle_id: Mapped[int] = mapped_column(ForeignKey("cycle.id"), index=True)  # = draw's
     village_id: Mapped[int] = mapped_column(ForeignKey("village.id"), index=True)
+    status: Mapped[str] = mapped_column(String(20), default="active")  # DRAW_STATUSES
+    voided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    voided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    void_reason: Mapped[str | None] = mapped_column(Text)
     # Snapshot of Village.code at draw time: the HMAC message uses it, so the record must
     # not change if the registry is ever corrected.
     village_code: Mapped[str] = mapped_column(String(20))

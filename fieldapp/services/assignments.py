@@ -1,5 +1,10 @@
 """Which evaluator visits which village in a cycle. County staff assign their own county's
-evaluators to their own county's villages; admins anywhere (same-county pairs only)."""
+evaluators to their own county's villages; admins anywhere (same-county pairs only).
+
+A village may be assigned before it is drawn (teams are formed before the public draw
+day, and a village added mid-year often already has its evaluator): the assignment is
+stored with a warning, the staff pages mark it 尚未抽样, and the phone lists the village as
+尚未抽样 until the draw exists. Nothing is silent."""
 from __future__ import annotations
 
 from flask_babel import gettext as _
@@ -10,6 +15,7 @@ from ..errors import AppError
 from ..extensions import db
 from ..models import Cycle, EvaluatorAssignment, User, Village
 from ..scoping import require_county
+from .draws import drawn_village_ids
 
 
 MAX_BULK = 500  # villages in one bulk assignment (a county has about 80)
@@ -100,6 +106,24 @@ def assign_many(actor: User | None, cycle: Cycle, evaluator: User, villages: lis
     created = [_store(actor, cycle, evaluator, v) for v in villages if v.id not in existing]
     db.session.commit()
     return created, [v for v in villages if v.id in existing]
+
+
+def not_drawn(cycle: Cycle, villages: list[Village]) -> list[Village]:
+    """The villages that have no active draw in the cycle yet (assigned with a warning)."""
+    drawn = drawn_village_ids(cycle.id, [v.id for v in villages])
+    return [v for v in villages if v.id not in drawn]
+
+
+def mark_drawn(items: list[EvaluatorAssignment]) -> list[EvaluatorAssignment]:
+    """Set each assignment's `drawn` (its village has an active draw in its cycle): one
+    query per cycle, for listings."""
+    by_cycle: dict[int, set[int]] = {}
+    for a in items:
+        by_cycle.setdefault(a.cycle_id, set()).add(a.village_id)
+    drawn = {cid: drawn_village_ids(cid, list(ids)) for cid, ids in by_cycle.items()}
+    for a in items:
+        a.drawn = a.village_id in drawn[a.cycle_id]  # type: ignore[attr-defined]
+    return items
 
 
 def unassign(actor: User | None, assignment: EvaluatorAssignment) -> None:

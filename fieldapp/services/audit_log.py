@@ -27,6 +27,8 @@ ACTION_LABELS: dict[str, Any] = {
     "assignment.create": _l("Village assigned"), "assignment.delete": _l("Assignment removed"),
     "cycle.create": _l("Cycle created"), "cycle.settings": _l("Cycle settings changed"),
     "draw.run": _l("Households drawn"), "draw.void": _l("Draw voided"),
+    "draw.run_village": _l("One village drawn"), "draw.void_village": _l("Village draw voided"),
+    "village.centre": _l("Village centre changed"), "household.contacts_sent": _l("Contacts sent"),
     "replacement.record": _l("Household replaced"),
     "scorecard.save": _l("Scores saved"), "scorecard.change_after_final": _l("Scores changed after finalisation"),
     "scorecard.import": _l("Scores imported"), "scores.finalise": _l("Scores finalised"),
@@ -47,6 +49,7 @@ FAMILY_LABELS: dict[str, Any] = {
     "scores": _l("Finalisation"), "roster": _l("Roster"), "village": _l("Villages"),
     "meeting": _l("Meetings"), "leave": _l("Leave"), "spot_check": _l("Spot checks"),
     "discipline": _l("Work discipline"), "visit": _l("Visit review"),
+    "household": _l("Households"),
 }
 
 

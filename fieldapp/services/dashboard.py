@@ -56,14 +56,16 @@ def county_dashboard(user: User, cycle: Cycle, county_id: int) -> dict[str, Any]
                                        .order_by(Village.code)))
     drawn = {vd.village_id: (vd, size) for vd, size in db.session.execute(
         select(VillageDraw, Draw.sample_size).join(Draw, VillageDraw.draw_id == Draw.id)
-        .where(Draw.cycle_id == cycle.id, Draw.county_id == county_id, Draw.status == "active"))}
+        .where(Draw.cycle_id == cycle.id, Draw.county_id == county_id,
+               Draw.status == "active", VillageDraw.status == "active"))}
     done = dict(db.session.execute(
         select(VillageDraw.village_id, func.count(func.distinct(Visit.sample_entry_id)))
         .join(SampleEntry, Visit.sample_entry_id == SampleEntry.id)
         .join(VillageDraw, SampleEntry.village_draw_id == VillageDraw.id)
         .join(Draw, VillageDraw.draw_id == Draw.id)
         .where(Visit.cycle_id == cycle.id, Draw.cycle_id == cycle.id, Draw.status == "active",
-               Draw.county_id == county_id, SampleEntry.role.in_(("sample", "reserve")))
+               VillageDraw.status == "active", Draw.county_id == county_id,
+               SampleEntry.role.in_(("sample", "reserve")))
         .group_by(VillageDraw.village_id)).all())
     village_rows = []
     for v in villages:
@@ -137,10 +139,14 @@ def county_dashboard(user: User, cycle: Cycle, county_id: int) -> dict[str, Any]
             "secretaries": len(secretaries), "compliance": compliance,
         },
         "villages": village_rows,
+        # Their check-ins are kept but not judged until staff set the centre.
+        "no_centre": [{"id": v.id, "code": v.code, "name": v.name, "town": v.town.name}
+                      for v in villages if v.lat is None],
         "flags": {"visits": [{"code": c, "label": str(FLAG_LABELS.get(c, c)), "count": n}
                              for c, n in visit_flags.most_common()],
                   "flagged_visits": flagged_visits,
-                  "checkins": [{"code": c, "count": n} for c, n in checkin_flags.most_common()]},
+                  "checkins": [{"code": c, "label": str(FLAG_LABELS.get(c, c)), "count": n}
+                               for c, n in checkin_flags.most_common()]},
         "satisfaction": satisfaction,
         "map": {"points": points, "centres": centres},
     }

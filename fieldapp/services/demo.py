@@ -12,11 +12,12 @@ import uuid
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 
 from ..domain.idcard import check_char
 from ..extensions import db
@@ -181,7 +182,8 @@ def _build_households(rng: random.Random, villages: list[Village]) -> int:
                 if rng.random() < 0.7 else None,
                 "lat": round(village.lat + rng.uniform(-0.006, 0.006), 6),
                 "lon": round(village.lon + rng.uniform(-0.006, 0.006), 6)})
-    db.session.execute(insert(Household), households)
+    # Core executemany: the fastest bulk path (the ORM's would fetch every new id back).
+    db.session.execute(Household.__table__.insert(), households)
     return len(households)
 
 
@@ -203,9 +205,34 @@ def _build_secretaries(rng: random.Random, villages: list[Village]) -> int:
             "dispatch_unit": unit, "village_id": village.id, "term_start": start,
             "term_end": date(start.year + 2, start.month, 1) - date.resolution,
             "status": "active"})
-    db.session.execute(insert(FirstSecretary), secretaries)
+    db.session.execute(FirstSecretary.__table__.insert(), secretaries)
     db.session.flush()
     return len(secretaries)
+
+
+@lru_cache(maxsize=1)
+def _demo_password_hash() -> str:
+    """One hash of the demo password for every demo account: hashing is deliberately slow,
+    and the demo's ~30 accounts would otherwise spend seconds on it."""
+    probe = User(phone="", role="evaluator", name="")
+    probe.set_password(DEMO_PASSWORD)
+    return probe.password_hash
+
+
+def _demo_user(phone: str, name: str, role: str, county: County | None = None,
+               secretary: FirstSecretary | None = None) -> User:
+    """An account with the demo password, audited like `accounts.create_user`."""
+    from ..audit import record_audit
+
+    if secretary is not None and county is None:
+        county = secretary.village.county
+    user = User(phone=phone, role=role, name=name, county_id=county.id if county else None,
+                secretary_id=secretary.id if secretary else None,
+                password_hash=_demo_password_hash())
+    db.session.add(user)
+    db.session.flush()
+    record_audit(None, "user.create", user, county_id=user.county_id, role=role, phone=phone)
+    return user
 
 
 def _create_accounts() -> None:
@@ -220,10 +247,7 @@ def _create_accounts() -> None:
                 select(FirstSecretary).join(Village).where(Village.county_id == county.id)
                 .order_by(Village.code).limit(1))
             name = secretary.name
-        user = User(phone=phone, role=role, name=name, county_id=county.id if county else None,
-                    secretary_id=secretary.id if secretary else None)
-        user.set_password(DEMO_PASSWORD)
-        db.session.add(user)
+        _demo_user(phone, name, role, county, secretary)
 
 
 DEMO_SEED = "2026-03-01 福利彩票双色球 2026023期 开奖号码 03 09 14 21 27 31 + 08"
@@ -429,6 +453,22 @@ def _sync(user: User, records: list[dict], sent_at: datetime) -> list[dict]:
                       received_at=sent_at.astimezone(timezone.utc))["results"]
 
 
+def _sent(records: list[dict], sent_at: datetime) -> list[dict]:
+    """Records the phone sent at `sent_at`, kept for one replay batch (`_replay`)."""
+    at = sent_at.astimezone(timezone.utc)
+    return [{**r, "received_at": at, "device_sent_at": at} for r in records]
+
+
+def _replay(user: User, records: list[dict]) -> None:
+    """Everything one phone sent, as one batch through the sync service: each record keeps
+    the time its phone sent it, and the series is re-flagged once (the bulk path)."""
+    from .sync import sync_batch
+
+    if records:
+        last = max(r["received_at"] for r in records)
+        sync_batch(user, {"device_sent_at": last, "records": records}, received_at=last)
+
+
 # --- household visits ------------------------------------------------------------------
 
 
@@ -442,12 +482,12 @@ def _visits(act: _Activity) -> None:
             if target != 0:
                 _visit_village(act, diary, village, target)
                 diary.sync_evening()
+        _replay(evaluator, diary.sent)
 
 
 def _evaluator_plan(act: _Activity) -> list[tuple[User, list[tuple[Village, int | None]], date]]:
     """[(evaluator, [(village, visits wanted or None for all)], first day)]; accounts and
     assignments are made here, through services/accounts.py and assignments.py."""
-    from .accounts import create_user
     from .assignments import assign
 
     demo = db.session.scalar(select(User).where(User.phone == EVALUATOR_PHONE))
@@ -459,8 +499,7 @@ def _evaluator_plan(act: _Activity) -> list[tuple[User, list[tuple[Village, int 
     n = max(1, min(len(EXTRA_EVALUATORS), round(len(rest) / VILLAGES_PER_EVALUATOR)))
     for k in range(n):
         phone, name = EXTRA_EVALUATORS[k]
-        evaluator = create_user(None, phone=phone, name=name, password=DEMO_PASSWORD,
-                                role="evaluator", county=act.county)
+        evaluator = _demo_user(phone, name, "evaluator", act.county)
         chunk = rest[k * len(rest) // n:(k + 1) * len(rest) // n]
         for village in chunk:
             assign(act.staff, act.cycle, evaluator, village)
@@ -479,6 +518,7 @@ class _Diary:
         self.day = _working_day(first_day)
         self.minute = DAY_START + act.rng.randint(0, 30)
         self.records: list[dict] = []
+        self.sent: list[dict] = []  # evenings' syncs, replayed in one batch at the end
 
     def new_day(self) -> None:
         self.day = _working_day(self.day + timedelta(days=1))
@@ -510,7 +550,7 @@ class _Diary:
     def sync_evening(self) -> None:
         if self.records:
             sent = _local(self.day, 19 * 60 + self.act.rng.randint(20, 150))
-            _sync(self.user, self.records, sent)
+            self.sent += _sent(self.records, sent)
             self.records = []
 
 
@@ -521,7 +561,8 @@ def _entries(village: Village) -> list[tuple[SampleEntry, Household]]:
         select(SampleEntry, Household).join(Household, SampleEntry.household_id == Household.id)
         .join(VillageDraw, SampleEntry.village_draw_id == VillageDraw.id)
         .join(Draw, VillageDraw.draw_id == Draw.id)
-        .where(VillageDraw.village_id == village.id, Draw.status == "active")
+        .where(VillageDraw.village_id == village.id, Draw.status == "active",
+               VillageDraw.status == "active")
         .order_by(SampleEntry.rank)).all())
 
 
@@ -676,14 +717,11 @@ def _checkin_group(act: _Activity) -> list[FirstSecretary]:
 def _secretary_users(act: _Activity, secretaries: list[FirstSecretary]) -> dict[int, User]:
     """Their accounts: the demo secretary's exists; the others log in with their roster
     phone and the demo password."""
-    from .accounts import create_user
-
     users = {u.secretary_id: u for u in db.session.scalars(
         select(User).where(User.secretary_id.in_([s.id for s in secretaries])))}
     for s in secretaries:
         if s.id not in users:
-            users[s.id] = create_user(None, phone=s.phone, name=s.name, password=DEMO_PASSWORD,
-                                      role="secretary", secretary=s)
+            users[s.id] = _demo_user(s.phone, s.name, "secretary", secretary=s)
     return users
 
 
@@ -694,6 +732,7 @@ def _checkins(act: _Activity, secretary: FirstSecretary, user: User, first: date
     days away. The phone syncs a few minutes after each day's last check-in."""
     rng = act.rng
     day = first
+    sent_records: list[dict] = []
     while day <= act.today:
         weekend = day.weekday() >= 5
         if day not in leave and rng.random() < (presence - (0.15 if weekend else 0)):
@@ -702,14 +741,15 @@ def _checkins(act: _Activity, secretary: FirstSecretary, user: User, first: date
                 moments.append(rng.uniform(14 * 60, 17 * 60))
             records = [(_local(day, m), _checkin_record(act, secretary.village, _local(day, m)))
                        for m in moments]
-            sent = _local(day, moments[-1] + rng.uniform(1, 15))
+            sent_at = _local(day, moments[-1] + rng.uniform(1, 15))
             # Today's check-ins later than now are not made yet (the RNG is drawn for
             # them all the same, so the rest of the demo does not depend on the hour).
             records = [record for at, record in records if at < act.now]
             if records:
-                _sync(user, records, min(sent, act.now))
+                sent_records += _sent(records, min(sent_at, act.now))
                 act.counts["checkins"] += len(records)
         day += timedelta(days=1)
+    _replay(user, sent_records)
 
 
 def _checkin_record(act: _Activity, village: Village, at: datetime) -> dict:
@@ -822,7 +862,7 @@ def _hold_meeting(act: _Activity, secretary: FirstSecretary, upcoming: bool) -> 
             lift = 0.08 if category == "cadre" else 0.0
             mood = min(1.0, max(0.0, rng.gauss(quality + lift, 0.1)))
             answers = {item: _satisfaction(rng, mood, ANSWER_CODES[:3]) for item in BALLOT_ITEMS}
-            cast_vote(token, category, answers, receipt=act.new_uuid())
+            cast_vote(token, category, answers, receipt=act.new_uuid(), commit=False)
             act.counts["ballots"] += 1
     close_meeting(act.staff, meeting)
 

@@ -7,6 +7,11 @@ the time it was entered, the sizes, and per village every eligible household wit
 and rank. A draw is locked: re-drawing is refused (also by a partial unique index, for two
 racing requests); an admin may void it with a written reason, and the next draw of that
 county needs a seed never used for it before.
+
+A village added after its county's draw (or whose own draw an admin voided) is drawn
+alone (`run_village_draw`): its own seed and time, the same algorithm, its own public
+record; the county draw skips villages that already have one. An admin may void one
+village's draw (`void_village_draw`) without touching any other village.
 """
 from __future__ import annotations
 
@@ -24,7 +29,7 @@ from ..domain import sampling as ds
 from ..errors import AppError, translate
 from ..extensions import db
 from ..models import (County, Cycle, Draw, Household, Replacement, SampleEntry, User, Village,
-                      VillageDraw, new_token, utcnow)
+                      VillageDraw, Visit, new_token, utcnow)
 from ..scoping import require_county
 from .cycles import effective_settings
 from .freeze import ensure_not_finalised
@@ -60,11 +65,15 @@ def _authorize_draw(actor: User | None, cycle: Cycle, county: County | None) -> 
     require_county(actor, county.id)
 
 
-def _eligible_by_village(county_id: int, include_exited: bool) -> dict[int, list[tuple[int, str]]]:
-    """Every village's eligible households (id, 户编号), the whole county in one query."""
+def _eligible_by_village(county_id: int, include_exited: bool, village_id: int | None = None
+                         ) -> dict[int, list[tuple[int, str]]]:
+    """Every village's eligible households (id, 户编号), the whole county (or one village)
+    in one query."""
     stmt = (select(Household.village_id, Household.id, Household.household_no)
             .join(Village, Village.id == Household.village_id)
             .where(Village.county_id == county_id))
+    if village_id is not None:
+        stmt = stmt.where(Household.village_id == village_id)
     if not include_exited:
         stmt = stmt.where(Household.exit_status != "exited")
     out: dict[int, list[tuple[int, str]]] = {}
@@ -73,43 +82,40 @@ def _eligible_by_village(county_id: int, include_exited: bool) -> dict[int, list
     return out
 
 
-def _draw_county(actor: User | None, cycle: Cycle, county: County, seed: str,
-                 recorded_at: datetime, settings: dict[str, Any]) -> Draw:
-    """Validate and build one county's draw in the session (no commit)."""
-    if db.session.scalar(select(Draw.id).where(
-            Draw.cycle_id == cycle.id, Draw.county_id == county.id,
-            Draw.status == "active")) is not None:
-        raise AppError("locked", _("%(county)s already has a draw in this cycle. Re-drawing is "
-                                   "refused; an admin can void it with a reason.", county=county.name))
-    if db.session.scalar(select(Draw.id).where(
-            Draw.cycle_id == cycle.id, Draw.county_id == county.id, Draw.seed == seed)) is not None:
-        raise AppError("validation_failed", errors={"seed": [
-            _("A voided draw of %(county)s used this seed: a new draw needs a new seed.",
-              county=county.name)]})
-    villages = db.session.scalars(
-        select(Village).where(Village.county_id == county.id).order_by(Village.code)).all()
-    if not villages:
-        raise AppError("validation_failed", errors={"county": [
-            _("%(county)s has no villages: import the roster first.", county=county.name)]})
-    sample_size, reserve_count = settings["sample_size"], settings["reserve_count"]
-    include_exited = bool(settings["include_exited"])
+def drawn_village_ids(cycle_id: int, village_ids: list[int] | None = None) -> set[int]:
+    """Villages that have an active draw in the cycle (a county's or their own)."""
+    stmt = select(VillageDraw.village_id).where(VillageDraw.cycle_id == cycle_id,
+                                                VillageDraw.status == "active")
+    if village_ids is not None:
+        stmt = stmt.where(VillageDraw.village_id.in_(village_ids))
+    return set(db.session.scalars(stmt))
 
-    draw = Draw(cycle_id=cycle.id, county_id=county.id, algorithm=ds.ALGORITHM, seed=seed,
-                seed_recorded_at=recorded_at, sample_size=sample_size,
-                reserve_count=reserve_count, include_exited=include_exited, status="active",
+
+def _new_draw(actor: User | None, cycle: Cycle, county: County, seed: str, recorded_at: datetime,
+              settings: dict[str, Any], village: Village | None = None) -> Draw:
+    draw = Draw(cycle_id=cycle.id, county_id=county.id, village_id=village.id if village else None,
+                algorithm=ds.ALGORITHM, seed=seed, seed_recorded_at=recorded_at,
+                sample_size=settings["sample_size"], reserve_count=settings["reserve_count"],
+                include_exited=bool(settings["include_exited"]), status="active",
                 created_by_id=actor.id if actor is not None else None, created_at=utcnow(),
                 public_token=new_token())
     db.session.add(draw)
     db.session.flush()
-    # Rank every village in memory first, then store with two bulk statements (village
-    # results, then every entry): no flush per village, no ORM object per household.
-    eligible_of = _eligible_by_village(county.id, include_exited)
+    return draw
+
+
+def _draw_villages(draw: Draw, villages: list[Village],
+                   eligible_of: dict[int, list[tuple[int, str]]]) -> int:
+    """Draw each village into `draw` (the same algorithm for county and single draws);
+    returns the number of eligible households. Every village is ranked in memory first,
+    then stored with two bulk statements (village results, then every entry): no flush per
+    village, no ORM object per household."""
     results = []
     for village in villages:
         eligible = eligible_of.get(village.id, [])
         try:
-            result = ds.draw_village(seed, village.code, [no for _h, no in eligible],
-                                     sample_size, reserve_count)
+            result = ds.draw_village(draw.seed, village.code, [no for _h, no in eligible],
+                                     draw.sample_size, draw.reserve_count)
         except ValueError as exc:
             raise AppError("validation_failed", errors={"village": [
                 _("Village %(code)s cannot be drawn: %(error)s", code=village.code,
@@ -118,8 +124,9 @@ def _draw_county(actor: User | None, cycle: Cycle, county: County, seed: str,
     vd_ids = dict(db.session.execute(
         insert(VillageDraw).returning(VillageDraw.village_id, VillageDraw.id,
                                       sort_by_parameter_order=True),
-        [{"draw_id": draw.id, "village_id": v.id, "village_code": v.code,
-          "eligible_count": len(eligible), "complete_census": result.complete_census}
+        [{"draw_id": draw.id, "cycle_id": draw.cycle_id, "village_id": v.id,
+          "village_code": v.code, "eligible_count": len(eligible),
+          "complete_census": result.complete_census, "status": "active"}
          for v, eligible, result in results]).all())
     entries = []
     for village, eligible, result in results:
@@ -132,14 +139,54 @@ def _draw_county(actor: User | None, cycle: Cycle, county: County, seed: str,
                     for r in result.ranked]
     if entries:
         db.session.execute(insert(SampleEntry), entries)
-    total = sum(len(eligible) for _v, eligible, _r in results)
+    return sum(len(eligible) for _v, eligible, _r in results)
+
+
+def _draw_county(actor: User | None, cycle: Cycle, county: County, seed: str,
+                 recorded_at: datetime, settings: dict[str, Any]) -> Draw:
+    """Validate and build one county's draw in the session (no commit). Villages that
+    already have their own draw in the cycle are skipped."""
+    if db.session.scalar(select(Draw.id).where(
+            Draw.cycle_id == cycle.id, Draw.county_id == county.id, Draw.village_id.is_(None),
+            Draw.status == "active")) is not None:
+        raise AppError("locked", _("%(county)s already has a draw in this cycle. Re-drawing is "
+                                   "refused; an admin can void it with a reason.", county=county.name))
+    _check_seed_unused(cycle, county, seed)
+    villages = db.session.scalars(
+        select(Village).where(Village.county_id == county.id).order_by(Village.code)).all()
+    if not villages:
+        raise AppError("validation_failed", errors={"county": [
+            _("%(county)s has no villages: import the roster first.", county=county.name)]})
+    already = drawn_village_ids(cycle.id, [v.id for v in villages])
+    villages = [v for v in villages if v.id not in already]
+    if not villages:
+        raise AppError("validation_failed", errors={"county": [
+            _("Every village of %(county)s already has a draw in this cycle.", county=county.name)]})
+    draw = _new_draw(actor, cycle, county, seed, recorded_at, settings)
+    total = _draw_villages(draw, villages, _eligible_by_village(county.id, draw.include_exited))
     record_audit(actor, "draw.run", draw, county_id=county.id, cycle_id=cycle.id, seed=seed,
                  seed_recorded_at=iso_z(recorded_at), algorithm=ds.ALGORITHM,
-                 sample_size=sample_size, reserve_count=reserve_count,
-                 include_exited=include_exited, villages=len(villages), eligible=total,
-                 before=None, after={"status": draw.status, "seed": seed,
-                                     "villages": len(villages), "eligible": total})
+                 sample_size=draw.sample_size, reserve_count=draw.reserve_count,
+                 include_exited=draw.include_exited, villages=len(villages), eligible=total,
+                 skipped_already_drawn=len(already), before=None,
+                 after={"status": draw.status, "seed": seed, "villages": len(villages),
+                        "eligible": total})
     return draw
+
+
+def _check_seed_unused(cycle: Cycle, county: County, seed: str) -> None:
+    """A new draw needs a seed never used for this county in the cycle: a seed published
+    before a village's list was frozen could have steered that village's draw."""
+    if db.session.scalar(select(Draw.id).where(
+            Draw.cycle_id == cycle.id, Draw.county_id == county.id, Draw.seed == seed)) is not None:
+        raise AppError("validation_failed", errors={"seed": [
+            _("This seed was already used for a draw of %(county)s in this cycle: a new draw "
+              "needs a new seed.", county=county.name)]})
+
+
+def _check_open(cycle: Cycle) -> None:
+    if cycle.status != "open":
+        raise AppError("locked", _("This cycle is finalised."))
 
 
 def run_draw(actor: User | None, cycle: Cycle, county: County | None, seed: str, *,
@@ -150,8 +197,7 @@ def run_draw(actor: User | None, cycle: Cycle, county: County | None, seed: str,
     `recorded_at` is now, except when a tool replays history (the demo builder).
     """
     _authorize_draw(actor, cycle, county)
-    if cycle.status != "open":
-        raise AppError("locked", _("This cycle is finalised."))
+    _check_open(cycle)
     _check_seed(seed)
     if county is not None:
         if not cycle.covers_county(county.id):
@@ -180,29 +226,136 @@ def run_draw(actor: User | None, cycle: Cycle, county: County | None, seed: str,
     return draws
 
 
-def void_draw(actor: User | None, draw: Draw, reason: str) -> Draw:
-    if actor is not None and actor.role != "admin":
-        raise AppError("forbidden")
+def run_village_draw(actor: User | None, cycle: Cycle, village: Village, seed: str) -> Draw:
+    """Draw one village that has no active draw in the cycle (a village added after its
+    county's draw, or one whose draw an admin voided): its own public seed and time, the
+    same algorithm, its own public record. Nothing else changes."""
+    if actor is not None:
+        require_county(actor, village.county_id)
+    _check_open(cycle)
+    _check_seed(seed)
+    county = village.county
+    if not cycle.covers_county(county.id):
+        raise AppError("validation_failed", errors={"village": [
+            _("This cycle does not cover %(county)s.", county=county.name)]})
+    ensure_not_finalised(cycle, county.id, what="village_draw")  # its visits would move scores
+    if drawn_village_ids(cycle.id, [village.id]):
+        raise AppError("locked", _("%(village)s already has a draw in this cycle. An admin can "
+                                   "void it with a reason.", village=village.name))
+    _check_seed_unused(cycle, county, seed)
+    settings = effective_settings(cycle)
+    eligible_of = _eligible_by_village(county.id, bool(settings["include_exited"]), village.id)
+    if not eligible_of.get(village.id):
+        raise AppError("validation_failed", errors={"village": [
+            _("%(village)s has no eligible registered households: import them first.",
+              village=village.name)]})
+    recorded_at = _seed_time()
+    try:
+        draw = _new_draw(actor, cycle, county, seed, recorded_at, settings, village=village)
+        total = _draw_villages(draw, [village], eligible_of)
+        record_audit(actor, "draw.run_village", draw, county_id=county.id, cycle_id=cycle.id,
+                     village_code=village.code, seed=seed, seed_recorded_at=iso_z(recorded_at),
+                     algorithm=ds.ALGORITHM, sample_size=draw.sample_size,
+                     reserve_count=draw.reserve_count, include_exited=draw.include_exited,
+                     eligible=total, before=None,
+                     after={"status": draw.status, "seed": seed, "village_code": village.code,
+                            "eligible": total})
+        db.session.commit()
+    except IntegrityError as exc:  # another request drew this village just now
+        db.session.rollback()
+        raise AppError("locked", _("%(village)s already has a draw in this cycle.",
+                                   village=village.name)) from exc
+    except Exception:
+        db.session.rollback()
+        raise
+    return draw
+
+
+def _void_reason(reason: str) -> str:
     reason = (reason or "").strip()
     if not reason:
         raise AppError("validation_failed", errors={"reason": [_("Write down why the draw is voided.")]})
     if len(reason) > MAX_VOID_REASON:
         raise AppError("validation_failed", errors={"reason": [
             _("At most %(n)d characters.", n=MAX_VOID_REASON)]})
+    return reason
+
+
+def ensure_voidable(draw: Draw, vd: VillageDraw | None = None) -> None:
+    """Refuse before anyone types a reason: already voided (409 locked), or the county's
+    scores finalised (409 county_finalised). The confirm steps ask this first."""
+    if (vd or draw).status != "active":
+        raise AppError("locked", _("This village's draw is already voided.") if vd is not None
+                       else _("This draw is already voided."))
+    ensure_not_finalised(draw.cycle, draw.county_id, what="draw_void")
+
+
+def void_draw(actor: User | None, draw: Draw, reason: str) -> Draw:
+    """Void a whole draw (every village still active in it). Admins only."""
+    if actor is not None and actor.role != "admin":
+        raise AppError("forbidden")
+    reason = _void_reason(reason)
     if draw.status != "active":
         raise AppError("locked", _("This draw is already voided."))
     # The county's scores are computed from this draw's visits: frozen once finalised.
     ensure_not_finalised(draw.cycle, draw.county_id, what="draw_void")
     before = {"status": draw.status}
+    now = utcnow()
     draw.status = "voided"
-    draw.voided_at = utcnow()
+    draw.voided_at = now
     draw.voided_by_id = actor.id if actor is not None else None
     draw.void_reason = reason
+    for vd in draw.villages:
+        if vd.status == "active":
+            _mark_voided(vd, actor, reason, now)
     record_audit(actor, "draw.void", draw, county_id=draw.county_id, cycle_id=draw.cycle_id,
                  reason=reason, seed=draw.seed, before=before,
                  after={"status": draw.status, "reason": reason})
     db.session.commit()
     return draw
+
+
+def _mark_voided(vd: VillageDraw, actor: User | None, reason: str, at: datetime) -> None:
+    vd.status = "voided"
+    vd.voided_at = at
+    vd.voided_by_id = actor.id if actor is not None else None
+    vd.void_reason = reason
+
+
+def void_consequences(vd: VillageDraw) -> dict[str, int]:
+    """What voiding one village's draw sets aside: shown on the confirm step."""
+    entry_ids = select(SampleEntry.id).where(SampleEntry.village_draw_id == vd.id)
+    return {
+        "visits": db.session.scalar(select(func.count(Visit.id)).where(
+            Visit.sample_entry_id.in_(entry_ids))) or 0,
+        "replacements": db.session.scalar(select(func.count(Replacement.id)).where(
+            Replacement.village_draw_id == vd.id)) or 0,
+    }
+
+
+def void_village_draw(actor: User | None, vd: VillageDraw, reason: str) -> VillageDraw:
+    """Void one village's draw (admins, with a reason): its visits stop counting, other
+    villages' draws, records and visits are untouched. The village can then be drawn
+    alone with a new seed. A single-village draw's Draw is voided with it."""
+    if actor is not None and actor.role != "admin":
+        raise AppError("forbidden")
+    reason = _void_reason(reason)
+    if vd.status != "active":
+        raise AppError("locked", _("This village's draw is already voided."))
+    ensure_not_finalised(vd.draw.cycle, vd.draw.county_id, what="draw_void")
+    now = utcnow()
+    consequences = void_consequences(vd)
+    _mark_voided(vd, actor, reason, now)
+    draw = vd.draw
+    if draw.village_id is not None and draw.status == "active":
+        draw.status, draw.voided_at, draw.void_reason = "voided", now, reason
+        draw.voided_by_id = actor.id if actor is not None else None
+    record_audit(actor, "draw.void_village", vd, county_id=draw.county_id,
+                 cycle_id=draw.cycle_id, draw_id=draw.id, village_code=vd.village_code,
+                 reason=reason, seed=draw.seed, **consequences,
+                 before={"status": "active"}, after={"status": vd.status, "reason": reason})
+    db.session.commit()
+    return vd
 
 
 # --- reading draws -------------------------------------------------------------------
@@ -306,7 +459,8 @@ def find_village_draw(cycle_id: int, village_code: str, draw_id: int | None = No
     """The village's draw in a cycle: the active one, or a given (possibly voided) draw."""
     stmt = (select(VillageDraw).join(Draw).join(Village, VillageDraw.village_id == Village.id)
             .where(Draw.cycle_id == cycle_id, Village.code == village_code))
-    stmt = stmt.where(Draw.id == draw_id) if draw_id is not None else stmt.where(Draw.status == "active")
+    stmt = (stmt.where(Draw.id == draw_id) if draw_id is not None
+            else stmt.where(VillageDraw.status == "active"))
     vd = db.session.scalar(stmt)
     if vd is None:
         raise AppError("not_found")

@@ -9,7 +9,7 @@ import threading
 from pathlib import Path
 
 from flask import current_app
-from flask_babel import gettext
+from flask_babel import get_locale, gettext
 from marshmallow import Schema
 
 from ..domain.instruments import Instrument, answer_values, answers_schema, load_instruments
@@ -57,9 +57,21 @@ def known_versions(instrument_id: str) -> list[int]:
     return sorted(v for (i, v) in registry() if i == instrument_id)
 
 
+# (id(instrument), locale) -> (instrument, schema class): building the class translates
+# every message, which a busy sync or ballot path would otherwise do for each record. The
+# instrument is kept in the value so that its id cannot be reused while cached.
+_schemas: dict[tuple[int, str], tuple[Instrument, type[Schema]]] = {}
+
+
 def answers_schema_for(instrument: Instrument) -> type[Schema]:
     """The answers schema with messages in the current request's language."""
-    return answers_schema(instrument, gettext)
+    key = (id(instrument), str(get_locale() or ""))
+    found = _schemas.get(key)
+    if found is None:
+        if len(_schemas) > 64:
+            _schemas.clear()
+        found = _schemas[key] = (instrument, answers_schema(instrument, gettext))
+    return found[1]
 
 
 def values_for_cycle(instrument: Instrument, cycle_settings: dict | None) -> dict:

@@ -379,9 +379,11 @@ def _refuse(state: str) -> AppError:
                     extra={"state": "used"})
 
 
-def cast_vote(token: str, category: str, answers: dict[str, Any], receipt: str) -> str:
+def cast_vote(token: str, category: str, answers: dict[str, Any], receipt: str, *,
+              commit: bool = True) -> str:
     """Store one anonymous vote; returns "stored", or "already_stored" for a retry with
-    the same receipt after a lost response. Used tokens and closed meetings are refused."""
+    the same receipt after a lost response. Used tokens and closed meetings are refused.
+    `commit=False`: the caller commits (a tool entering many slips at once)."""
     row = _token_row(token)
     meeting = db.session.get(Meeting, row.meeting_id)
     receipt_digest = token_hash(receipt)
@@ -413,7 +415,8 @@ def cast_vote(token: str, category: str, answers: dict[str, Any], receipt: str) 
         db.session.rollback()
         raise _refuse("used")
     db.session.add(Ballot(meeting_id=meeting.id, category=category, answers=clean))
-    db.session.commit()
+    if commit:
+        db.session.commit()
     return "stored"
 
 

@@ -94,7 +94,7 @@ def _validated_target(user: User, data: dict[str, Any]
     if assigned is None:  # same answer as an unknown token: no probing of other villages
         errors.setdefault("sample_token", []).append(str(ERR_UNKNOWN))
         raise RecordRejected(errors)
-    if draw.status != "active":
+    if draw.status != "active" or vd.status != "active":
         raise _reject("sample_token", _("This draw was voided: download the tasks again."))
     try:
         ensure_not_finalised(cycle, draw.county_id, what="replacement")

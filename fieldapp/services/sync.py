@@ -6,6 +6,10 @@ with a hash of the record's content:
 - same UUID, same content  -> `duplicate` (a replay after a lost response);
 - same UUID, other content -> `conflict` (never overwrite what a phone sent earlier).
 
+A tool that replays history (the demo builder) sends one batch per user with each
+record's own `received_at` and `device_sent_at` (the API's record schema refuses those
+keys, so phones cannot): the batch's deferred work (re-flagging a series) then runs once.
+
 Record types register themselves (`register`). A handler must validate completely before
 it changes anything, raising `RecordRejected` with field errors; that is what lets the
 batch go on checking the other records and then roll back as a whole.
@@ -116,6 +120,9 @@ def _process(user: User, batch: dict, received_at: datetime) -> tuple[bool, list
             ok = ok and status == "duplicate"
             continue
         seen[uuid] = digest
+        # Replays only (see the module docstring): the time each record reached the server.
+        rec_received = record.get("received_at", received_at)
+        rec_sent = record.get("device_sent_at", device_sent_at)
         existing = db.session.get(ClientRecord, uuid)
         if existing is not None:
             if existing.content_hash == digest and existing.user_id == user.id:
@@ -133,7 +140,7 @@ def _process(user: User, batch: dict, received_at: datetime) -> tuple[bool, list
             continue
         try:
             data = spec.schema().load(payload)
-            stored = spec.handler(data, SyncContext(user, uuid, device_sent_at, received_at, work))
+            stored = spec.handler(data, SyncContext(user, uuid, rec_sent, rec_received, work))
         except ValidationError as err:
             ok = False
             results.append({"uuid": uuid, "status": "rejected", "errors": flatten_messages(err.messages)})
@@ -143,7 +150,7 @@ def _process(user: User, batch: dict, received_at: datetime) -> tuple[bool, list
             results.append({"uuid": uuid, "status": "rejected", "errors": err.errors})
             continue
         db.session.add(ClientRecord(uuid=uuid, type=rtype, user_id=user.id, content_hash=digest,
-                                    object_id=stored.object_id, received_at=received_at))
+                                    object_id=stored.object_id, received_at=rec_received))
         result = {"uuid": uuid, "status": "stored", "id": stored.object_id}
         if callable(stored.data):
             late_data.append((result, stored.data))

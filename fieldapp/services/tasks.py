@@ -1,8 +1,14 @@
 """The evaluator's download (`GET /api/tasks`): what a phone needs to work offline.
 
-Only the villages assigned to the evaluator in open cycles that have an active draw; per
-village only the sample and the reserves (never the unused households), with the head's
-name and family size for finding the house, and no ID or phone numbers.
+The villages assigned to the evaluator in open cycles; per village only the sample and
+the reserves (never the unused households), with the head's name and family size. For the
+households the evaluator must find (samples and activated reserves, `scoping.
+findable_entries`) also the phone number (to make appointments) and the home's
+coordinates (distance, direction and a small map on the phone); never ID numbers. Every
+download that carries phone numbers is audited, naming the households.
+
+An assigned village without a draw yet comes with `draw: null` and no households: the phone
+shows it as 尚未抽样 instead of leaving it out.
 """
 from __future__ import annotations
 
@@ -11,8 +17,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from ..audit import record_audit
 from ..extensions import db
 from ..models import Cycle, Draw, EvaluatorAssignment, SampleEntry, User, Village, VillageDraw, utcnow
+from ..scoping import finds_households
 from . import instruments
 from .visits import returned_households
 
@@ -25,7 +33,7 @@ def evaluator_tasks(user: User) -> dict[str, Any]:
         .join(EvaluatorAssignment, (EvaluatorAssignment.cycle_id == Cycle.id)
               & (EvaluatorAssignment.village_id == VillageDraw.village_id))
         .where(EvaluatorAssignment.user_id == user.id, Cycle.status == "open",
-               Draw.status == "active")
+               Draw.status == "active", VillageDraw.status == "active")
         .options(selectinload(VillageDraw.village).selectinload(Village.town),
                  selectinload(VillageDraw.village).selectinload(Village.county))
         .order_by(Cycle.year, VillageDraw.village_code)).all()
@@ -40,21 +48,50 @@ def evaluator_tasks(user: User) -> dict[str, Any]:
     # Households whose visit staff rejected are due again: the phone shows why.
     returned = returned_households(e.id for es in entries.values() for e in es)
     villages = []
+    contacts: dict[int, list[int]] = {}  # county id -> households whose phone was sent
     for vd, draw, cycle in rows:
         village = vd.village
-        villages.append({
-            "code": village.code, "name": village.name, "town": village.town.name,
-            "county": village.county.name,
-            "centre": {"lat": village.lat, "lon": village.lon}, "radius_m": village.radius_m,
-            "cycle": {"id": cycle.id, "year": cycle.year},
+        households = []
+        for e in entries.get(vd.id, []):
+            item = {"token": e.token, "household_no": e.household_no,
+                    "head_name": e.household.head_name, "family_size": e.household.family_size,
+                    "rank": e.rank, "role": e.role, "status": e.status,
+                    "returned": returned.get(e.id)}
+            if finds_households(e):
+                item["phone"] = e.household.phone
+                item["home"] = ({"lat": e.household.lat, "lon": e.household.lon}
+                                if e.household.lat is not None else None)
+                if e.household.phone:
+                    contacts.setdefault(village.county_id, []).append(e.household_id)
+            households.append(item)
+        villages.append(_village(village, cycle) | {
             "draw": {"id": draw.id, "seed": draw.seed, "seed_recorded_at": draw.seed_recorded_at,
                      "complete_census": vd.complete_census},
-            "households": [{
-                "token": e.token, "household_no": e.household_no,
-                "head_name": e.household.head_name, "family_size": e.household.family_size,
-                "rank": e.rank, "role": e.role, "status": e.status,
-                "returned": returned.get(e.id),
-            } for e in entries.get(vd.id, [])],
-        })
+            "households": households})
+    drawn = {(cycle.id, vd.village_id) for vd, _d, cycle in rows}
+    for village, cycle in _assigned(user):
+        if (cycle.id, village.id) not in drawn:
+            villages.append(_village(village, cycle) | {"draw": None, "households": []})
+    for county_id, ids in contacts.items():
+        record_audit(user, "household.contacts_sent", None, county_id=county_id,
+                     households=sorted(ids))
+    if contacts:
+        db.session.commit()
     return {"generated_at": utcnow(), "villages": villages,
             "instruments": [i.raw for i in instruments.all_instruments()]}
+
+
+def _village(village: Village, cycle: Cycle) -> dict[str, Any]:
+    return {"code": village.code, "name": village.name, "town": village.town.name,
+            "county": village.county.name,
+            "centre": {"lat": village.lat, "lon": village.lon}, "radius_m": village.radius_m,
+            "cycle": {"id": cycle.id, "year": cycle.year}}
+
+
+def _assigned(user: User) -> list[tuple[Village, Cycle]]:
+    return list(db.session.execute(
+        select(Village, Cycle).join(EvaluatorAssignment, EvaluatorAssignment.village_id == Village.id)
+        .join(Cycle, EvaluatorAssignment.cycle_id == Cycle.id)
+        .where(EvaluatorAssignment.user_id == user.id, Cycle.status == "open")
+        .options(selectinload(Village.town), selectinload(Village.county))
+        .order_by(Cycle.year, Village.code)).all())

@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from flask import current_app
-from flask_babel import gettext as _
+from flask_babel import get_locale, gettext as _
 from flask_babel import lazy_gettext as _l
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 from sqlalchemy import Select, Text, and_, cast, or_, select
@@ -69,13 +69,30 @@ class TranslatedSchema(Schema):
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self.error_messages = {k: _(v) for k, v in self.error_messages.items()}
+        tr = _translator()
+        self.error_messages = {k: tr(v) for k, v in self.error_messages.items()}
         for f in self.fields.values():
-            f.error_messages = {k: _(v) if isinstance(v, str) else v
+            f.error_messages = {k: tr(v) if isinstance(v, str) else v
                                 for k, v in f.error_messages.items()}
             for validator in getattr(f, "validators", []):
                 if isinstance(getattr(validator, "error", None), str):
-                    validator.error = _(validator.error)
+                    validator.error = tr(validator.error)
+
+
+# locale -> {msgid: translation}: every record of a sync batch builds these schemas, and
+# the same few dozen messages would otherwise be looked up in the catalogue each time.
+_translations: dict[str, dict[str, str]] = {}
+
+
+def _translator():
+    table = _translations.setdefault(str(get_locale() or ""), {})
+
+    def tr(msgid: str) -> str:
+        found = table.get(msgid)
+        if found is None:
+            found = table[msgid] = _(msgid)
+        return found
+    return tr
 
 
 def _req(**extra: str) -> dict[str, str]:
@@ -149,7 +166,7 @@ def _entry_errors(entry: SampleEntry | None, user: User) -> tuple[dict[str, list
     if entry is None:
         return {"sample_token": [_("Unknown household code.")]}, None
     draw = entry.village_draw.draw
-    if draw.status != "active":
+    if draw.status != "active" or entry.village_draw.status != "active":
         return {"sample_token": [_("This household's draw was voided. Download your tasks again.")]}, None
     assigned = db.session.scalar(
         select(EvaluatorAssignment.id).join(Cycle, EvaluatorAssignment.cycle_id == Cycle.id).where(

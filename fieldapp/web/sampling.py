@@ -70,6 +70,16 @@ class VoidForm(Schema):
         unknown = EXCLUDE
 
     reason = fields.String(required=True, validate=validate.Length(min=1, max=draws.MAX_VOID_REASON))
+    confirm = fields.Boolean(load_default=False)
+
+
+class VillageDrawForm(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    seed = fields.String(required=True, validate=validate.Length(min=1, max=MAX_SEED_LENGTH))
+    village_id = fields.Integer(required=True)
+    confirm = fields.Boolean(load_default=False)
 
 
 class AssignForm(Schema):
@@ -99,6 +109,7 @@ FIELD_RULES = {
     "seed": _l("Enter the seed exactly as published, at most 500 characters."),
     "reason": _l("Write the reason, at most 2000 characters."),
     "user_id": _l("Choose an evaluator."),
+    "village_id": _l("Choose a village."),
     "village_ids": _l("Tick at least one village."),
 }
 
@@ -169,7 +180,7 @@ def cycle_page(cycle_id: int):
         counties = db.session.scalars(select(County).order_by(County.code)).all()
     else:
         counties = [me.county]
-    active = {d.county_id for d in cycle_draws if d.status == "active"}
+    active = {d.county_id for d in cycle_draws if d.status == "active" and d.village_id is None}
     villages = db.session.scalars(scoped(select(Village), me, Village)
                                   .where(Village.county_id.in_([c.id for c in counties]))
                                   .order_by(Village.code)).all()
@@ -184,9 +195,12 @@ def cycle_page(cycle_id: int):
     by_village: dict[int, list[EvaluatorAssignment]] = {}
     for a in assigned:
         by_village.setdefault(a.village_id, []).append(a)
+    drawn = draws.drawn_village_ids(cycle.id, [v.id for v in villages])
     return render_template("sampling/cycle.html", cycle=cycle, draws=cycle_draws,
                            counties=counties, undrawn=[c for c in counties if c.id not in active],
                            villages=villages, evaluators=evaluators, by_village=by_village,
+                           drawn=drawn, late=[v for v in villages if v.id not in drawn
+                                              and v.county_id in active],
                            settings=cycles.effective_settings(cycle))
 
 
@@ -212,6 +226,30 @@ def run_draw(cycle_id: int):
         return redirect(url_for(".cycle_page", cycle_id=cycle.id))
     flash(_("Draw done: %(n)d county(ies).", n=len(made)), "ok")
     return redirect(url_for(".draw_page", draw_id=made[0].id))
+
+
+@bp.route("/staff/sampling/cycles/<int:cycle_id>/village-draws", methods=["POST"])
+@login_required_roles(*STAFF_ROLES)
+def run_village_draw(cycle_id: int):
+    """One village with no active draw in the cycle: its own seed, time and public record."""
+    me = actor()
+    cycle = get_or_404(Cycle, cycle_id)
+    require_cycle(me, cycle)
+    try:
+        data = _form(VillageDrawForm)
+        village = get_or_404(Village, data["village_id"])
+        require_county(me, village.county_id)
+        if not data["confirm"]:
+            raise AppError("validation_failed", errors={"confirm": [
+                _("Confirm that the village's eligible list was frozen before the seed was fixed.")]})
+        made = draws.run_village_draw(me, cycle, village, data["seed"])
+    except AppError as err:
+        if err.status == 403:
+            raise
+        _flash_error(err)
+        return redirect(url_for(".cycle_page", cycle_id=cycle.id) + "#late-draw")
+    flash(_("%(village)s drawn alone; its public record is its own.", village=village.name), "ok")
+    return redirect(url_for(".draw_page", draw_id=made.id))
 
 
 @bp.route("/staff/sampling/draws/<int:draw_id>")
@@ -247,19 +285,61 @@ def draw_page(draw_id: int):
                            first_reserve=first_reserve)
 
 
-@bp.route("/staff/sampling/draws/<int:draw_id>/void", methods=["POST"])
+def _consequences(vds: list[VillageDraw]) -> dict[str, int]:
+    found = [draws.void_consequences(vd) for vd in vds]
+    return {"villages": len(vds), "visits": sum(c["visits"] for c in found),
+            "replacements": sum(c["replacements"] for c in found)}
+
+
+def _void_form() -> str:
+    """The reason, once the admin ticked the confirmation on the confirm page."""
+    data = _form(VoidForm)
+    if not data["confirm"]:
+        raise AppError("validation_failed", errors={"confirm": [
+            _("Tick the confirmation: the visits listed stop counting.")]})
+    return data["reason"]
+
+
+@bp.route("/staff/sampling/draws/<int:draw_id>/void", methods=["GET", "POST"])
 @login_required_roles("admin")
 def void_draw(draw_id: int):
+    """GET: the confirm step (what stops counting); POST: void, with the reason."""
     draw = get_or_404(Draw, draw_id)
+    draws.ensure_voidable(draw)  # finalised or voided: refused before the form
+    active = [vd for vd in draw.villages if vd.status == "active"]
+    if request.method == "GET":
+        return render_template("sampling/void_confirm.html", draw=draw, vd=None,
+                               consequences=_consequences(active),
+                               action=url_for(".void_draw", draw_id=draw.id))
     try:
-        draws.void_draw(actor(), draw, _form(VoidForm)["reason"])
+        draws.void_draw(actor(), draw, _void_form())
     except AppError as err:
         if err.code == "county_finalised":  # a refusal (409), not a form error
             raise
         _flash_error(err)
-        return redirect(url_for(".draw_page", draw_id=draw.id))
+        return redirect(url_for(".void_draw", draw_id=draw.id))
     flash(_("The draw is voided. A new draw of this county needs a new seed."), "ok")
     return redirect(url_for(".cycle_page", cycle_id=draw.cycle_id))
+
+
+@bp.route("/staff/sampling/village-draws/<int:village_draw_id>/void", methods=["GET", "POST"])
+@login_required_roles("admin")
+def void_village_draw(village_draw_id: int):
+    """One village's draw only: the other villages keep their draws, records and visits."""
+    vd = get_or_404(VillageDraw, village_draw_id)
+    draws.ensure_voidable(vd.draw, vd)
+    if request.method == "GET":
+        return render_template("sampling/void_confirm.html", draw=vd.draw, vd=vd,
+                               consequences=_consequences([vd]),
+                               action=url_for(".void_village_draw", village_draw_id=vd.id))
+    try:
+        draws.void_village_draw(actor(), vd, _void_form())
+    except AppError as err:
+        _flash_error(err)
+        return redirect(url_for(".void_village_draw", village_draw_id=vd.id))
+    flash(_("The draw of %(village)s is voided. Draw it again alone, with a new seed.",
+            village=vd.village.name), "ok")
+    return redirect(url_for(".cycle_page", cycle_id=vd.cycle_id) + "#late-draw")
 
 
 @bp.route("/staff/sampling/cycles/<int:cycle_id>/assignments", methods=["POST"])
@@ -279,6 +359,11 @@ def assign(cycle_id: int):
         if unchanged:
             flash(_("%(n)d village(s) already assigned to %(name)s: unchanged.",
                     name=evaluator.name, n=len(unchanged)), "ok")
+        waiting = assignments.not_drawn(cycle, villages)
+        if waiting:
+            flash(_("Not drawn yet: %(villages)s. The evaluator's phone shows them as not yet "
+                    "drawn until they are drawn.",
+                    villages="、".join(v.name for v in waiting)), "warn")
     except AppError as err:
         if err.status == 403 or err.code == "county_finalised":  # another county's village: a refusal, not a form error
             raise

@@ -19,13 +19,14 @@ const VIEWS = {
   tasks: () => import('./views/tasks.js'),
   village: () => import('./views/village.js'),
   visit: () => import('./views/visit.js'),
+  find: () => import('./views/finder.js'),
   outbox: () => import('./views/outbox.js'),
   checkin: () => import('./views/checkin.js'),
   settings: () => import('./views/settings.js'),
 };
 /** Which screens each phone role may open, and where it lands. */
 const ROLE_ROUTES = {
-  evaluator: ['tasks', 'village', 'visit', 'outbox', 'settings'],
+  evaluator: ['tasks', 'village', 'visit', 'find', 'outbox', 'settings'],
   secretary: ['checkin', 'outbox', 'settings'],
 };
 const STAFF_ROLES = loginView.STAFF_ROLES;

@@ -1,5 +1,5 @@
 // Hash routes. Pure parsing here; app.js listens to `hashchange` and renders.
-//   #/login  #/tasks  #/village/<code>  #/visit/<token>  #/outbox  #/checkin  #/settings
+//   #/login  #/tasks  #/village/<code>  #/visit/<token>  #/find/<token>  #/outbox  #/checkin  #/settings
 // The printed field-sheet QR opens /#/visit/<token>, the check-in poster /#/checkin?v=<village_token>.
 
 const ROUTES = [
@@ -7,6 +7,7 @@ const ROUTES = [
   ['tasks', /^\/tasks$/, []],
   ['village', /^\/village\/([^/]+)$/, ['code']],
   ['visit', /^\/visit\/([^/]+)$/, ['token']],
+  ['find', /^\/find\/([^/]+)$/, ['token']],
   ['outbox', /^\/outbox$/, []],
   ['checkin', /^\/checkin$/, []],
   ['settings', /^\/settings$/, []],

@@ -14,7 +14,7 @@ from fieldapp.extensions import db
 from fieldapp.models import AuditLog, Draw, EvaluatorAssignment
 
 from .. import personas as P
-from .sampling_support import draw_county, entries, replacement_record, sync
+from .sampling_support import draw_county, entries, replacement_record, sync, village_draw
 
 
 class Change(NamedTuple):
@@ -61,6 +61,9 @@ CHANGES = [
         f"/api/cycles/{p.cycle.id}/draws", json={"seed": "公开种子 2026", "county_id": p.counties["a"].id})),
     Change("draw.void", "admin", lambda c, p, l: c.post(
         f"/api/draws/{_draw(p, l)}/void", json={"reason": "名单未冻结"})),
+    Change("draw.void_village", "admin", lambda c, p, l: c.post(
+        f"/api/village-draws/{village_draw(_draw(p, l), p.villages['a1'].id).id}/void",
+        json={"reason": "村名单有误"})),
     Change("replacement.record", "evaluator_a", lambda c, p, l: sync(c, replacement_record(
         entries(_draw(p, l), p.villages["a1"].id, "sample")[0].token, "moved_out"))),
     Change("scorecard.save", "staff_a", lambda c, p, l: c.put(

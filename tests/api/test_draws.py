@@ -213,7 +213,9 @@ def test_village_sample_scoping(login_as, personas):
     vd_a2 = village_draw(draw_id, personas.villages["a2"].id)
     ok = login_as("evaluator_a").get(f"/api/village-draws/{vd_a1.id}")
     assert ok.status_code == 200
-    assert len(ok.get_json()["entries"]) == 30 and ok.get_json()["entries"][0]["head_name"]
+    # The drawn households only (sample and reserves): never the 5 that were not drawn.
+    assert len(ok.get_json()["entries"]) == 25 and ok.get_json()["entries"][0]["head_name"]
+    assert {e["role"] for e in ok.get_json()["entries"]} == {"sample", "reserve"}
     assert login_as("staff_a").get(f"/api/village-draws/{vd_a2.id}").status_code == 200
     assert login_as("admin").get(f"/api/village-draws/{vd_a1.id}").status_code == 200
     # Evaluator A is not assigned to a2; B belongs to the other county; staff B too.

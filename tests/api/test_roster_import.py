@@ -154,7 +154,10 @@ def test_staff_cannot_import_another_county(db, login_as, personas):
     staff_b = login_as("staff_b")
     response = upload(staff_b, workbook(household_rows(county="岐山县")))
     assert response.status_code == 422
-    assert any(r["column"] == "县区" for r in response.get_json()["rows"])
+    # Every row is named, not only the village's first.
+    assert [(r["row"], r["column"]) for r in response.get_json()["rows"]] == [
+        (2, "村代码"), (3, "村代码"), (4, "村代码")]
+    assert "岐山县" in response.get_json()["rows"][0]["message"]
     assert db.session.scalar(select(Village).where(Village.code == "610323200001")) is None
 
 
@@ -200,29 +203,42 @@ def test_csv_gb18030_and_fullwidth_digits(db, login_as, personas):
     assert household.attribute == "low_income"
 
 
-def test_template_download_imports_cleanly(db, client, login_as, personas):
-    from fieldapp.models import County
-
-    response = client.get("/api/roster/template.xlsx")
+def test_template_carries_the_staff_members_county_and_its_examples_are_named(
+        db, client, login_as, personas):
+    staff = login_as("staff_a")
+    response = staff.get("/api/roster/template.xlsx")
     assert response.status_code == 200
     served = openpyxl.load_workbook(io.BytesIO(response.data))
-    built = openpyxl.load_workbook(io.BytesIO(build_template_xlsx()))
-    assert served.sheetnames == built.sheetnames == ["户", "第一书记", "说明"]
-    assert [list(r) for r in served["户"].iter_rows(values_only=True)] == \
-        [list(r) for r in built["户"].iter_rows(values_only=True)]
-    # The template's examples are in 陈仓区: give the fixture city that district.
-    db.session.add(County(city_id=personas.counties["a"].city_id, code="610304", name="陈仓区"))
-    db.session.commit()
-    result = upload(login_as("admin"), response.data, name="template.xlsx")
+    assert served.sheetnames == ["户", "第一书记", "村", "说明"]
+    first = [c.value for c in served["户"][2]]
+    assert first[0] == "岐山县" and first[3].startswith("610323")
+    # Anonymous visitors get the default example place.
+    assert openpyxl.load_workbook(io.BytesIO(client.get("/api/roster/template.xlsx").data))[
+        "户"]["A2"].value == "陈仓区"
+    # Imported unchanged: every example row is named in one go, nothing is stored.
+    before = count(db, Household)
+    result = upload(staff, response.data, name="template.xlsx")
+    assert result.status_code == 422
+    assert sorted((r["sheet"], r["row"]) for r in result.get_json()["rows"]) == sorted(
+        [("户", 2), ("户", 3), ("第一书记", 2), ("村", 2)])
+    assert all("示例" in r["message"] for r in result.get_json()["rows"])
+    assert count(db, Household) == before
+    # Filled in (the example mark replaced by a real name): it imports for that county.
+    for sheet in served.worksheets:
+        for row in sheet.iter_rows():
+            for cell in row:
+                if isinstance(cell.value, str) and "示例" in cell.value:
+                    cell.value = cell.value.replace("示例", "东风").strip()
+    buffer = io.BytesIO()
+    served.save(buffer)
+    result = upload(staff, buffer.getvalue(), name="filled.xlsx")
     assert result.status_code == 200, result.get_json()
     counts = result.get_json()["counts"]
-    assert counts["households"]["created"] == 2
-    assert counts["villages"]["created"] == 1
-    assert counts["secretaries"]["created"] == 1
-    household = db.session.scalar(select(Household).where(
-        Household.household_no == "6103041052010002"))
-    # GCJ-02 in the template: stored as WGS-84, a few hundred metres away.
-    assert household.lat != 34.3641 and abs(household.lat - 34.3641) < 0.01
+    assert counts["households"]["created"] == 2 and counts["secretaries"]["created"] == 1
+    assert counts["centres"]["created"] == 1
+    household = db.session.scalar(select(Household).where(Household.head_name == "李秀兰"))
+    assert household.village.county_id == personas.counties["a"].id
+    assert household.village.centre_source == "roster"
 
 
 def test_cli_import_and_dry_run(db, runner, personas, tmp_path):

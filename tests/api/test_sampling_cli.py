@@ -108,9 +108,9 @@ def test_export_of_a_stored_draw_rederives_independently(runner, login_as, perso
 def test_void_from_the_command_line(runner, personas):
     _invoke(runner, "sample", "draw", "--cycle", str(personas.cycle.id), "--county", "眉县", "--seed", "s")
     draw = db.session.scalar(select(Draw))
-    no_reason = _invoke(runner, "sample", "void", "--draw", str(draw.id), "--reason", "  ")
+    no_reason = _invoke(runner, "sample", "void", "--draw", str(draw.id), "--reason", "  ", "--yes")
     assert no_reason.exit_code == 1
-    ok = _invoke(runner, "sample", "void", "--draw", str(draw.id), "--reason", "名单有误")
+    ok = _invoke(runner, "sample", "void", "--draw", str(draw.id), "--reason", "名单有误", "--yes")
     assert ok.exit_code == 0, ok.output
     db.session.expire_all()
     assert db.session.get(Draw, draw.id).status == "voided"

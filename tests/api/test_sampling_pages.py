@@ -156,7 +156,14 @@ def test_staff_pages_create_draw_assign_and_void(login_as, personas):
     admin.post(f"/staff/sampling/draws/{draw.id}/void", data={"csrf_token": admin_token, "reason": ""})
     db.session.expire_all()
     assert db.session.get(Draw, draw.id).status == "active"
+    # The confirm step: the page names what stops counting; without the tick nothing happens.
+    confirm = admin.get(f"/staff/sampling/draws/{draw.id}/void").get_data(as_text=True)
+    assert 'data-testid="void-consequences"' in confirm
     admin.post(f"/staff/sampling/draws/{draw.id}/void", data={"csrf_token": admin_token, "reason": "重抽"})
+    db.session.expire_all()
+    assert db.session.get(Draw, draw.id).status == "active"
+    admin.post(f"/staff/sampling/draws/{draw.id}/void", data={
+        "csrf_token": admin_token, "reason": "重抽", "confirm": "true"})
     db.session.expire_all()
     assert db.session.get(Draw, draw.id).status == "voided"
 

@@ -104,3 +104,14 @@ test('the toast after a tap says when the check-in will not count', () => {
   }
   assert.match(DICTS['zh-Hans']['checkin.saved_not_counted_fence'], /^已记录，但不计入在村天数：/);
 });
+
+test('a check-in in a village without a centre waits for it instead of asking to try again', async () => {
+  const { waitsForCentre } = await import('../../pwa/js/views/checkin.js');
+  const geo = { lat: 34.45, lon: 107.62, accuracy: 10 };
+  assert.equal(waitsForCentre({ payload: { geo } }, null), true); // the month says: no centre
+  assert.equal(waitsForCentre({ payload: { geo } }, { lat: 34.45, lon: 107.62, radius: 1000 }), false);
+  assert.equal(waitsForCentre({ payload: { geo: null } }, null), false); // no position: retry helps
+  // The server's answer wins over the cached month.
+  assert.equal(waitsForCentre({ payload: { geo }, result: { data: { inside_fence: null } } }, undefined), true);
+  assert.equal(waitsForCentre({ payload: { geo }, result: { data: { inside_fence: false } } }, null), false);
+});

@@ -244,7 +244,7 @@ def households_table(actor, cycle, county_ids: list[int]) -> tuple[list[Column],
             .join(Village, Visit.village_id == Village.id)
             .join(Town, Village.town_id == Town.id)
             .where(Visit.cycle_id == cycle.id, Draw.status == "active",
-                   Village.county_id.in_(county_ids))
+                   VillageDraw.status == "active", Village.county_id.in_(county_ids))
             .order_by(Village.county_id, Village.code, Household.household_no, Visit.id))
     labels = [option_labels.get(item_id, {}) for item_id, _l in items]
     n_items = len(items)

@@ -116,7 +116,7 @@ def _villages(cycle: Cycle, village_ids: list[int], valuation: _Valuation) -> di
             select(VillageDraw.village_id, VillageDraw.eligible_count, Draw.sample_size)
             .join(Draw, VillageDraw.draw_id == Draw.id)
             .where(Draw.cycle_id == cycle.id, Draw.status == "active",
-                   VillageDraw.village_id.in_(village_ids))):
+                   VillageDraw.status == "active", VillageDraw.village_id.in_(village_ids))):
         draws[village_id] = (eligible, sample_size)
     visits: dict[int, list[VisitInput]] = defaultdict(list)
     stmt = (select(Visit.id, Visit.sample_entry_id, VillageDraw.village_id, Visit.started_at,
@@ -126,7 +126,8 @@ def _villages(cycle: Cycle, village_ids: list[int], valuation: _Valuation) -> di
             .join(VillageDraw, SampleEntry.village_draw_id == VillageDraw.id)
             .join(Draw, VillageDraw.draw_id == Draw.id)
             .where(Visit.cycle_id == cycle.id, Draw.cycle_id == cycle.id, Draw.status == "active",
-                   SampleEntry.role.in_(ENTRY_ROLES), VillageDraw.village_id.in_(village_ids))
+                   VillageDraw.status == "active", SampleEntry.role.in_(ENTRY_ROLES),
+                   VillageDraw.village_id.in_(village_ids))
             .order_by(Visit.id)
             .execution_options(yield_per=2000))
     for vid, entry_id, village_id, started, iid, ver, answers, review, flags in db.session.execute(stmt):

@@ -13,6 +13,7 @@ import { t } from '../i18n.js';
 import { getFix } from '../geo.js';
 import { flattenErrors } from '../validate.js';
 import { dayKey, monthKey, formatTime, formatDateTime, formatDay } from '../format.js';
+import { errorWords } from '../errors.js';
 
 // In the per-user meta store ([user_id, key]); the value also names its user, and a
 // month the server sent for another user (the session cookie changed under this screen:
@@ -81,6 +82,20 @@ export function savedToast(payload, fence) {
     return { key: fence ? 'checkin.saved_not_counted_fence' : 'checkin.saved_not_counted_centre', kind: 'warn' };
   }
   return { key: 'checkin.saved', kind: 'ok' }; // counts, or the fence is not known yet
+}
+
+/**
+ * A check-in with a position in a village that has no centre yet: the server keeps it and
+ * judges it once the county sets the village's location, so trying again does not help.
+ * @param {{payload: Object, result?: Object|null}|null} rec
+ * @param {{lat: number, lon: number, radius: number}|null|undefined} fence
+ * @returns {boolean}
+ */
+export function waitsForCentre(rec, fence) {
+  if (!rec || !rec.payload || !rec.payload.geo) return false;
+  const data = rec.result && rec.result.data;
+  if (data && 'inside_fence' in data) return data.inside_fence === null;
+  return fence === null;
 }
 
 /** The allowance for a fix's reported accuracy at the fence, as on the server. */
@@ -202,7 +217,10 @@ export async function render(root, ctx, route) {
     button.textContent = !done ? t('checkin.button')
       : rec ? t('checkin.done', { time: formatTime(rec.payload.at) }) : t('checkin.done_server');
     let line = t('checkin.hint');
-    if (view.today === 'not_counted' && rec) {
+    const waiting = view.today === 'not_counted' && waitsForCentre(rec, cached && 'fence' in cached ? cached.fence : undefined);
+    if (waiting) {
+      line = t('checkin.kept_no_centre', { time: formatTime(rec.payload.at) });
+    } else if (view.today === 'not_counted' && rec) {
       line = t(rec.payload.geo ? 'checkin.not_counted_fence' : 'checkin.not_counted_geo', { time: formatTime(rec.payload.at) });
     } else if (done && rec) {
       line = rec.payload.geo ? t('geo.ok', { m: Math.round(rec.payload.geo.accuracy) }) : t(`geo.err.${rec.payload.geo_error || 'unavailable'}`);
@@ -211,7 +229,8 @@ export async function render(root, ctx, route) {
     }
     const geoLine = qs('#checkin-geo', root);
     geoLine.textContent = line;
-    geoLine.classList.toggle('form-error', view.today === 'not_counted');
+    geoLine.classList.toggle('form-error', view.today === 'not_counted' && !waiting);
+    geoLine.dataset.waiting = String(waiting);
   };
 
   const draw = () => {
@@ -317,7 +336,7 @@ export async function render(root, ctx, route) {
       say(t('leave.err.offline'), 'form-error');
     } else {
       const fields = flattenErrors(r.error.errors).map((x) => x.messages.join(t('sep.list'))).join(t('sep.list'));
-      say(fields || r.error.message || t('error.generic', { code: r.error.code }), 'form-error');
+      say(fields || r.error.message || t('error.generic', { reason: errorWords(r.error.code) }), 'form-error');
     }
   }));
   // A half-written leave request counts as an open form (no reload for an update).

@@ -4,6 +4,7 @@
 
 import { html, setHTML, qs, $on } from '../dom.js';
 import { t } from '../i18n.js';
+import { errorWords } from '../errors.js';
 
 export const STAFF_ROLES = Object.freeze(['admin', 'county_staff']);
 
@@ -66,7 +67,7 @@ export function render(root, ctx) {
       await ctx.signIn({ user: res.user, csrf_token: res.csrf_token || csrf.csrf_token });
     } catch (err) {
       const key = MESSAGES[err.code];
-      showError(key ? t(key) : err.message || t('error.generic', { code: err.code || '?' }));
+      showError(key ? t(key) : err.message || t('error.generic', { reason: errorWords(err.code) }));
       button.disabled = false;
       button.textContent = t('login.submit');
     }

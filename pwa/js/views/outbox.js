@@ -3,6 +3,7 @@
 
 import { html, setHTML, qs, $on, $delegate } from '../dom.js';
 import { t } from '../i18n.js';
+import { errorWords } from '../errors.js';
 import { formatDateTime } from '../format.js';
 import { flattenErrors } from '../validate.js';
 import { householdIndex } from '../taskdata.js';
@@ -45,7 +46,7 @@ export async function render(root, ctx) {
       <button type="button" id="sync-now" data-testid="sync-now" class="btn btn-primary btn-block" ${status.running ? html`disabled` : ''}>
         ${status.running ? t('hdr.syncing') : t('outbox.sync_now')}</button>
       <p id="sync-result" data-testid="sync-result" class="status-line" role="status">${last && !last.ok
-        ? t(last.error === 'offline' || last.error === 'timeout' ? 'outbox.failed_offline' : 'outbox.failed', { code: last.error, time: status.nextAttemptAt ? formatDateTime(status.nextAttemptAt) : '-' })
+        ? t(last.error === 'offline' || last.error === 'timeout' ? 'outbox.failed_offline' : 'outbox.failed', { reason: errorWords(last.error), time: status.nextAttemptAt ? formatDateTime(status.nextAttemptAt) : '-' })
         : ''}</p>
     </section>
 

@@ -4,6 +4,7 @@
 import { html, setHTML, qs, $on } from '../dom.js';
 import { fillBars } from './common.js';
 import { t } from '../i18n.js';
+import { errorWords } from '../errors.js';
 import { formatDateTime } from '../format.js';
 import { progress } from '../sampling.js';
 import { downloadTasks, localVillages, storagePersisted, PERSISTED_KEY } from '../taskdata.js';
@@ -28,7 +29,7 @@ export async function runDownload(ctx, button, statusEl, onDone) {
     ctx.toast(t('tasks.downloaded', { villages: r.villages.length, households }), 'ok');
     onDone();
   } catch (err) {
-    statusEl.textContent = err.code === 'offline' || err.code === 'timeout' ? t('tasks.err.offline') : t('error.generic', { code: err.code });
+    statusEl.textContent = err.code === 'offline' || err.code === 'timeout' ? t('tasks.err.offline') : t('error.generic', { reason: errorWords(err.code) });
     statusEl.classList.add('form-error');
     button.disabled = false;
     button.textContent = t('tasks.download');
@@ -90,9 +91,10 @@ export async function render(root, ctx) {
                 <span class="row-sub">${[v.town, v.county].filter(Boolean).join(' · ')}${v.cycle && v.cycle.year ? ` · ${t('tasks.cycle', { year: v.cycle.year })}` : ''}</span>
                 <span class="bar" aria-hidden="true"><span data-pct="${pct}"></span></span>
               </span>
-              <span class="row-side">
+              <span class="row-side">${v.draw ? html`
                 <span class="progress-num" data-testid="village-progress">${p.visited}/${p.target}</span>
-                <span class="row-sub">${t('tasks.visited')}</span>
+                <span class="row-sub">${t('tasks.visited')}</span>` : html`
+                <span class="badge badge-reserve_unused" data-testid="village-not-drawn">${t('tasks.not_drawn')}</span>`}
               </span>
             </a>
           </li>`;

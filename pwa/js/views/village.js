@@ -40,6 +40,12 @@ export async function render(root, ctx, route) {
     return;
   }
   ctx.setTitle(village.name);
+  if (!village.draw) {
+    setHTML(root, html`${backLink('#/tasks', t('tasks.title'))}
+      <h1 class="page-title">${village.name}</h1>
+      <p class="notice" data-testid="village-not-drawn">${t('village.not_drawn')}</p>`);
+    return;
+  }
   const p = progress(village);
   const states = recordStateByToken(records);
   const samples = village.households.filter((h) => h.role === 'sample');

@@ -12,6 +12,7 @@ import {
 import { findHousehold, instrumentFor } from '../taskdata.js';
 import { backLink, fieldLabel, householdMeta } from './common.js';
 import { runDownload } from './tasks.js';
+import { finderLinks } from './finder.js';
 
 const GEO_TIMEOUT_MS = 15000;
 const GEO_END_TIMEOUT_MS = 10000;
@@ -49,6 +50,7 @@ function householdCard(village, h) {
       <p class="row-sub">${village.name} · ${t(h.role === 'reserve' ? 'village.reserve_no' : 'village.sample_no', { rank: h.rank })}</p>
       <h1 class="page-title">${t('village.head', { name: h.head_name })}</h1>
       <p class="row-sub">${householdMeta(h)}</p>
+      ${finderLinks(h)}
     </section>`;
 }
 
