@@ -53,6 +53,63 @@ FAMILY_LABELS: dict[str, Any] = {
 }
 
 
+# Field and value labels for the page (the API gives the raw before/after).
+FIELD_LABELS: dict[str, Any] = {
+    "status": _l("Status"), "reason": _l("Reason"), "seed": _l("Public seed"),
+    "villages": _l("Villages"), "eligible": _l("Eligible households"),
+    "village_code": _l("Village code"), "reserve_household_no": _l("Reserve activated"),
+    "conflict": _l("Second report"), "name": _l("Name"), "role": _l("Role"),
+    "county_id": _l("County or district"), "secretary_id": _l("First secretary"),
+    "is_active": _l("Active"), "phone": _l("Mobile number"), "password": _l("Password"),
+    "sessions": _l("Logins ended"), "other_sessions": _l("Other logins"),
+    "finalised": _l("Finalised"), "graded": _l("Graded"), "incomplete": _l("Not graded"),
+    "evaluator": _l("Evaluator"), "work_performance": _l("Work performance"),
+    "work_discipline": _l("Work discipline"), "work_evaluation": _l("Work evaluation"),
+    "seven_ones": _l("Seven ones"), "note": _l("Note"), "accounts": _l("Accounts"),
+}
+VALUE_LABELS: dict[str, Any] = {
+    "active": _l("Active"), "voided": _l("Voided"), "unreachable": _l("Unreachable"),
+    "pending": _l("To visit"), "reserve_active": _l("Reserve, activated"),
+    "reserve_unused": _l("Reserve, not used"), "visited": _l("Visited"),
+    "admin": _l("City administrator"), "county_staff": _l("County staff"),
+    "evaluator": _l("Evaluator"), "secretary": _l("First secretary"),
+    "old": _l("Old"), "new": _l("New"), "reset": _l("Reset"),
+}
+
+
+def changes(before: Any, after: Any) -> list[tuple[str, str, str]]:
+    """(field, before, after) for each field that changed, in words for people."""
+    if not isinstance(before, dict) and not isinstance(after, dict):
+        return [] if before == after else [("", _value(before), _value(after))]
+    before, after = before or {}, after or {}
+    rows = []
+    for key in list(before) + [k for k in after if k not in before]:
+        if before.get(key) != after.get(key):
+            rows.append((_field(key), _value(before.get(key)), _value(after.get(key))))
+    return rows
+
+
+def _field(key: str) -> str:
+    if key in FIELD_LABELS:
+        return str(FIELD_LABELS[key])
+    if key.isdigit():  # results keyed by secretary id
+        return f"#{key}"
+    return str(_l("Other field"))
+
+
+def _value(value: Any) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return str(_l("Yes") if value else _l("No"))
+    if isinstance(value, (dict, list)):
+        return str(_l("%(n)d items", n=len(value)))
+    text = str(value)
+    if text in VALUE_LABELS:
+        return str(VALUE_LABELS[text])
+    return text if "_" not in text or " " in text else str(_l("(code)"))
+
+
 def action_label(action: str) -> str:
     label = ACTION_LABELS.get(action) or FAMILY_LABELS.get(action.split(".", 1)[0])
     return str(label) if label is not None else str(_l("Other change"))
@@ -100,7 +157,8 @@ def entry_view(entry: AuditLog, actors: dict[int, User]) -> dict[str, Any]:
             "county_id": entry.county_id, "action": entry.action,
             "action_label": action_label(entry.action), "object_type": entry.object_type,
             "object_id": entry.object_id, "before": detail.pop("before", None),
-            "after": detail.pop("after", None), "detail": detail}
+            "after": detail.pop("after", None), "detail": detail,
+            "changes": changes(entry.detail.get("before"), entry.detail.get("after"))}
 
 
 def entry_views(entries: list[AuditLog]) -> list[dict[str, Any]]:

@@ -1,7 +1,7 @@
 """server-side login sessions, an atomic login throttle
 
-Revision ID: 0011_i11_security
-Revises: 0010_i10_scores_decimal
+Revision ID: 0012_i11_security
+Revises: 0011_i9_codes_centres_draws
 Create Date: 2026-11-30
 
 Sessions: `login_session` rows named by the session and remember cookies replace the
@@ -12,8 +12,8 @@ compare-and-set, replaces the `login_failure` event rows (counted, then checked:
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0011_i11_security"
-down_revision = "0010_i10_scores_decimal"
+revision = "0012_i11_security"
+down_revision = "0011_i9_codes_centres_draws"
 branch_labels = None
 depends_on = None
 
