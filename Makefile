@@ -23,7 +23,7 @@ STAMP_I18N   := $(VENV)/.translations
 STAMP_ASSETS := $(VENV)/.assets
 ASSETS       := $(shell find pwa fieldapp/static -type f 2>/dev/null)
 
-.PHONY: run test install install-test translations browser migrate demo serve bench clean
+.PHONY: run test install install-test translations browser migrate demo serve bench fuzz clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -89,6 +89,10 @@ run: demo
 test: install-test
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 	@if command -v node >/dev/null 2>&1; then node --test tests/js/; else echo "node missing: JS unit tests not run"; [ "$$CI" != "true" ]; fi
+
+# schemathesis per role with many more examples than CI's bounded run (FUZZ_EXAMPLES=6).
+fuzz: install-test
+	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-100} $(BIN)/python -m pytest tests/api/test_openapi_fuzz.py -q -p no:cacheprovider
 
 # make bench SCALE=city|province|nation: the in-process benches (the phone app on slow
 # links included: bench/test_bench_network.py), then every registered figure of

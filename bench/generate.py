@@ -281,14 +281,14 @@ def _households(v: VillagePlan) -> Iterator[tuple]:
 def _write_people(w: Writer, scale: Scale, plan: Plan, password_hash: str,
                   rng: random.Random) -> None:
     created = w.ts(datetime(YEAR, 1, 5, tzinfo=UTC))
-    users = [(1, "13800000000", "基准管理员", password_hash, "admin", None, None, True, 1, created)]
+    users = [(1, "13800000000", "基准管理员", password_hash, "admin", None, None, True, created)]
     secretaries = []
     user_id = 1
     for county_id, *_rest in plan.counties:
         user_id += 1
         plan.staff[county_id] = user_id
         users.append((user_id, f"138{user_id:08d}", f"县干部{county_id}", password_hash,
-                      "county_staff", county_id, None, True, 1, created))
+                      "county_staff", county_id, None, True, created))
     vacant = round(len(plan.villages) * (1 - scale.secretary_share))  # Baoji: 3 of 800
     skipped = {int((i + 0.5) * len(plan.villages) / vacant) for i in range(vacant)}
     by_county: dict[int, list[VillagePlan]] = {}
@@ -300,7 +300,7 @@ def _write_people(w: Writer, scale: Scale, plan: Plan, password_hash: str,
             user_id += 1
             evaluators.append(user_id)
             users.append((user_id, f"137{user_id:08d}", f"评议员{user_id}", password_hash,
-                          "evaluator", county_id, None, True, 1, created))
+                          "evaluator", county_id, None, True, created))
         for i, v in enumerate(villages):
             v.evaluator_id = evaluators[i % len(evaluators)]
     secretary_id = 0
@@ -315,11 +315,11 @@ def _write_people(w: Writer, scale: Scale, plan: Plan, password_hash: str,
                             rng.choice(("county", "county", "city", "provincial")), "基准派出单位",
                             v.id, "2025-01-01", None, "active"))
         users.append((user_id, phone, f"书记{secretary_id}", password_hash, "secretary",
-                      v.county_id, secretary_id, True, 1, created))
+                      v.county_id, secretary_id, True, created))
     w.write("first_secretary", ("id", "name", "phone", "dispatch_level", "dispatch_unit",
                                 "village_id", "term_start", "term_end", "status"), secretaries)
     w.write("user_account", ("id", "phone", "name", "password_hash", "role", "county_id",
-                             "secretary_id", "is_active_account", "session_version",
+                             "secretary_id", "is_active_account",
                              "created_at"), users)
 
 

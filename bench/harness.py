@@ -10,6 +10,7 @@ is one such function.
 from __future__ import annotations
 
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -56,7 +57,7 @@ class Context:
         """fieldapp on the bench database, in this process."""
         from fieldapp import create_app
 
-        return create_app({"SQLALCHEMY_DATABASE_URI": self.url, "SECRET_KEY": "bench"})
+        return create_app({"SQLALCHEMY_DATABASE_URI": self.url, "SECRET_KEY": secrets.token_hex(32)})
 
 
 @dataclass(frozen=True)
@@ -111,7 +112,7 @@ def gunicorn(app_spec: str, url: str, workers: int, *, threads: int = 1,
     """`gunicorn -w N app_spec` on a free loopback port with DATABASE_URL=url; stopped (by
     its own pid) when the block ends."""
     port = free_port()
-    env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": "bench-secret",
+    env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": secrets.token_hex(32),
            "PYTHONPATH": str(ROOT)}
     cmd = [sys.executable, "-m", "gunicorn", "-w", str(workers), "-b", f"127.0.0.1:{port}",
            "--timeout", str(timeout), "--log-level", "warning", "--backlog", "2048"]

@@ -19,6 +19,9 @@ worker_class = "gthread"
 threads = int(os.environ.get("GUNICORN_THREADS", "8"))
 # Seconds an idle connection stays open: longer than a tap-to-tap pause on a village link.
 keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "30"))
+# Seconds a request may run before its worker is killed: the largest roster import a
+# county can send (30,000 rows, domain/workbook.py) takes well under this; 30 s does not fit.
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "120"))
 
 
 def on_starting(server):

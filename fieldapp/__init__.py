@@ -34,6 +34,7 @@ def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
     app.url_map.converters["int"] = BoundedIntConverter
     app.config.setdefault("PWA_DIR", str(PWA_DIR))
     app.config.setdefault("SCHEMAS_DIR", str(SCHEMAS_DIR))
+    _init_secret_key(app)
 
     _init_extensions(app)
     _register_blueprints(app)
@@ -57,6 +58,14 @@ def trust_proxies(app: Flask, hops: int) -> None:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
 
+def _init_secret_key(app: Flask) -> None:
+    from .secret_key import check_key, load_or_create
+
+    key = app.config.get("SECRET_KEY")
+    app.config["SECRET_KEY"] = (check_key(key) if key
+                                else load_or_create(Path(app.config["SECRET_KEY_FILE"])))
+
+
 class BoundedIntConverter(IntegerConverter):
     def __init__(self, map, *args, **kwargs):
         kwargs.setdefault("max", 2**31 - 1)
@@ -75,6 +84,10 @@ def _init_extensions(app: Flask) -> None:
     csrf.init_app(app)
     babel.init_app(app, locale_selector=_select_locale,
                    default_translation_directories=";".join(_translation_dirs()))
+    from .errors import ErrorSchema
+    # flask-smorest documents its own error shape (code an integer, status a string), the
+    # reverse of what errors.py sends: document ours (read by init_app).
+    api.ERROR_SCHEMA = ErrorSchema
     api.init_app(app)
     from flask_babel import get_locale
     app.jinja_env.globals["get_locale"] = get_locale

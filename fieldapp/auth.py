@@ -1,14 +1,15 @@
-"""Flask-Login wiring: session cookies only, role checks for views."""
+"""Flask-Login wiring: cookies that name a server-side session, role checks for views."""
 from __future__ import annotations
 
 from functools import wraps
 
 from flask import Flask, redirect, request, url_for
-from flask_login import LoginManager, current_user
+from flask_login import LoginManager, current_user, login_user, logout_user
 
 from .errors import AppError, error_response
 from .extensions import db
 from .models import User
+from .services import sessions
 
 
 def init_login(app: Flask, manager: LoginManager) -> None:
@@ -17,20 +18,27 @@ def init_login(app: Flask, manager: LoginManager) -> None:
 
     @manager.user_loader
     def load_user(token: str) -> User | None:
-        try:
-            user_id, version = (int(part) for part in token.split(":"))
-        except ValueError:
-            return None
-        user = db.session.get(User, user_id)
-        if user is None or user.session_version != version or not user.is_active:
-            return None
-        return user
+        return sessions.load_session(token)
 
     @manager.unauthorized_handler
     def unauthorized():
         if request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json":
             return error_response(AppError("not_logged_in"))
         return redirect(url_for("web.login", next=request.full_path))
+
+
+def log_in(user: User) -> None:
+    """A new server-side session for this device, named by the session and remember cookies."""
+    sessions.start_session(user, request.user_agent.string)
+    login_user(user, remember=True)
+
+
+def log_out() -> None:
+    """End this device's session on the server, then clear its cookies."""
+    if current_user.is_authenticated:
+        sessions.end_current_session()
+        db.session.commit()
+    logout_user()
 
 
 def login_required_roles(*roles: str):

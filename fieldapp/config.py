@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 from datetime import timedelta
 from pathlib import Path
 
@@ -26,24 +27,30 @@ def _default_sqlite_url() -> str:
 
 
 class Config:
-    SECRET_KEY = os.environ.get("SECRET_KEY", "dev-insecure-change-me")
+    # Unset: generated once into SECRET_KEY_FILE (fieldapp/secret_key.py); never a default string.
+    SECRET_KEY = os.environ.get("SECRET_KEY") or None
+    SECRET_KEY_FILE = os.environ.get("SECRET_KEY_FILE") or str(ROOT / "instance" / "secret_key")
     SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL") or _default_sqlite_url()
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
-    REDIS_URL = os.environ.get("REDIS_URL")  # optional: login-throttle counters
     # Behind N reverse proxies/load balancers, trust N X-Forwarded-For hops for the client IP
     # (the per-IP login throttle would otherwise see only the proxy's address).
     TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "0"))
 
-    # Sessions live in signed cookies only: no server memory, any worker can serve any request.
+    # Cookies are signed and name a server-side LoginSession row (services/sessions.py): any
+    # worker can serve any request, and a revoked session is dead everywhere at once.
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", False)
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", False)
-    # Evaluators work offline for days after one login.
-    PERMANENT_SESSION_LIFETIME = timedelta(days=int(os.environ.get("SESSION_DAYS", "30")))
-    REMEMBER_COOKIE_DURATION = PERMANENT_SESSION_LIFETIME
+    # Server-side login sessions (services/sessions.py), checked on every request. Evaluators
+    # log in once and work offline in villages for days: both limits exceed a week.
+    SESSION_IDLE_LIFETIME = timedelta(days=float(os.environ.get("SESSION_IDLE_DAYS", "14")))
+    SESSION_MAX_LIFETIME = timedelta(days=float(
+        os.environ.get("SESSION_MAX_DAYS") or os.environ.get("SESSION_DAYS") or "30"))
+    PERMANENT_SESSION_LIFETIME = SESSION_MAX_LIFETIME
+    REMEMBER_COOKIE_DURATION = SESSION_MAX_LIFETIME
 
     # CSRF tokens are bound to the session, not to a clock: a phone offline for a week
     # must still be able to sync.
@@ -52,8 +59,12 @@ class Config:
     WTF_CSRF_SSL_STRICT = _bool("WTF_CSRF_SSL_STRICT", True)
 
     PASSWORD_HASH_METHOD = "scrypt"
-    LOGIN_MAX_FAILURES_PER_ACCOUNT = int(os.environ.get("LOGIN_MAX_FAILURES_PER_ACCOUNT", "5"))
-    LOGIN_MAX_FAILURES_PER_IP = int(os.environ.get("LOGIN_MAX_FAILURES_PER_IP", "30"))
+    # Login throttle (security.py): free failures, then a doubling wait up to the cap.
+    LOGIN_FREE_FAILURES_PER_ACCOUNT = int(os.environ.get("LOGIN_FREE_FAILURES_PER_ACCOUNT", "5"))
+    LOGIN_MAX_DELAY_PER_ACCOUNT = int(os.environ.get("LOGIN_MAX_DELAY_PER_ACCOUNT", "60"))
+    LOGIN_FREE_FAILURES_PER_IP = int(os.environ.get("LOGIN_FREE_FAILURES_PER_IP", "30"))
+    LOGIN_MAX_DELAY_PER_IP = int(os.environ.get("LOGIN_MAX_DELAY_PER_IP", "900"))
+    LOGIN_BASE_DELAY = int(os.environ.get("LOGIN_BASE_DELAY", "1"))
     LOGIN_WINDOW_SECONDS = int(os.environ.get("LOGIN_WINDOW_SECONDS", "900"))
 
     BABEL_DEFAULT_LOCALE = "zh_Hans"
@@ -82,10 +93,10 @@ class Config:
 
 class TestConfig(Config):
     TESTING = True
-    SECRET_KEY = "test-secret"
+    SECRET_KEY = secrets.token_hex(32)  # random per test run: no published key even here
     SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL") or "sqlite://"
     WTF_CSRF_SSL_STRICT = False
     # Tests create many accounts; a deliberately cheap hash keeps them fast. Never in production.
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
-    LOGIN_MAX_FAILURES_PER_ACCOUNT = 5
-    LOGIN_MAX_FAILURES_PER_IP = 20
+    LOGIN_FREE_FAILURES_PER_ACCOUNT = 5
+    LOGIN_FREE_FAILURES_PER_IP = 20

@@ -11,6 +11,7 @@ from typing import Any
 from flask import Flask, jsonify, request
 from flask_babel import gettext, lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
+from marshmallow import INCLUDE, Schema, fields
 from sqlalchemy.exc import DataError
 from werkzeug.exceptions import HTTPException
 
@@ -39,6 +40,20 @@ CATALOGUE: dict[str, tuple[int, Any]] = {
 _HTTP_TO_CODE = {400: "bad_request", 401: "not_logged_in", 403: "forbidden", 404: "not_found",
                  405: "method_not_allowed", 409: "conflict", 413: "payload_too_large",
                  415: "unsupported_media_type", 422: "validation_failed", 429: "too_many_attempts"}
+
+
+class ErrorSchema(Schema):
+    """The one error shape, as documented in /api/openapi.json for every operation. Some
+    errors add fields (a sync batch's `results`, a throttle's `retry_after`)."""
+    code = fields.String(required=True, metadata={"enum": sorted(CATALOGUE)})
+    status = fields.Integer(required=True)
+    message = fields.String(required=True)
+    errors = fields.Dict(keys=fields.String(), values=fields.List(fields.String()),
+                         required=True)
+    retry_after = fields.Integer(metadata={"description": "too_many_attempts: seconds to wait"})
+
+    class Meta:
+        unknown = INCLUDE  # documented as additionalProperties: true (results of a sync batch)
 
 
 class AppError(Exception):
@@ -70,10 +85,13 @@ def _wants_json() -> bool:
 
 
 def error_response(err: AppError):
+    headers = {}
+    if "retry_after" in err.extra:
+        headers["Retry-After"] = str(err.extra["retry_after"])
     if _wants_json():
-        return jsonify(err.to_dict()), err.status
+        return jsonify(err.to_dict()), err.status, headers
     from flask import render_template
-    return render_template("error.html", error=err), err.status
+    return render_template("error.html", error=err), err.status, headers
 
 
 def flatten_messages(messages: Any, prefix: str = "") -> dict[str, list[str]]:

@@ -140,6 +140,32 @@ def require_county(user: User, county_id: int) -> None:
     raise AppError("forbidden")
 
 
+# Accounts a county's staff look after: the field roles of their own county.
+COUNTY_MANAGED_ROLES = ("evaluator", "secretary")
+
+
+def require_account_creation(user: User, role: str, county_id: int | None) -> None:
+    """Create an account of `role` in `county_id`: admins any; county staff the field
+    roles of their own county."""
+    if user.role == "admin":
+        return
+    if (user.role == "county_staff" and role in COUNTY_MANAGED_ROLES
+            and county_id is not None and county_id == user.county_id):
+        return
+    raise AppError("forbidden")
+
+
+def require_account_manager(user: User, target: User) -> None:
+    """Reset, deactivate or edit another account: admins any; county staff the evaluators
+    and secretaries of their own county; nobody else."""
+    if user.role == "admin":
+        return
+    if (user.role == "county_staff" and target.role in COUNTY_MANAGED_ROLES
+            and target.county_id is not None and target.county_id == user.county_id):
+        return
+    raise AppError("forbidden")
+
+
 def require_village(user: User, village: Village) -> None:
     if not can_see_village(user, village.id):
         raise AppError("forbidden")

@@ -3,12 +3,11 @@ from __future__ import annotations
 
 from flask import request
 from flask.views import MethodView
-from flask_login import login_user, logout_user
 from flask_smorest import Blueprint
 from flask_wtf.csrf import generate_csrf
-from marshmallow import Schema, fields
+from marshmallow import Schema, fields, validate
 
-from ..auth import actor, login_required_roles
+from ..auth import actor, log_in, log_out, login_required_roles
 from ..services import accounts
 
 blp = Blueprint("auth", __name__, url_prefix="/api", description="Login and session")
@@ -21,6 +20,7 @@ class UserSchema(Schema):
     role = fields.String()
     county_id = fields.Integer(allow_none=True)
     secretary_id = fields.Integer(allow_none=True)
+    is_active = fields.Boolean(attribute="is_active_account")
 
 
 class LoginSchema(Schema):
@@ -51,7 +51,7 @@ class Login(MethodView):
     @blp.response(200, LoginResultSchema)
     def post(self, data):
         user = accounts.authenticate(data["phone"], data["password"], request.remote_addr)
-        login_user(user, remember=True)
+        log_in(user)
         # A new token after login: the session changed (defence against fixation).
         return {"user": user, "csrf_token": generate_csrf()}
 
@@ -60,7 +60,25 @@ class Login(MethodView):
 class Logout(MethodView):
     @blp.response(204)
     def post(self):
-        logout_user()
+        """End this device's session at once (its session and remember cookies stop working)."""
+        log_out()
+
+
+class PasswordChangeSchema(Schema):
+    current_password = fields.String(required=True, load_only=True,
+                                     validate=validate.Length(max=200))
+    new_password = fields.String(required=True, load_only=True,
+                                 validate=validate.Length(max=200))
+
+
+@blp.route("/auth/password")
+class Password(MethodView):
+    @login_required_roles()
+    @blp.arguments(PasswordChangeSchema)
+    @blp.response(204)
+    def post(self, data):
+        """Change one's own password: this device stays logged in, every other session ends."""
+        accounts.change_password(actor(), data["current_password"], data["new_password"])
 
 
 @blp.route("/me")

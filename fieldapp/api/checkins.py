@@ -17,6 +17,7 @@ from ..models import FirstSecretary, LeaveRequest, Village
 from ..scoping import get_or_404
 from ..services import checkins as svc
 from ..services import residency_export as export
+from ..services.exports import XLSX_MIMETYPE
 from .common import points_in, points_out
 from .common import PageArgs, paginate, page_of
 
@@ -460,6 +461,7 @@ class Report(MethodView):
 class ReportCsv(MethodView):
     @login_required_roles(*STAFF)
     @blp.arguments(ReportArgs, location="query")
+    @blp.response(200, content_type="text/csv", description="UTF-8 with BOM")
     def get(self, args):
         """The monthly report as CSV (UTF-8 with BOM)."""
         return export.report_response(_report(args), "csv")
@@ -469,6 +471,7 @@ class ReportCsv(MethodView):
 class ReportXlsx(MethodView):
     @login_required_roles(*STAFF)
     @blp.arguments(ReportArgs, location="query")
+    @blp.response(200, content_type=XLSX_MIMETYPE, description="An Excel workbook")
     def get(self, args):
         """The monthly report as an Excel workbook."""
         return export.report_response(_report(args), "xlsx")

@@ -3,12 +3,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields
 
-
-class ErrorSchema(Schema):
-    code = fields.String(required=True)
-    status = fields.Integer(required=True)
-    message = fields.String(required=True)
-    errors = fields.Dict(keys=fields.String(), values=fields.List(fields.String()))
+from ..errors import ErrorSchema  # noqa: F401  (the one error shape, re-exported)
 
 
 def points_in(**kwargs) -> fields.Decimal:

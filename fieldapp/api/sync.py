@@ -10,6 +10,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from ..auth import actor, login_required_roles
 from ..compression import body_error
 from ..errors import AppError
+from ..schema_fields import UtcDateTime
 from ..services.sync import sync_batch
 
 blp = Blueprint("sync", __name__, url_prefix="/api", description="Offline sync")
@@ -38,7 +39,7 @@ class RecordSchema(Schema):
 
 
 class BatchSchema(Schema):
-    device_sent_at = fields.AwareDateTime(allow_none=True, load_default=None)
+    device_sent_at = UtcDateTime(allow_none=True, load_default=None)
     records = fields.List(fields.Nested(RecordSchema), required=True)
 
     @validates_schema

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from ..auth import actor, login_required_roles
 from ..extensions import db
 from ..models import County, FirstSecretary, User
-from ..scoping import scoped
+from ..scoping import get_or_404, scoped
 from ..services import accounts
 from .auth import UserSchema
 from .common import PageArgs, paginate, page_of
@@ -60,3 +60,33 @@ class Users(MethodView):
         return accounts.create_user(me, phone=data["phone"], name=data["name"],
                                     password=data["password"], role=data["role"],
                                     county=county, secretary=secretary)
+
+
+class UserUpdateSchema(Schema):
+    name = fields.String(validate=validate.Length(min=1, max=50))
+    role = fields.String(validate=validate.OneOf(["admin", "county_staff", "evaluator", "secretary"]))
+    county_id = fields.Integer(allow_none=True, validate=validate.Range(min=1, max=2**31 - 1))
+    is_active = fields.Boolean()
+
+
+class PasswordResetSchema(Schema):
+    password = fields.String(metadata={"description": "The new password, shown once"})
+
+
+@blp.route("/users/<int:user_id>")
+class UserItem(MethodView):
+    @login_required_roles("admin", "county_staff")
+    @blp.arguments(UserUpdateSchema)
+    @blp.response(200, UserSchema)
+    def patch(self, data, user_id):
+        """Edit an account; `is_active: false` deactivates it and ends its sessions."""
+        return accounts.update_user(actor(), get_or_404(User, user_id), data)
+
+
+@blp.route("/users/<int:user_id>/password-reset")
+class UserPasswordReset(MethodView):
+    @login_required_roles("admin", "county_staff")
+    @blp.response(200, PasswordResetSchema)
+    def post(self, user_id):
+        """A new random password for the account; every session of it ends."""
+        return {"password": accounts.reset_password(actor(), get_or_404(User, user_id))}

@@ -8,14 +8,16 @@ from importlib import import_module
 
 from flask import Flask
 
-# Each module exposes `group` (a click.Group or command) added to `fieldapp`.
-AREAS = ("users", "roster", "villages", "demo", "cycles", "samples", "scores", "assets")
+# Each module exposes `group` (a click.Group or command) added to `fieldapp`, or a list of
+# top-level `commands`.
+AREAS = ("users", "roster", "villages", "demo", "cycles", "samples", "scores", "assets", "backup")
 
 
 def register_cli(app: Flask) -> None:
     for area in AREAS:
         module = import_module(f"{__name__}.{area}")
-        app.cli.add_command(module.group)
+        for command in getattr(module, "commands", None) or [module.group]:
+            app.cli.add_command(command)
 
 
 def main() -> None:

@@ -30,6 +30,7 @@ from datetime import date
 from fieldapp.domain import N_
 from fieldapp.domain import geo
 from fieldapp.domain.idcard import id_error_params, validate_id_number
+from fieldapp.domain.workbook import WorkbookRejected, check_text_rows, open_xlsx
 from fieldapp.domain.text import (
     clean_value,
     normalise_cell,
@@ -303,13 +304,13 @@ def read_tables(data: bytes, filename: str) -> list[Table]:
 
 
 def _read_xlsx(data: bytes, filename: str) -> list[Table]:
-    from openpyxl import load_workbook  # imported here: CSV-only callers need not load it
-
     try:
         with warnings.catch_warnings():
             # openpyxl warns about extensions it drops (e.g. slicers); values are unaffected.
             warnings.simplefilter("ignore")
-            workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+            workbook = open_xlsx(data)  # size, zip-bomb, rows/columns/cells checks first
+    except WorkbookRejected as exc:
+        raise RosterFileError(exc.msgid, **exc.params) from exc
     except Exception as exc:  # zipfile, XML and openpyxl errors all mean "unreadable"
         raise RosterFileError(FILE_UNREADABLE) from exc
     tables = []
@@ -344,6 +345,10 @@ def decode_csv(data: bytes) -> str:
 
 def _read_csv(data: bytes, filename: str) -> list[Table]:
     text = decode_csv(data)
+    try:
+        check_text_rows(text, filename)
+    except WorkbookRejected as exc:
+        raise RosterFileError(exc.msgid, **exc.params) from exc
     first_line = text.split("\n", 1)[0]
     delimiter = "\t" if "\t" in first_line and "," not in first_line else ","
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)

@@ -151,6 +151,17 @@ REPLACEMENT_REASONS: dict[str, str] = {
 }
 
 
+# The public page and record say only that a household could not be visited (无法访问),
+# in order: why (deceased, refused, moved out...) is personal and stays with staff.
+PUBLIC_REASON = "unreachable"
+PUBLIC_REPLACEMENT_FIELDS = ("household_no", "reserve_household_no", "recorded_at")
+
+
+def public_replacement(rep: Mapping[str, Any]) -> dict[str, Any]:
+    """A replacement as the public sees it: which household, which reserve, when."""
+    return {**{f: rep[f] for f in PUBLIC_REPLACEMENT_FIELDS if f in rep}, "reason": PUBLIC_REASON}
+
+
 def next_reserve(reserves: Sequence[str], used: set[str] | frozenset[str]) -> str | None:
     """The first reserve, in draw order, not used yet; None when they are exhausted."""
     return next((r for r in reserves if r not in used), None)
@@ -246,7 +257,9 @@ def check_replacements(
             p.add(N_("Replacement %(k)d lacks household_no, reserve_household_no or reason."), k=k)
             continue
         old, new, reason = rep["household_no"], rep["reserve_household_no"], rep["reason"]
-        if reason not in REPLACEMENT_REASONS:
+        if reason == PUBLIC_REASON:
+            pass  # a public record: the reason (and its attempts) stayed with staff
+        elif reason not in REPLACEMENT_REASONS:
             p.add(N_("Replacement %(k)d has an unknown reason %(reason)s."), k=k, reason=reason)
         elif reason == "not_home":
             attempts = rep.get("attempts")

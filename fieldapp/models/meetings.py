@@ -46,7 +46,7 @@ class Meeting(db.Model):
     instrument_id: Mapped[str] = mapped_column(String(60))
     instrument_version: Mapped[int] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(20), default="open")  # MEETING_STATUSES
-    # Slip tokens are HMAC(SECRET_KEY, salt|n): slips can be re-printed, the database alone
+    # Slip tokens are HMAC(key derived from SECRET_KEY, salt|n): slips can be re-printed, the database alone
     # holds only their hashes.
     token_salt: Mapped[str] = mapped_column(String(64))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))

@@ -30,8 +30,6 @@ class User(UserMixin, db.Model):
     county_id: Mapped[int | None] = mapped_column(ForeignKey("county.id"), index=True)
     secretary_id: Mapped[int | None] = mapped_column(ForeignKey("first_secretary.id"), unique=True)
     is_active_account: Mapped[bool] = mapped_column(Boolean, default=True)
-    # Bumped on password change/logout-everywhere: old session cookies stop working.
-    session_version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     county: Mapped[County | None] = relationship()
@@ -41,9 +39,15 @@ class User(UserMixin, db.Model):
     def is_active(self) -> bool:  # Flask-Login
         return self.is_active_account
 
+    # The login session this request runs under (set by services/sessions.py): Flask-Login
+    # stores get_id() in the session cookie and the remember cookie, so both name the
+    # server-side LoginSession, never the bare user id, and die when it is revoked.
+    login_token = None  # str, per request; not a column
+
     def get_id(self) -> str:
-        # The session version makes a stolen/stale cookie useless after a reset.
-        return f"{self.id}:{self.session_version}"
+        if not self.login_token:
+            raise RuntimeError("log in through services.sessions.start_session")
+        return self.login_token
 
     def set_password(self, password: str) -> None:
         method = (current_app.config["PASSWORD_HASH_METHOD"] if has_app_context()
@@ -54,11 +58,32 @@ class User(UserMixin, db.Model):
         return check_password_hash(self.password_hash, password)
 
 
-class LoginFailure(db.Model):
-    """A failed login, kept briefly: the database is the shared counter store for
-    throttling across worker processes when Redis is not configured."""
+class LoginSession(db.Model):
+    """One login on one device. The cookie carries a random token; the database keeps only
+    its SHA-256, so a copy of the database opens no session. Revoked on logout (this one),
+    and on password change, reset and deactivation (all of the user's)."""
 
-    __tablename__ = "login_failure"
+    __tablename__ = "login_session"
     id: Mapped[int] = mapped_column(primary_key=True)
-    key: Mapped[str] = mapped_column(String(80), index=True)  # "acct:<phone>" or "ip:<addr>"
-    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"),
+                                         index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_reason: Mapped[str | None] = mapped_column(String(20))  # REVOKE_REASONS
+    user_agent: Mapped[str | None] = mapped_column(String(200))
+
+    user: Mapped[User] = relationship()
+
+
+class LoginThrottle(db.Model):
+    """Failed-login counter for one key ("acct:<phone>" or "ip:<addr>"), shared by every
+    worker. `failures` and `blocked_until` change only by compare-and-set updates
+    (security.py), so concurrent attempts cannot exceed the allowance."""
+
+    __tablename__ = "login_throttle"
+    key: Mapped[str] = mapped_column(String(120), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    blocked_until: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_failure_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)

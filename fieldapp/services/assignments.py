@@ -56,7 +56,8 @@ def _store(actor: User | None, cycle: Cycle, evaluator: User, village: Village) 
     db.session.add(assignment)
     db.session.flush()
     record_audit(actor, "assignment.create", assignment, county_id=village.county_id,
-                 cycle_id=cycle.id, user_id=evaluator.id, village_code=village.code)
+                 cycle_id=cycle.id, user_id=evaluator.id, village_code=village.code,
+                 before=None, after={"evaluator": evaluator.phone, "village_code": village.code})
     return assignment
 
 
@@ -133,6 +134,7 @@ def unassign(actor: User | None, assignment: EvaluatorAssignment) -> None:
         raise AppError("locked", _("This cycle is finalised."))
     record_audit(actor, "assignment.delete", assignment, county_id=village.county_id,
                  cycle_id=assignment.cycle_id, user_id=assignment.user_id,
-                 village_code=village.code)
+                 village_code=village.code, after=None,
+                 before={"evaluator": assignment.user.phone, "village_code": village.code})
     db.session.delete(assignment)
     db.session.commit()

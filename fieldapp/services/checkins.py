@@ -33,6 +33,7 @@ from ..errors import AppError, translate
 from ..extensions import db
 from ..models import (CheckIn, Cycle, DisciplineDecision, FirstSecretary, LeaveRequest,
                       RetiredCheckinToken, SpotCheck, Town, User, Village, new_token, utcnow)
+from ..schema_fields import UtcDateTime
 from ..scoping import require_county, require_role, scoped
 from .checkin_flags import flag_new_checkin, recompute_flags  # noqa: F401  (re-exported)
 from .freeze import ensure_days_not_finalised, ensure_not_finalised, ensure_term_not_finalised
@@ -97,12 +98,12 @@ class GeoFixSchema(Schema):
     lon = fields.Float(required=True, validate=validate.Range(min=-180, max=180))
     accuracy = fields.Float(allow_none=True, load_default=None,
                             validate=validate.Range(min=0, max=1_000_000))
-    at = fields.AwareDateTime(allow_none=True, load_default=None)
+    at = UtcDateTime(allow_none=True, load_default=None)
 
 
 class CheckinPayloadSchema(Schema):
     """`{at, geo: {lat, lon, accuracy, at} | null, geo_error, village_token}`."""
-    at = fields.AwareDateTime(required=True)
+    at = UtcDateTime(required=True)
     geo = fields.Nested(GeoFixSchema, allow_none=True, load_default=None)
     geo_error = fields.String(allow_none=True, load_default=None, validate=validate.OneOf(
         ["denied", "unavailable", "timeout", "unsupported"]))

@@ -168,7 +168,9 @@ def _draw_county(actor: User | None, cycle: Cycle, county: County, seed: str,
                  seed_recorded_at=iso_z(recorded_at), algorithm=ds.ALGORITHM,
                  sample_size=draw.sample_size, reserve_count=draw.reserve_count,
                  include_exited=draw.include_exited, villages=len(villages), eligible=total,
-                 skipped_already_drawn=len(already))
+                 skipped_already_drawn=len(already), before=None,
+                 after={"status": draw.status, "seed": seed, "villages": len(villages),
+                        "eligible": total})
     return draw
 
 
@@ -255,7 +257,9 @@ def run_village_draw(actor: User | None, cycle: Cycle, village: Village, seed: s
                      village_code=village.code, seed=seed, seed_recorded_at=iso_z(recorded_at),
                      algorithm=ds.ALGORITHM, sample_size=draw.sample_size,
                      reserve_count=draw.reserve_count, include_exited=draw.include_exited,
-                     eligible=total)
+                     eligible=total, before=None,
+                     after={"status": draw.status, "seed": seed, "village_code": village.code,
+                            "eligible": total})
         db.session.commit()
     except IntegrityError as exc:  # another request drew this village just now
         db.session.rollback()
@@ -295,6 +299,7 @@ def void_draw(actor: User | None, draw: Draw, reason: str) -> Draw:
         raise AppError("locked", _("This draw is already voided."))
     # The county's scores are computed from this draw's visits: frozen once finalised.
     ensure_not_finalised(draw.cycle, draw.county_id, what="draw_void")
+    before = {"status": draw.status}
     now = utcnow()
     draw.status = "voided"
     draw.voided_at = now
@@ -304,7 +309,8 @@ def void_draw(actor: User | None, draw: Draw, reason: str) -> Draw:
         if vd.status == "active":
             _mark_voided(vd, actor, reason, now)
     record_audit(actor, "draw.void", draw, county_id=draw.county_id, cycle_id=draw.cycle_id,
-                 reason=reason, seed=draw.seed)
+                 reason=reason, seed=draw.seed, before=before,
+                 after={"status": draw.status, "reason": reason})
     db.session.commit()
     return draw
 
@@ -346,7 +352,8 @@ def void_village_draw(actor: User | None, vd: VillageDraw, reason: str) -> Villa
         draw.voided_by_id = actor.id if actor is not None else None
     record_audit(actor, "draw.void_village", vd, county_id=draw.county_id,
                  cycle_id=draw.cycle_id, draw_id=draw.id, village_code=vd.village_code,
-                 reason=reason, seed=draw.seed, **consequences)
+                 reason=reason, seed=draw.seed, **consequences,
+                 before={"status": "active"}, after={"status": vd.status, "reason": reason})
     db.session.commit()
     return vd
 
@@ -399,7 +406,8 @@ def public_villages(draw: Draw, village_code: str | None = None) -> list[dict[st
                          selectinload(Replacement.reserve_entry))
                 .order_by(Replacement.id)):
             reps[rep.village_draw_id].append(rep)
-    return [{"vd": vd, "entries": entries[vd.id], "replacements": _public_items(reps[vd.id])}
+    return [{"vd": vd, "entries": entries[vd.id],
+             "replacements": [ds.public_replacement(r) for r in _public_items(reps[vd.id])]}
             for vd in vds]
 
 
@@ -435,9 +443,15 @@ def domain_draw(vd: VillageDraw, entries: list[SampleEntry] | None = None) -> ds
         reserve_count=draw.reserve_count)
 
 
-def village_record(vd: VillageDraw, include_keys: bool = True) -> dict[str, Any]:
-    """The public JSON record of one village's draw (docs/algorithms.md)."""
-    return ds.to_record(domain_draw(vd), iso_z(vd.draw.seed_recorded_at), public_replacements(vd),
+def village_record(vd: VillageDraw, include_keys: bool = True, *,
+                   public: bool = False) -> dict[str, Any]:
+    """The JSON record of one village's draw (docs/algorithms.md). `public`: for anyone
+    (the public page's link), replacement reasons reduced to `unreachable`; staff and the
+    command line get the reasons."""
+    replacements = public_replacements(vd)
+    if public:
+        replacements = [ds.public_replacement(r) for r in replacements]
+    return ds.to_record(domain_draw(vd), iso_z(vd.draw.seed_recorded_at), replacements,
                         include_keys=include_keys)
 
 

@@ -6,8 +6,9 @@ Generic writers anyone may reuse:
 - `xlsx_response(filename, sheet, columns, rows)`: an openpyxl write-only workbook (rows
   go to a temporary file as they come, not into memory), frozen header, column widths and
   number formats, then streamed from that file in chunks;
-- `neutralise(value)`: text cells starting with = + - @ (or a tab / carriage return) get a
-  leading apostrophe, so Excel never runs them as formulas (CSV injection). Numbers are
+- `neutralise(value)`: text cells starting with = + - @ or their full-width forms, also
+  after leading spaces, line feeds or control characters (or a tab / carriage return), get
+  a leading apostrophe, so Excel never runs them as formulas (CSV injection). Numbers are
   written as numbers and never touched.
 
 `rows` is any iterable of sequences (a generator over a `yield_per` query is ideal); for
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import tempfile
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -28,7 +30,11 @@ from urllib.parse import quote
 
 from flask import Response, current_app, has_app_context
 
-DANGEROUS_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+# What starts a formula in Excel, WPS or LibreOffice, the full-width forms included (WPS
+# and a Chinese IME turn ＝ into =), and what a spreadsheet skips before it: whitespace
+# (a space, a line feed, the ideographic space), control and zero-width characters.
+FORMULA_CHARS = frozenset("=+-@＝＋－＠")
+_SKIPPED = re.compile(r"[\s\x00-\x1f\x7f\u200b-\u200f\u2060\ufeff]*")
 BOM = "\ufeff"
 CSV_MIMETYPE = "text/csv; charset=utf-8"
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -43,9 +49,13 @@ class Column:
 
 
 def neutralise(value: Any) -> Any:
-    """Make a cell safe for spreadsheets: text starting with a formula character is
+    """Make a cell safe for spreadsheets: text whose first character after any skipped
+    ones is a formula character, or that starts with a tab or carriage return, is
     prefixed with an apostrophe; other values are returned unchanged."""
-    if isinstance(value, str) and value.startswith(DANGEROUS_PREFIXES):
+    if not isinstance(value, str) or not value:
+        return value
+    rest = value[_SKIPPED.match(value).end():]
+    if value[0] in "\t\r" or (rest and rest[0] in FORMULA_CHARS):
         return "'" + value
     return value
 
@@ -113,9 +123,17 @@ def csv_response(filename: str, columns: Sequence[Column], rows: Iterable[Sequen
     """A generator response. The body is produced after the view returned and its request
     context is gone: `rows` must bring its own context if it queries as it goes (see
     `in_own_context`, used by `scorecard_table` and `satisfaction_table`)."""
-    return Response(csv_chunks(columns, rows), mimetype=CSV_MIMETYPE,
+    return Response(csv_chunks(columns, rows), content_type=CSV_MIMETYPE,
                     headers={"Content-Disposition": _disposition(filename),
                              "Cache-Control": "no-store"})
+
+
+def _xlsx_value(value: Any) -> Any:
+    """Guarded, then without the control characters XLSX cannot hold (openpyxl would raise)."""
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    value = neutralise(value)
+    return ILLEGAL_CHARACTERS_RE.sub("", value) if isinstance(value, str) else value
 
 
 def write_xlsx(fh, sheet_title: str, columns: Sequence[Column], rows: Iterable[Sequence[Any]]) -> None:
@@ -132,7 +150,7 @@ def write_xlsx(fh, sheet_title: str, columns: Sequence[Column], rows: Iterable[S
     bold = Font(bold=True)
     header = []
     for col in columns:
-        cell = WriteOnlyCell(ws, value=neutralise(col.title))
+        cell = WriteOnlyCell(ws, value=_xlsx_value(col.title))
         cell.font = bold
         header.append(cell)
     ws.append(header)
@@ -141,7 +159,7 @@ def write_xlsx(fh, sheet_title: str, columns: Sequence[Column], rows: Iterable[S
         for col, value in zip(columns, row):
             if isinstance(value, bool):
                 value = int(value)
-            cell = WriteOnlyCell(ws, value=neutralise(value))
+            cell = WriteOnlyCell(ws, value=_xlsx_value(value))
             if col.number_format and isinstance(value, (int, float, Decimal)):
                 cell.number_format = col.number_format
             out.append(cell)

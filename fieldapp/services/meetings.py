@@ -3,7 +3,8 @@ paper fallback.
 
 County staff create a meeting for one secretary in a cycle with the number of participants
 per category; the system makes one random slip token per participant. A slip's token is
-`base64url(HMAC-SHA256(SECRET_KEY, "ballot|<meeting id>|<salt>|<n>"))[:22]` (128 bits): the
+`base64url(HMAC-SHA256(K, "ballot|<meeting id>|<salt>|<n>"))[:22]` (128 bits), K a key derived
+from SECRET_KEY (never a published string, see secret_key.py), never stored: the
 server can print the slips again, the database holds only SHA-256 hashes of the tokens.
 
 Voting (no login): the token row is switched from unused to used by one conditional UPDATE
@@ -35,6 +36,7 @@ from ..domain.residency import shanghai_today
 from ..models import (MEETING_CATEGORIES, Ballot, BallotToken, Cycle, FirstSecretary, Meeting,
                       PaperTally, User, Village, utcnow)
 from ..scoping import register_household_level, require_county, require_cycle, require_role
+from ..secret_key import derived_key
 from . import instruments
 from .freeze import ensure_not_finalised, is_finalised
 
@@ -66,7 +68,7 @@ def token_hash(token: str) -> str:
 
 
 def slip_token(meeting: Meeting, n: int) -> str:
-    key = current_app.config["SECRET_KEY"].encode("utf-8")
+    key = derived_key(current_app.config["SECRET_KEY"], "ballot-slips-v1")
     msg = f"ballot|{meeting.id}|{meeting.token_salt}|{n}".encode("utf-8")
     digest = hmac.new(key, msg, hashlib.sha256).digest()
     return base64.urlsafe_b64encode(digest[:16]).decode("ascii").rstrip("=")

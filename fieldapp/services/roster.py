@@ -21,6 +21,7 @@ from sqlalchemy import select
 
 from ..audit import record_audit
 from ..domain import N_
+from ..domain.workbook import WorkbookRejected, check_upload_rows
 from ..domain import roster_file as rf
 from ..errors import AppError
 from ..extensions import db
@@ -95,6 +96,14 @@ def import_roster(actor: User | None, files: list[tuple[str, bytes]], *,
     if actor is not None and actor.role not in ("admin", "county_staff"):
         raise AppError("forbidden")
     report = ImportReport(dry_run=dry_run)
+    try:  # bounded before any parsing: size, zip bombs, rows/columns/cells (domain/workbook.py)
+        check_upload_rows(files)
+    except WorkbookRejected as exc:
+        message = gettext(exc.msgid, **exc.params)
+        report.errors.append({"file": files[0][0] if len(files) == 1 else "", "sheet": None,
+                              "row": None, "column": None, "message": message})
+        raise AppError("import_rejected", errors={"file": [message]},
+                       extra={"rows": report.errors, "report": report.as_dict()}) from exc
     parsed = rf.parse_roster(files)
     report.files = [{"file": t.file, "sheet": t.sheet, "kind": t.kind, "rows": t.rows}
                     for t in parsed.tables_seen]

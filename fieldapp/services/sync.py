@@ -18,12 +18,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import random
+import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Callable
 
 from marshmallow import Schema, ValidationError
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from ..errors import AppError, flatten_messages
 from ..extensions import db
@@ -162,13 +164,41 @@ def _process(user: User, batch: dict, received_at: datetime) -> tuple[bool, list
     return ok, results
 
 
+# A batch that lost a race is replayed from the start; the replay sees the winner's rows
+# (its UUIDs become `duplicate`). More than two racers are rare: a phone resending after a
+# timeout, plus perhaps a second tab.
+RACE_RETRIES = 5
+
+
+def _lost_a_race(err: Exception) -> bool:
+    """An error that a replay resolves: a unique index taken by a concurrent transaction,
+    SQLite's single writer being busy, or PostgreSQL's deadlock/serialization aborts."""
+    if isinstance(err, IntegrityError):
+        return True
+    orig = getattr(err, "orig", None)
+    if getattr(orig, "sqlstate", None) in ("40001", "40P01"):
+        return True
+    return "database is locked" in str(orig or err)
+
+
 def sync_batch(user: User, batch: dict, *, received_at: datetime | None = None) -> dict:
     """Store a batch all-or-nothing; raise `sync_batch_rejected` (422) listing why.
 
     `received_at` is now, except when a tool replays history (the demo builder).
     """
-    for attempt in range(2):
-        ok, results = _process(user, batch, received_at or utcnow())
+    for attempt in range(RACE_RETRIES):
+        try:
+            ok, results = _process(user, batch, received_at or utcnow())
+            if ok:
+                db.session.commit()
+        except (IntegrityError, OperationalError) as err:
+            # Another request stored one of these UUIDs (or took the same reserve) at the
+            # same moment, in a handler's flush or at commit: start again.
+            db.session.rollback()
+            if attempt == RACE_RETRIES - 1 or not _lost_a_race(err):
+                raise
+            time.sleep(0.02 * (attempt + 1) + random.random() * 0.02)
+            continue
         if not ok:
             db.session.rollback()
             for result in results:
@@ -179,14 +209,5 @@ def sync_batch(user: User, batch: dict, *, received_at: datetime | None = None) 
                     result.pop("data", None)
             raise AppError("sync_batch_rejected",
                            extra={"results": results, "server_time": utcnow().isoformat()})
-        try:
-            db.session.commit()
-        except IntegrityError:
-            # Another request stored one of these UUIDs (or took the same reserve) at the
-            # same moment: start again; the replay now sees those rows.
-            db.session.rollback()
-            if attempt == 1:
-                raise
-            continue
         return {"results": results, "server_time": utcnow()}
     raise AssertionError("unreachable")

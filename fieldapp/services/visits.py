@@ -29,6 +29,7 @@ from ..extensions import db
 from ..audit import record_audit
 from ..models import (Cycle, Draw, EvaluatorAssignment, SampleEntry, User, Village, VillageDraw,
                       Visit, utcnow)
+from ..schema_fields import UtcDateTime
 from ..scoping import require_county, require_role, scoped
 from .freeze import ensure_not_finalised
 from . import instruments
@@ -109,7 +110,7 @@ class GeoSchema(TranslatedSchema):
     accuracy = fields.Float(allow_none=True, load_default=None, allow_nan=False,
                             error_messages=_req(invalid="Not a number."),
                             validate=validate.Range(min=0, error="Must be at least {min}."))
-    at = fields.AwareDateTime(allow_none=True, load_default=None, error_messages=_req(
+    at = UtcDateTime(allow_none=True, load_default=None, error_messages=_req(
         invalid="Not a valid date and time.", invalid_awareness="Give a time zone."))
 
 
@@ -129,9 +130,9 @@ class VisitPayloadSchema(TranslatedSchema):
     note = fields.String(allow_none=True, load_default=None, error_messages=_req(
         invalid="Must be text."), validate=validate.Length(
             max=MAX_NOTE_LENGTH, error="At most {max} characters."))
-    started_at = fields.AwareDateTime(required=True, error_messages=_req(
+    started_at = UtcDateTime(required=True, error_messages=_req(
         invalid="Not a valid date and time.", invalid_awareness="Give a time zone."))
-    ended_at = fields.AwareDateTime(required=True, error_messages=_req(
+    ended_at = UtcDateTime(required=True, error_messages=_req(
         invalid="Not a valid date and time.", invalid_awareness="Give a time zone."))
     geo_start = fields.Nested(GeoSchema, allow_none=True, load_default=None,
                               error_messages=_req(type="Expected an object."))

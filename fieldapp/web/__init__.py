@@ -9,7 +9,7 @@ from importlib import import_module
 from flask import Flask
 
 AREAS = ("pwa", "pages", "users", "visits", "sampling", "residency", "meetings", "scores",
-         "dashboard", "villages")
+         "dashboard", "villages", "audit")
 
 
 def register_web(app: Flask) -> None:

@@ -4,9 +4,9 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import Blueprint, make_response, redirect, render_template, request, url_for
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user
 
-from ..auth import actor, login_required_roles
+from ..auth import actor, log_in, log_out, login_required_roles
 from ..errors import AppError
 from ..services import accounts
 
@@ -41,7 +41,7 @@ def login():
         except AppError as err:
             error = err.message
             return render_template("login.html", error=error, phone=phone), err.status
-        login_user(user, remember=True)
+        log_in(user)
         return redirect(_safe_next(request.args.get("next")) or _home_for(user))
     if current_user.is_authenticated:
         return redirect(_home_for(current_user))
@@ -50,8 +50,26 @@ def login():
 
 @bp.route("/logout", methods=["POST"])
 def logout():
-    logout_user()
+    log_out()
     return redirect(url_for("web.login"))
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required_roles()
+def change_password():
+    """Everyone's own password (staff here; phone users reach it from the app's settings)."""
+    errors: dict[str, list[str]] = {}
+    done = False
+    if request.method == "POST":
+        try:
+            accounts.change_password(actor(), request.form.get("current_password", ""),
+                                     request.form.get("new_password", ""))
+        except AppError as err:
+            errors = err.errors or {"_": [err.message]}
+        else:
+            done = True
+    return (render_template("account_password.html", errors=errors, done=done),
+            422 if errors else 200)
 
 
 @bp.route("/lang/<code>")

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from ..auth import actor, login_required_roles
-from ..domain.sampling import MAX_SEED_LENGTH, REPLACEMENT_REASONS
+from ..domain.sampling import MAX_SEED_LENGTH, PUBLIC_REASON, REPLACEMENT_REASONS
 from ..errors import AppError
 from ..extensions import db
 from ..models import (County, Cycle, Draw, EvaluatorAssignment, Replacement, User, Village,
@@ -38,7 +38,8 @@ DRAW_STATUS_LABELS = {"active": _l("Active"), "voided": _l("Voided")}
 def _labels():
     return {"sampling_labels": {"role": ROLE_LABELS, "status": STATUS_LABELS,
                                 "draw_status": DRAW_STATUS_LABELS,
-                                "reason": {k: _l(v) for k, v in REPLACEMENT_REASONS.items()}}}
+                                "reason": {k: _l(v) for k, v in REPLACEMENT_REASONS.items()}
+                                | {PUBLIC_REASON: _l("Unreachable")}}}
 
 
 # --- form inputs (HTML forms send strings; marshmallow converts and validates) ---------
@@ -455,7 +456,7 @@ def public_record(public_token: str, village_code: str):
                                                      VillageDraw.village_code == village_code))
     if vd is None:
         raise AppError("not_found")
-    response = jsonify(draws.village_record(vd))
+    response = jsonify(draws.village_record(vd, public=True))
     response.headers["Content-Disposition"] = (
         f'inline; filename="draw-{draw.id}-{vd.village_code}.json"')
     return response

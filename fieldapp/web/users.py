@@ -9,7 +9,7 @@ from ..auth import actor, login_required_roles
 from ..errors import AppError
 from ..extensions import db
 from ..models import County, User
-from ..scoping import scoped
+from ..scoping import get_or_404, require_account_manager, scoped
 from ..services import accounts
 
 bp = Blueprint("users_web", __name__, url_prefix="/staff/users")
@@ -39,12 +39,50 @@ def user_list():
     return _page(me, form, errors), 422 if errors else 200
 
 
-def _page(me, form: dict, errors: dict, new_passwords=None) -> str:
+def _page(me, form: dict, errors: dict, new_passwords=None, reset=None) -> str:
     users = db.session.scalars(scoped(select(User), me, User).order_by(User.role, User.phone)).all()
     counties = (db.session.scalars(select(County).order_by(County.code)).all()
                 if me.role == "admin" else [])
+    manageable = {u.id for u in users if u.id != me.id and _may_manage(me, u)}
     return render_template("staff/users.html", users=users, errors=errors, form=form,
-                           counties=counties, new_passwords=new_passwords)
+                           counties=counties, new_passwords=new_passwords, reset=reset,
+                           manageable=manageable)
+
+
+def _may_manage(me: User, user: User) -> bool:
+    try:
+        require_account_manager(me, user)
+    except AppError:
+        return False
+    return True
+
+
+def _blank_form(me: User) -> dict:
+    return {"phone": "", "name": "", "role": "evaluator", "county_id": me.county_id}
+
+
+@bp.route("/<int:user_id>/password-reset", methods=["POST"])
+@login_required_roles("admin", "county_staff")
+def reset_password(user_id: int):
+    """A new password for someone who forgot theirs, shown once; their sessions end."""
+    me = actor()
+    user = get_or_404(User, user_id)
+    password = accounts.reset_password(me, user)
+    return (_page(me, _blank_form(me), {}, reset=(user, password)), 200,
+            {"Cache-Control": "no-store"})
+
+
+@bp.route("/<int:user_id>/active", methods=["POST"])
+@login_required_roles("admin", "county_staff")
+def set_active(user_id: int):
+    """Deactivate (ends every session at once) or reactivate an account."""
+    me = actor()
+    user = get_or_404(User, user_id)
+    active = request.form.get("active") == "1"
+    accounts.update_user(me, user, {"is_active": active})
+    flash(_("Account %(phone)s reactivated.", phone=user.phone) if active
+          else _("Account %(phone)s deactivated; its sessions have ended.", phone=user.phone))
+    return redirect(url_for("users_web.user_list"))
 
 
 @bp.route("/secretaries", methods=["POST"])
@@ -57,7 +95,7 @@ def create_secretaries():
     if county is None:
         raise AppError("validation_failed", errors={"county": [_("Required for this role.")]})
     created = accounts.create_secretary_accounts(me, county)
-    form = {"phone": "", "name": "", "role": "evaluator", "county_id": me.county_id}
+    form = _blank_form(me)
     # The initial passwords are in this page: never cache it.
     return _page(me, form, {}, new_passwords=created), 200, {"Cache-Control": "no-store"}
 

@@ -1,12 +1,9 @@
-"""Engine settings and the shared (multi-process) login throttle store."""
+"""Engine settings and the client address behind proxies (the login throttle's shared
+counters are tested in test_login_throttle.py)."""
 from __future__ import annotations
-
-import os
 
 import pytest
 from sqlalchemy import text
-
-from .. import personas as P
 
 
 def test_sqlite_runs_with_wal_and_foreign_keys(db):
@@ -26,37 +23,6 @@ def test_foreign_keys_are_enforced(db, personas):
     with pytest.raises(IntegrityError):
         db.session.commit()
     db.session.rollback()
-
-
-def _redis_url() -> str | None:
-    url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
-    try:
-        import redis
-        redis.Redis.from_url(url, socket_connect_timeout=0.5).ping()
-    except Exception:
-        return None
-    return url
-
-
-def test_login_throttle_in_redis(app, client, personas):
-    url = _redis_url()
-    if url is None:
-        pytest.skip("no Redis server reachable (set TEST_REDIS_URL)")
-    import redis
-    store = redis.Redis.from_url(url)
-    store.flushdb()
-    app.config["REDIS_URL"] = url
-    try:
-        limit = app.config["LOGIN_MAX_FAILURES_PER_ACCOUNT"]
-        for _ in range(limit):
-            assert P.login(client, "13800000001", "bad-password").status_code == 401
-        assert int(store.get("fieldapp:login:acct:13800000001")) == limit
-        # A second app process sharing the Redis store sees the same counter.
-        other = app.test_client()
-        assert P.login(other, "13800000001").status_code == 429
-    finally:
-        app.config["REDIS_URL"] = None
-        store.flushdb()
 
 
 def test_client_ip_behind_a_trusted_proxy():

@@ -6,6 +6,7 @@ from sqlalchemy import select
 
 from fieldapp.models import FirstSecretary, Household, User, Village
 from fieldapp.scoping import scoped
+from fieldapp.services.sessions import revoke_user_sessions
 
 
 def codes(response):
@@ -148,6 +149,6 @@ def test_stale_session_cookie_stops_working(login_as, personas, db):
     staff = login_as("staff_a")
     assert staff.get("/api/me").status_code == 200
     user = db.session.get(User, personas.users["staff_a"].id)
-    user.session_version += 1  # e.g. password reset
+    revoke_user_sessions(user, "reset")
     db.session.commit()
     assert staff.get("/api/me").status_code == 401

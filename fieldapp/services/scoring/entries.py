@@ -8,14 +8,10 @@ reopens it (services/freeze.py).
 """
 from __future__ import annotations
 
-import io
 from decimal import Decimal
 from typing import Any
-from zipfile import BadZipFile
 
 from flask_babel import gettext as _
-from openpyxl import load_workbook
-from openpyxl.utils.exceptions import InvalidFileException
 from sqlalchemy import select
 
 from ...audit import record_audit
@@ -23,6 +19,7 @@ from ...domain import N_
 from ...domain import grading as dgrade
 from ...domain.points import NotPoints, in_range, to_points
 from ...domain.residency import shanghai_today
+from ...domain.workbook import NOT_XLSX, Limits, WorkbookRejected, open_xlsx
 from ...errors import AppError, translate
 from ...extensions import db
 from ...models import SEVEN_ONES, Cycle, FirstSecretary, ScorecardEntry, User, utcnow
@@ -31,6 +28,8 @@ from ..freeze import ensure_not_finalised, is_finalised
 from .inputs import authorize, county_secretaries
 
 MAX_REASON = 2000
+# A county's scorecard: a few hundred secretaries at most.
+SCORE_WORKBOOK_LIMITS = Limits(max_rows=5_000, max_columns=60, max_cells=300_000)
 COMPONENTS = ("work_performance", "work_discipline", "work_evaluation")
 SEVEN_ONES_LABELS = {
     "strong_team": N_("Build one strong team"),  # 建强一个班子
@@ -251,9 +250,13 @@ def import_xlsx(actor: User | None, cycle: Cycle, county_id: int, content: bytes
     """
     authorize(actor, cycle, county_id)
     ensure_not_finalised(cycle, county_id, what="scorecard")
-    try:
-        wb = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-    except (InvalidFileException, BadZipFile, KeyError, OSError) as err:
+    try:  # the same bounded, streaming open as the roster import (domain/workbook.py)
+        wb = open_xlsx(content, SCORE_WORKBOOK_LIMITS)
+    except WorkbookRejected as err:
+        message = (_("Not an XLSX workbook.") if err.msgid == NOT_XLSX
+                   else translate(err.msgid, err.params))
+        raise AppError("import_rejected", errors={"file": [message]}) from err
+    except Exception as err:  # openpyxl's own errors on a workbook that passed the checks
         raise AppError("import_rejected", errors={"file": [_("Not an XLSX workbook.")]}) from err
     columns, rows = _header(wb.worksheets[0])
     errors: list[dict[str, Any]] = []

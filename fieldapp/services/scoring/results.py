@@ -168,7 +168,9 @@ def finalise(actor: User | None, cycle: Cycle, county_id: int, *,
     changes = _store(cycle, county_id, live, restatement)
     record_audit(actor, "scores.finalise", cycle, county_id=county_id, cycle_id=cycle.id,
                  graded=live["cap"]["graded"], incomplete=live["cap"]["incomplete"],
-                 restatement=restatement)
+                 restatement=restatement, before={"finalised": False},
+                 after={"finalised": True, "graded": live["cap"]["graded"],
+                        "incomplete": live["cap"]["incomplete"]})
     if restatement:
         # Every secretary whose total or grade moved, not only the one the reopening was for.
         record_audit(actor, "scores.restate", cycle, county_id=county_id, cycle_id=cycle.id,
@@ -206,7 +208,8 @@ def unlock(actor: User | None, cycle: Cycle, county_id: int, reason: str) -> Non
     cycle.status = "open"
     cycle.finalised_at = None
     record_audit(actor, "scores.unlock", cycle, county_id=county_id, cycle_id=cycle.id,
-                 reason=reason, finalised_at=lock.finalised_at.isoformat())
+                 reason=reason, finalised_at=lock.finalised_at.isoformat(),
+                 before={"finalised": True}, after={"finalised": False})
     db.session.commit()
 
 
