@@ -6,14 +6,14 @@ from flask import Blueprint, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from marshmallow import Schema, ValidationError, fields, validate
 
-from ..auth import actor, login_required_roles
+from ..auth import Target, actor, requires
 from ..domain.grading import GRADE_LABELS
 from ..errors import AppError, flatten_messages, translate
 from ..extensions import db
 from ..models import SEVEN_ONES, FirstSecretary
-from ..scoping import get_or_404
+from ..loading import get_or_404
 from ..services.scoring import entries, results as svc
-from .dashboard import STAFF_ROLES, page_scope
+from .dashboard import page_scope
 
 bp = Blueprint("scores_web", __name__)
 
@@ -35,7 +35,7 @@ def _grade(code):
 
 
 @bp.route("/staff/scores", methods=["GET", "POST"])
-@login_required_roles(*STAFF_ROLES)
+@requires("read_scores")
 def score_list():
     user = actor()
     scope = page_scope(user)
@@ -69,6 +69,8 @@ def score_list():
             if message is None:
                 return redirect(url_for("scores_web.score_list", **scope.args()))
         except AppError as err:
+            if err.status == 403:  # out of reach: a refusal, not a form error
+                raise
             db.session.rollback()
             errors = err.errors or {"_": [err.message]}
             if err.message and "_" not in errors:
@@ -84,7 +86,7 @@ def score_list():
 
 
 @bp.route("/staff/scores/<int:secretary_id>", methods=["GET", "POST"])
-@login_required_roles(*STAFF_ROLES)
+@requires("read_scores", Target(FirstSecretary, path="secretary_id"))
 def score_entry(secretary_id: int):
     user = actor()
     scope = page_scope(user)
@@ -106,6 +108,8 @@ def score_entry(secretary_id: int):
         except ValidationError as err:
             errors = flatten_messages(err.normalized_messages())  # in the page's language
         except AppError as err:
+            if err.status == 403:  # out of reach: a refusal, not a form error
+                raise
             db.session.rollback()
             errors = err.errors or {"_": [err.message]}
             status = err.status if err.status == 409 else 422

@@ -5,7 +5,7 @@ import pytest
 from sqlalchemy import select
 
 from fieldapp.models import FirstSecretary, Household, User, Village
-from fieldapp.scoping import scoped
+from fieldapp.policy import scope
 from fieldapp.services.sessions import revoke_user_sessions
 
 
@@ -142,7 +142,7 @@ def test_scoped_fails_closed_for_unknown_models(personas, db):
     class Unscoped:  # no village_id, no county_id
         pass
     with pytest.raises(TypeError):
-        scoped(select(FirstSecretary), personas.users["staff_a"], Unscoped)
+        scope(personas.users["staff_a"], "read_secretaries", select(FirstSecretary), Unscoped)
 
 
 def test_stale_session_cookie_stops_working(login_as, personas, db):
