@@ -27,14 +27,14 @@ MIN_PASSWORD = 8
 def authenticate(phone: str, password: str, ip: str | None) -> User:
     phone = (phone or "").strip()[:20]
     security.begin_attempt(phone, ip)
-    user = db.session.scalar(select(User).where(User.phone == phone))
+    account = db.session.scalar(select(User).where(User.phone == phone))
     # An unknown phone costs the same hash as a known one: timing tells nothing.
-    hashed = user.password_hash if user is not None else _dummy_hash()
+    hashed = account.password_hash if account is not None else _dummy_hash()
     matches = check_password_hash(hashed, password or "")
-    if user is None or not user.is_active or not matches:
+    if account is None or not account.is_active or not matches:
         raise AppError("invalid_credentials")
     security.record_success(phone, ip)
-    return user
+    return account
 
 
 @lru_cache(maxsize=4)

@@ -73,7 +73,7 @@ def make_meeting(personas, secretary: str = "a", participants: dict | None = Non
                  actor: str | None = "staff_a"):
     from fieldapp.services import meetings as svc
 
-    user = personas.users[actor] if actor else None
+    user = personas.users[actor] if actor else SYSTEM
     return svc.create_meeting(user, {
         "cycle_id": personas.cycle.id, "secretary_id": personas.secretaries[secretary].id,
         "held_on": date(2026, 11, 20), "place": "村委会会议室",
