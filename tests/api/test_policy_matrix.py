@@ -22,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import io
 import re
+import uuid
 import zipfile
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -459,3 +460,49 @@ def test_the_scan_sees_what_it_must(matrix):
             m, "evaluator_x", "x", "/x", template, True)
         assert any("phone" in p for p in leaked) and any("ID number" in p for p in leaked)
         assert any("outside their reach" in p for p in leaked)
+
+
+def test_missing_objects_and_empty_bodies_are_never_a_5xx(matrix):
+    """Every route with ids that name nothing and empty bodies: 404 or another 4xx, never
+    a 5xx (the admin); refused, or public, for the anonymous."""
+    m = matrix
+    problems = []
+    with m.app.app_context():
+        for (endpoint, method), rule in sorted(_rules(m.app).items()):
+            row = MATRIX[(endpoint, method)]
+            if row.throwaway:
+                continue
+            values = {name: (999999 if "int" in type(rule._converters[name]).__name__.lower()
+                             else "js" if name == "folder" else "nothing")
+                      for name in rule.arguments}
+            url = m.app.url_map.bind("localhost").build(endpoint, values)
+            for who in ("admin", "anonymous"):
+                client = m.clients[who]
+                response = (client.get(url) if method == "GET" else
+                            client._write(method.lower(), url, json={}))
+                if response.status_code >= 500:
+                    problems.append(f"{who} {method} {url}: {response.status_code}")
+                if who == "anonymous" and row.own != PUBLIC and not _refused(response, who):
+                    problems.append(f"{who} {method} {url}: {response.status_code}")
+    assert not problems, "\n".join(problems)
+
+
+def test_field_records_out_of_reach_are_rejected_and_store_nothing(matrix):
+    """Sync decides per record (the batch is the body): an evaluator not assigned to a1
+    replacing one of a1's sample households gets the batch refused (422), the record
+    rejected as an unknown household (no probing), and nothing stored; a secretary may not
+    send the record type at all."""
+    m = matrix
+    with m.app.app_context():
+        token = db.session.scalar(text(
+            "SELECT token FROM sample_entry WHERE village_id = :v AND role = 'sample' "
+            "AND status = 'pending' ORDER BY rank LIMIT 1"), {"v": m.world.sides["own"]["village"]})
+        before = _fingerprint()
+        for who, field in (("evaluator_x", "sample_token"), ("secretary_a", "type")):
+            response = m.clients[who].post("/api/sync", json={"records": [
+                {"uuid": str(uuid.uuid4()), "type": "replacement", "payload": {
+                    "sample_token": token, "reason": "moved_out", "at": "2026-11-01T01:00:00Z"}}]})
+            assert response.status_code == 422, response.get_json()
+            result = response.get_json()["results"][0]
+            assert result["status"] == "rejected" and field in result["errors"], result
+        assert _fingerprint() == before
