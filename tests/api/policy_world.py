@@ -23,7 +23,7 @@ from sqlalchemy import select
 
 from fieldapp.domain.idcard import check_char
 from fieldapp.extensions import db
-from fieldapp.models import (Cycle, Draw, FirstSecretary, Household, LeaveRequest, Meeting,
+from fieldapp.models import (Cycle, Draw, FirstSecretary, Household,
                              SampleEntry, User, Village, VillageDraw, Visit)
 from fieldapp.policy import SYSTEM
 from fieldapp.services import meetings as meeting_svc
