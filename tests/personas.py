@@ -2,7 +2,9 @@
 
 County A (岐山县) and county B (眉县) each have a town, two villages with households
 and a first secretary. Accounts: admin, staff_a, staff_b, evaluator_a (assigned to A's
-first village in the open cycle), evaluator_b, secretary_a (A's first village).
+first village in the open cycle), evaluator_b, secretary_a (A's first village). The access
+matrix adds evaluator_x (county A, assigned nowhere), secretary_a2 (A's second village) and
+two accounts to act upon (`add_matrix_personas`).
 """
 from __future__ import annotations
 
