@@ -12,6 +12,7 @@ from __future__ import annotations
 from sqlalchemy import delete, insert, update
 
 from bench.timing import best_of
+from fieldapp.policy import SYSTEM
 from fieldapp.domain.sampling import draw_village
 from fieldapp.extensions import db
 from fieldapp.models import ClientRecord, County, Household, SampleEntry, Town, Village, Visit
@@ -76,7 +77,7 @@ def test_draw_ratio(db, personas, benchmark):
         db.session.commit()
 
     def stored_draw():
-        run_draw(None, personas.cycle, county, next(seeds))
+        run_draw(SYSTEM, personas.cycle, county, next(seeds))
 
     baseline = best_of(in_memory, repeat=3)
     benchmark.pedantic(stored_draw, setup=void_previous, rounds=3, iterations=1)

@@ -60,6 +60,7 @@ def _child(path: str, mode: str) -> None:
 
         from fieldapp import MIGRATIONS_DIR, create_app
         from fieldapp.errors import AppError
+        from fieldapp.policy import SYSTEM
         from fieldapp.services.roster import import_roster
 
         db_path = Path(tempfile.mkdtemp()) / "bench.db"
@@ -76,7 +77,7 @@ def _child(path: str, mode: str) -> None:
             db.session.commit()
             start = time.perf_counter()
             try:
-                report = import_roster(None, [("roster.xlsx", data)], dry_run=False)
+                report = import_roster(SYSTEM, [("roster.xlsx", data)], dry_run=False)
                 outcome = f"imported: {report.as_dict()['counts']}"
             except AppError as err:
                 rows = err.extra.get("rows") or []

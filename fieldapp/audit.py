@@ -5,12 +5,19 @@ from typing import Any
 
 from .extensions import db
 from .models import AuditLog, User
+from .policy import SystemActor, is_system
 
 
-def record_audit(actor: User | None, action: str, obj: Any = None, *,
+def record_audit(actor: User | SystemActor, action: str, obj: Any = None, *,
                  county_id: int | None = None, **detail: Any) -> AuditLog:
+    """`actor` is a user, or policy.SYSTEM / policy.DEMO (no account: the entry names the
+    system in `detail["system"]`); never None."""
+    if actor is None:
+        raise TypeError("record_audit needs an actor (policy.SYSTEM for the command line)")
+    if is_system(actor):
+        detail["system"] = actor.label
     entry = AuditLog(
-        actor_id=actor.id if actor is not None else None,
+        actor_id=actor.id,
         county_id=county_id,
         action=action,
         object_type=type(obj).__name__ if obj is not None else None,

@@ -2,7 +2,9 @@
 
 County A (岐山县) and county B (眉县) each have a town, two villages with households
 and a first secretary. Accounts: admin, staff_a, staff_b, evaluator_a (assigned to A's
-first village in the open cycle), evaluator_b, secretary_a (A's first village).
+first village in the open cycle), evaluator_b, secretary_a (A's first village). The access
+matrix adds evaluator_x (county A, assigned nowhere), secretary_a2 (A's second village) and
+two accounts to act upon (`add_matrix_personas`).
 """
 from __future__ import annotations
 
@@ -138,6 +140,26 @@ class Personas:
                                            village_id=p.villages["b1"].id))
         db.session.commit()
         return p
+
+    def add_matrix_personas(self) -> None:
+        """The access matrix's other personas (tests/api/test_policy_matrix.py): an evaluator
+        of county A assigned nowhere (evaluator_x), the secretary of A's second village
+        (secretary_a2), and one evaluator account per county for staff to act upon
+        (target_a, target_b; nobody logs in with them)."""
+        a, b = self.counties["a"], self.counties["b"]
+        sec = FirstSecretary(name="第二书记", phone="13900000009", dispatch_level="county",
+                             dispatch_unit="岐山县教育局", village_id=self.villages["a2"].id,
+                             term_start=date(2025, 1, 1), term_end=date(2026, 12, 31),
+                             status="active")
+        db.session.add(sec)
+        db.session.flush()
+        self.secretaries["a2"] = sec
+        self.users["evaluator_x"] = make_user("13800000005", "evaluator", "未分配评议员", a)
+        self.users["secretary_a2"] = make_user("13900000009", "secretary", "第二书记", a,
+                                               secretary=sec)
+        self.users["target_a"] = make_user("13700000001", "evaluator", "岐山待办评议员", a)
+        self.users["target_b"] = make_user("13700000002", "evaluator", "眉县待办评议员", b)
+        db.session.commit()
 
     def client_for(self, name: str) -> ApiClient:
         if name not in self._clients:

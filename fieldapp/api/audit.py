@@ -5,7 +5,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from ..auth import actor, login_required_roles
+from ..auth import actor, requires
 from ..services import audit_log
 from .common import PageArgs, page_of, paginate
 
@@ -40,7 +40,7 @@ class AuditEntrySchema(Schema):
 
 @blp.route("/audit")
 class AuditLog(MethodView):
-    @login_required_roles("admin", "county_staff")
+    @requires("read_audit")
     @blp.arguments(AuditArgs, location="query")
     @blp.response(200, page_of(AuditEntrySchema))
     def get(self, args):

@@ -7,7 +7,7 @@ from flask_smorest import Blueprint
 from flask_wtf.csrf import generate_csrf
 from marshmallow import Schema, fields, validate
 
-from ..auth import actor, log_in, log_out, login_required_roles
+from ..auth import actor, log_in, log_out, requires
 from ..services import accounts
 
 blp = Blueprint("auth", __name__, url_prefix="/api", description="Login and session")
@@ -73,7 +73,7 @@ class PasswordChangeSchema(Schema):
 
 @blp.route("/auth/password")
 class Password(MethodView):
-    @login_required_roles()
+    @requires("change_own_password")
     @blp.arguments(PasswordChangeSchema)
     @blp.response(204)
     def post(self, data):
@@ -83,7 +83,7 @@ class Password(MethodView):
 
 @blp.route("/me")
 class Me(MethodView):
-    @login_required_roles()
+    @requires("read_self")
     @blp.response(200, UserSchema)
     def get(self):
         return actor()

@@ -2,8 +2,8 @@
 downloads, poster tokens and the work-discipline suggestion.
 
 Check-ins themselves arrive through POST /api/sync (record type `checkin`, registered by
-fieldapp/services/checkins.py). Routes are thin: load (404) -> service (which checks
-access through fieldapp/scoping.py) -> dump.
+fieldapp/services/checkins.py). Routes are thin: the policy (fieldapp/policy.py, before
+the arguments are read) -> load (404) -> service (which asks the policy too) -> dump.
 """
 from __future__ import annotations
 
@@ -11,10 +11,10 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from ..auth import actor, login_required_roles
+from ..auth import Target, actor, requires
 from ..errors import AppError
-from ..models import FirstSecretary, LeaveRequest, Village
-from ..scoping import get_or_404
+from ..loading import get_or_404
+from ..models import County, FirstSecretary, LeaveRequest, Village
 from ..services import checkins as svc
 from ..services import residency_export as export
 from ..services.exports import XLSX_MIMETYPE
@@ -24,7 +24,6 @@ from .common import PageArgs, paginate, page_of
 blp = Blueprint("checkins", __name__, url_prefix="/api",
                 description="Residency: check-ins, leave, spot checks, reports")
 
-STAFF = ("admin", "county_staff")
 YEAR = validate.Range(min=2000, max=2100)
 MONTH = validate.Range(min=1, max=12)
 
@@ -366,7 +365,7 @@ def _token_info(village: Village) -> dict:
 
 @blp.route("/checkins/month")
 class MyMonth(MethodView):
-    @login_required_roles("secretary")
+    @requires("read_own_month")
     @blp.arguments(MonthArgs, location="query")
     @blp.response(200, MyMonthSchema)
     def get(self, args):
@@ -376,7 +375,7 @@ class MyMonth(MethodView):
 
 @blp.route("/checkins")
 class CheckIns(MethodView):
-    @login_required_roles("secretary", *STAFF)
+    @requires("read_checkins")  # a listing: scoped to the reader, filters never refused
     @blp.arguments(CheckInArgs, location="query")
     @blp.response(200, CheckInPageSchema)
     def get(self, args):
@@ -392,7 +391,7 @@ class CheckIns(MethodView):
 
 @blp.route("/leave")
 class Leave(MethodView):
-    @login_required_roles("secretary", *STAFF)
+    @requires("read_leave")  # a listing: scoped to the reader, filters never refused
     @blp.arguments(LeaveArgs, location="query")
     @blp.response(200, LeavePageSchema)
     def get(self, args):
@@ -403,7 +402,7 @@ class Leave(MethodView):
         items, total = paginate(stmt, args)
         return {"items": items, "total": total}
 
-    @login_required_roles("secretary")
+    @requires("request_leave")
     @blp.arguments(LeaveCreateSchema)
     @blp.response(201, LeaveSchema)
     def post(self, data):
@@ -413,7 +412,7 @@ class Leave(MethodView):
 
 @blp.route("/leave/<int:leave_id>/decision")
 class LeaveDecision(MethodView):
-    @login_required_roles(*STAFF)
+    @requires("decide_leave", Target(LeaveRequest, path="leave_id"))
     @blp.arguments(LeaveDecisionSchema)
     @blp.response(200, LeaveSchema)
     def post(self, data, leave_id):
@@ -427,7 +426,7 @@ class LeaveDecision(MethodView):
 
 @blp.route("/spot-checks")
 class SpotChecks(MethodView):
-    @login_required_roles(*STAFF)
+    @requires("read_spot_checks")  # a listing: scoped to the reader
     @blp.arguments(SpotCheckArgs, location="query")
     @blp.response(200, SpotCheckPageSchema)
     def get(self, args):
@@ -436,7 +435,7 @@ class SpotChecks(MethodView):
         items, total = paginate(stmt, args)
         return {"items": items, "total": total}
 
-    @login_required_roles(*STAFF)
+    @requires("record_spot_checks", Target(FirstSecretary, body="secretary_id"))
     @blp.arguments(SpotCheckCreateSchema)
     @blp.response(201, SpotCheckSchema)
     def post(self, data):
@@ -449,7 +448,7 @@ class SpotChecks(MethodView):
 
 @blp.route("/residency/report")
 class Report(MethodView):
-    @login_required_roles(*STAFF)
+    @requires("read_residency_report", Target(County, query="county_id"))
     @blp.arguments(ReportArgs, location="query")
     @blp.response(200, ReportSchema)
     def get(self, args):
@@ -459,7 +458,7 @@ class Report(MethodView):
 
 @blp.route("/residency/report.csv")
 class ReportCsv(MethodView):
-    @login_required_roles(*STAFF)
+    @requires("read_residency_report", Target(County, query="county_id"))
     @blp.arguments(ReportArgs, location="query")
     @blp.response(200, content_type="text/csv", description="UTF-8 with BOM")
     def get(self, args):
@@ -469,7 +468,7 @@ class ReportCsv(MethodView):
 
 @blp.route("/residency/report.xlsx")
 class ReportXlsx(MethodView):
-    @login_required_roles(*STAFF)
+    @requires("read_residency_report", Target(County, query="county_id"))
     @blp.arguments(ReportArgs, location="query")
     @blp.response(200, content_type=XLSX_MIMETYPE, description="An Excel workbook")
     def get(self, args):
@@ -479,7 +478,7 @@ class ReportXlsx(MethodView):
 
 @blp.route("/residency/secretaries/<int:secretary_id>/month")
 class SecretaryMonth(MethodView):
-    @login_required_roles("secretary", *STAFF)
+    @requires("read_checkins", Target(FirstSecretary, path="secretary_id"))
     @blp.arguments(MonthArgs, location="query")
     @blp.response(200, SecretaryMonthSchema)
     def get(self, args, secretary_id):
@@ -497,18 +496,16 @@ class SecretaryMonth(MethodView):
 
 @blp.route("/villages/<int:village_id>/checkin-token")
 class CheckinToken(MethodView):
-    @login_required_roles(*STAFF)
+    @requires("manage_posters", Target(Village, path="village_id"))
     @blp.response(200, TokenSchema)
     def get(self, village_id):
         """The village's current poster token and URL (staff of its county)."""
-        village = get_or_404(Village, village_id)
-        svc.require_poster_access(actor(), village)
-        return _token_info(village)
+        return _token_info(get_or_404(Village, village_id))
 
 
 @blp.route("/villages/<int:village_id>/checkin-token/rotate")
 class RotateToken(MethodView):
-    @login_required_roles(*STAFF)
+    @requires("manage_posters", Target(Village, path="village_id"))
     @blp.response(200, TokenSchema)
     def post(self, village_id):
         """Reprint the poster: a new token; the old one stops counting."""
@@ -521,7 +518,7 @@ class RotateToken(MethodView):
 
 @blp.route("/residency/discipline")
 class DisciplineOverview(MethodView):
-    @login_required_roles(*STAFF)
+    @requires("read_discipline", Target(County, query="county_id"))
     @blp.arguments(DisciplineArgs, location="query")
     @blp.response(200, DisciplineOverviewSchema)
     def get(self, args):
@@ -532,14 +529,14 @@ class DisciplineOverview(MethodView):
 
 @blp.route("/residency/discipline/<int:secretary_id>")
 class Discipline(MethodView):
-    @login_required_roles(*STAFF)
+    @requires("read_discipline", Target(FirstSecretary, path="secretary_id"))
     @blp.arguments(DisciplineYearArgs, location="query")
     @blp.response(200, DisciplineSchema)
     def get(self, args, secretary_id):
         secretary = get_or_404(FirstSecretary, secretary_id)
         return svc.discipline_for(actor(), secretary, args.get("year") or _this_month({})[0])
 
-    @login_required_roles(*STAFF)
+    @requires("confirm_discipline", Target(FirstSecretary, path="secretary_id"))
     @blp.arguments(DisciplineConfirmSchema)
     @blp.response(200, DecisionSchema)
     def post(self, data, secretary_id):

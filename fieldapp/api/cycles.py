@@ -8,17 +8,16 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 from sqlalchemy import select
 
-from ..auth import actor, login_required_roles
+from .. import policy
+from ..auth import Target, actor, raw_field, requires
 from ..errors import AppError
 from ..extensions import db
+from ..loading import get_or_404
 from ..models import County, Cycle, EvaluatorAssignment, User, Village
-from ..scoping import get_or_404, require_county, require_cycle, scoped
 from ..services import assignments, cycles
 from .common import PageArgs, paginate, page_of
 
 blp = Blueprint("cycles", __name__, url_prefix="/api", description="Assessment cycles")
-
-STAFF = ("admin", "county_staff")
 
 
 class SettingsSchema(Schema):
@@ -126,28 +125,37 @@ def _county_or_none(county_id: int | None) -> County | None:
     return county
 
 
+def _new_cycle_place(_kwargs) -> policy.InCounty | None:
+    """Where a POST /api/cycles would create its cycle, as sent: a county (county staff:
+    their own by default), or the whole city."""
+    county_id = raw_field("county_id", "body")
+    if county_id is not None and type(county_id) is not int:
+        return None  # the schema answers 422
+    return policy.InCounty(county_id if county_id is not None else actor().county_id)
+
+
 @blp.route("/cycles")
 class Cycles(MethodView):
-    @login_required_roles(*STAFF)
+    @requires("read_cycles")
     @blp.arguments(CycleArgs, location="query")
     @blp.response(200, CycleSchema(many=True))
     def get(self, args):
         """Cycles visible to you: admins all; county staff the city-wide ones and their county's."""
-        stmt = scoped(select(Cycle), actor(), Cycle).order_by(Cycle.year.desc(), Cycle.id)
+        stmt = policy.scope(actor(), "read_cycles", select(Cycle)).order_by(Cycle.year.desc(), Cycle.id)
         if "year" in args:
             stmt = stmt.where(Cycle.year == args["year"])
         if "status" in args:
             stmt = stmt.where(Cycle.status == args["status"])
         return db.session.scalars(stmt).all()
 
-    @login_required_roles(*STAFF)
+    @requires("manage_cycles", Target(load=_new_cycle_place))
     @blp.arguments(CycleCreateSchema)
     @blp.response(201, CycleSchema)
     def post(self, data):
         """Create a cycle for a county (its staff or admins) or the whole city (admins)."""
         me = actor()
         county_id = data["county_id"]
-        if county_id is None and me.role == "county_staff":
+        if county_id is None:  # county staff: their own county
             county_id = me.county_id
         return cycles.create_cycle(me, year=data["year"], county=_county_or_none(county_id),
                                    settings=data["settings"])
@@ -155,33 +163,28 @@ class Cycles(MethodView):
 
 @blp.route("/cycles/<int:cycle_id>")
 class CycleItem(MethodView):
-    @login_required_roles(*STAFF)
+    @requires("read_cycles", Target(Cycle, path="cycle_id"))
     @blp.response(200, CycleSchema)
     def get(self, cycle_id):
-        cycle = get_or_404(Cycle, cycle_id)
-        require_cycle(actor(), cycle)
-        return cycle
+        return get_or_404(Cycle, cycle_id)
 
-    @login_required_roles(*STAFF)
+    @requires("manage_cycles", Target(Cycle, path="cycle_id"))
     @blp.arguments(CycleUpdateSchema)
     @blp.response(200, CycleSchema)
     def patch(self, data, cycle_id):
         """Change settings. Sampling settings are locked once the cycle has an active draw."""
-        cycle = get_or_404(Cycle, cycle_id)
-        require_cycle(actor(), cycle)
-        return cycles.update_settings(actor(), cycle, data["settings"])
+        return cycles.update_settings(actor(), get_or_404(Cycle, cycle_id), data["settings"])
 
 
 @blp.route("/cycles/<int:cycle_id>/assignments")
 class Assignments(MethodView):
-    @login_required_roles(*STAFF)
+    @requires("read_assignments", Target(Cycle, path="cycle_id", verb="read_cycles"))
     @blp.arguments(AssignmentArgs, location="query")
     @blp.response(200, AssignmentPageSchema)
     def get(self, args, cycle_id):
         """Evaluator assignments of the cycle in the villages you can see."""
         cycle = get_or_404(Cycle, cycle_id)
-        require_cycle(actor(), cycle)
-        stmt = (scoped(select(EvaluatorAssignment), actor(), EvaluatorAssignment)
+        stmt = (policy.scope(actor(), "read_assignments", select(EvaluatorAssignment))
                 .join(Village, EvaluatorAssignment.village_id == Village.id)
                 .where(EvaluatorAssignment.cycle_id == cycle.id)
                 .order_by(Village.code, EvaluatorAssignment.id))
@@ -191,7 +194,9 @@ class Assignments(MethodView):
         items, total = paginate(stmt, args)
         return {"items": assignments.mark_drawn(list(items)), "total": total}
 
-    @login_required_roles(*STAFF)
+    @requires("assign", Target(Cycle, path="cycle_id", verb="read_cycles"),
+              Target(User, body="user_id"), Target(Village, body="village_id"),
+              Target(Village, body="village_ids"))
     @blp.arguments(AssignmentCreateSchema)
     @blp.response(201, AssignmentSchema)
     @blp.alt_response(200, schema=AssignmentBulkResultSchema, success=True,
@@ -202,11 +207,11 @@ class Assignments(MethodView):
         Several (`village_ids`): every village is checked first, then all are stored or none;
         pairs that exist already are reported as `unchanged`, not as errors."""
         cycle = get_or_404(Cycle, cycle_id)
-        require_cycle(actor(), cycle)
+        policy.authorize(actor(), "read_cycles", cycle)
         evaluator = db.session.get(User, data["user_id"])
         if "village_id" in data:
             village = get_or_404(Village, data["village_id"])
-            require_county(actor(), village.county_id)
+            policy.authorize(actor(), "assign", village)
             if evaluator is None:
                 raise AppError("validation_failed", errors={"user_id": [_("Unknown user.")]})
             return assignments.mark_drawn([assignments.assign(actor(), cycle, evaluator,
@@ -222,9 +227,7 @@ class Assignments(MethodView):
 
 @blp.route("/assignments/<int:assignment_id>")
 class AssignmentItem(MethodView):
-    @login_required_roles(*STAFF)
+    @requires("assign", Target(EvaluatorAssignment, path="assignment_id"))
     @blp.response(204)
     def delete(self, assignment_id):
-        assignment = get_or_404(EvaluatorAssignment, assignment_id)
-        require_county(actor(), assignment.village.county_id)
-        assignments.unassign(actor(), assignment)
+        assignments.unassign(actor(), get_or_404(EvaluatorAssignment, assignment_id))

@@ -7,10 +7,12 @@ from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 from sqlalchemy.orm import contains_eager, joinedload
 
-from ..auth import actor, login_required_roles
+from .. import policy
+from ..auth import Target, actor, requires
 from ..extensions import db
+from ..loading import get_or_404
 from ..models import County, Town, Village
-from ..scoping import get_or_404, require_village, scoped
+from ..services.roster import update_village
 from .common import PageArgs, paginate, page_of
 
 blp = Blueprint("geography", __name__, url_prefix="/api", description="Administrative areas")
@@ -67,7 +69,7 @@ class VillageUpdateSchema(Schema):
 
 @blp.route("/counties")
 class Counties(MethodView):
-    @login_required_roles()
+    @requires("read_places")
     @blp.response(200, CountySchema(many=True))
     def get(self):
         """All counties of the city (public administrative information)."""
@@ -76,11 +78,11 @@ class Counties(MethodView):
 
 @blp.route("/villages")
 class Villages(MethodView):
-    @login_required_roles()
+    @requires("read_places")
     @blp.arguments(VillageArgs, location="query")
     @blp.response(200, VillagePageSchema)
     def get(self, args):
-        stmt = scoped(select(Village).join(Town), actor(), Village).order_by(Village.code).options(
+        stmt = policy.scope(actor(), "read_places", select(Village).join(Town)).order_by(Village.code).options(
             contains_eager(Village.town), joinedload(Village.county))  # no N+1 when dumping
         if "county_id" in args:
             stmt = stmt.where(Village.county_id == args["county_id"])
@@ -95,18 +97,14 @@ class Villages(MethodView):
 
 @blp.route("/villages/<int:village_id>")
 class VillageItem(MethodView):
-    @login_required_roles()
+    @requires("read_places", Target(Village, path="village_id"))
     @blp.response(200, VillageSchema)
     def get(self, village_id):
-        village = get_or_404(Village, village_id)
-        require_village(actor(), village)
-        return village
+        return get_or_404(Village, village_id)
 
-    @login_required_roles("admin", "county_staff")
+    @requires("manage_villages", Target(Village, path="village_id"))
     @blp.arguments(VillageUpdateSchema)
     @blp.response(200, VillageSchema)
     def patch(self, data, village_id):
         """Change a village's centre, geofence radius or flags (staff of its county)."""
-        from ..services.roster import update_village
-        village = get_or_404(Village, village_id)
-        return update_village(actor(), village, data)
+        return update_village(actor(), get_or_404(Village, village_id), data)

@@ -5,7 +5,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
-from ..auth import login_required_roles
+from ..auth import requires
 from ..services import instruments
 
 blp = Blueprint("instruments", __name__, url_prefix="/api", description="Survey instruments")
@@ -44,7 +44,7 @@ class InstrumentSchema(Schema):
 
 @blp.route("/instruments")
 class Instruments(MethodView):
-    @login_required_roles()
+    @requires("read_instruments")
     @blp.response(200, InstrumentSchema(many=True))
     def get(self):
         """Every instrument and version the server accepts (old versions included)."""
@@ -53,7 +53,7 @@ class Instruments(MethodView):
 
 @blp.route("/instruments/<string:instrument_id>/<int:version>")
 class InstrumentItem(MethodView):
-    @login_required_roles()
+    @requires("read_instruments")
     @blp.response(200, InstrumentSchema)
     def get(self, instrument_id, version):
         return instruments.get_or_404(instrument_id, version).raw

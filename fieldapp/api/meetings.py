@@ -1,7 +1,8 @@
 """Democratic evaluation meetings (staff): create, change, close, paper tallies, slips.
 
-Thin routes: load (404) -> service (access through fieldapp/scoping.py) -> dump. The
-public, no-login voting endpoints are in api/ballots.py.
+Thin routes: the policy (fieldapp/policy.py, before the arguments are read) -> load (404)
+-> service (which asks the policy too) -> dump. The public, no-login voting endpoints are
+in api/ballots.py.
 """
 from __future__ import annotations
 
@@ -9,15 +10,16 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from ..auth import actor, login_required_roles
-from ..models import MEETING_CATEGORIES, Cycle, Meeting
-from ..scoping import get_or_404
+from .. import policy
+from ..auth import Target, actor, raw_field, requires
+from ..extensions import db
+from ..loading import get_or_404
+from ..models import MEETING_CATEGORIES, Cycle, FirstSecretary, Meeting
 from ..services import meetings as svc
 
 blp = Blueprint("meetings", __name__, url_prefix="/api",
                 description="Democratic evaluation meetings and their ballot slips")
 
-STAFF = ("admin", "county_staff")
 COUNT = validate.Range(min=0, max=svc.MAX_PER_CATEGORY)
 
 
@@ -104,9 +106,35 @@ class MeetingSlipListSchema(Schema):
     items = fields.List(fields.Nested(MeetingSlipSchema))
 
 
+def _listed(_kwargs) -> policy.CountyCycle | None:
+    """The county and cycle a GET /api/meetings lists (county staff: their own county)."""
+    cycle_ids, county_ids = raw_field("cycle_id", "query"), raw_field("county_id", "query")
+    cycle = _get(Cycle, cycle_ids[0]) if cycle_ids else None
+    county_id = _int(county_ids[0]) if county_ids else actor().county_id
+    return policy.CountyCycle(cycle, county_id) if cycle and county_id else None
+
+
+def _int(raw: str) -> int | None:
+    return int(raw) if raw.isdigit() and 0 < int(raw) < 2**31 else None
+
+
+def _get(model, raw):
+    ident = raw if type(raw) is int else _int(str(raw))
+    return db.session.get(model, ident) if ident else None
+
+
+def _created(_kwargs) -> policy.CountyCycle | None:
+    """The county and cycle a POST /api/meetings would create a meeting in, as sent."""
+    cycle = _get(Cycle, raw_field("cycle_id", "body"))
+    secretary = _get(FirstSecretary, raw_field("secretary_id", "body"))
+    if secretary is None:
+        return None
+    return policy.CountyCycle(cycle, secretary.village.county_id) if cycle else secretary
+
+
 @blp.route("/meetings")
 class Meetings(MethodView):
-    @login_required_roles(*STAFF)
+    @requires("read_meetings", Target(load=_listed))
     @blp.arguments(MeetingListArgs, location="query")
     @blp.response(200, MeetingListSchema)
     def get(self, args):
@@ -118,7 +146,7 @@ class Meetings(MethodView):
             return {"items": []}
         return {"items": svc.meetings_for(user, cycle, county_id)}
 
-    @login_required_roles(*STAFF)
+    @requires("manage_meetings", Target(load=_created))
     @blp.arguments(MeetingCreateSchema)
     @blp.response(201, MeetingSchema)
     def post(self, data):
@@ -128,14 +156,12 @@ class Meetings(MethodView):
 
 @blp.route("/meetings/<int:meeting_id>")
 class MeetingItem(MethodView):
-    @login_required_roles(*STAFF)
+    @requires("read_meetings", Target(Meeting, path="meeting_id"))
     @blp.response(200, MeetingSchema)
     def get(self, meeting_id):
-        meeting = get_or_404(Meeting, meeting_id)
-        svc.authorize_meeting(actor(), meeting)
-        return meeting
+        return get_or_404(Meeting, meeting_id)
 
-    @login_required_roles(*STAFF)
+    @requires("manage_meetings", Target(Meeting, path="meeting_id"))
     @blp.arguments(MeetingUpdateSchema)
     @blp.response(200, MeetingSchema)
     def patch(self, data, meeting_id):
@@ -145,7 +171,7 @@ class MeetingItem(MethodView):
 
 @blp.route("/meetings/<int:meeting_id>/close")
 class MeetingClose(MethodView):
-    @login_required_roles(*STAFF)
+    @requires("manage_meetings", Target(Meeting, path="meeting_id"))
     @blp.response(200, MeetingSchema)
     def post(self, meeting_id):
         """Close the meeting: further votes are refused."""
@@ -154,7 +180,7 @@ class MeetingClose(MethodView):
 
 @blp.route("/meetings/<int:meeting_id>/tallies")
 class MeetingTallies(MethodView):
-    @login_required_roles(*STAFF)
+    @requires("manage_meetings", Target(Meeting, path="meeting_id"))
     @blp.arguments(MeetingTalliesSchema)
     @blp.response(200, MeetingSchema)
     def put(self, data, meeting_id):
@@ -164,7 +190,7 @@ class MeetingTallies(MethodView):
 
 @blp.route("/meetings/<int:meeting_id>/slips")
 class MeetingSlips(MethodView):
-    @login_required_roles(*STAFF)
+    @requires("manage_meetings", Target(Meeting, path="meeting_id"))
     @blp.response(200, MeetingSlipListSchema)
     def get(self, meeting_id):
         """The slip tokens and their ballot URLs (open meetings only)."""

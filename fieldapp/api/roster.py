@@ -9,12 +9,11 @@ from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 from sqlalchemy.orm import contains_eager, joinedload
 
-from ..auth import actor, login_required_roles
+from .. import policy
+from ..auth import actor, requires
 from ..domain.roster_template import build_template_xlsx
 from ..errors import AppError
 from ..models import FirstSecretary, Household, Village
-from ..privacy import sees_registry_details, visible_id_number
-from ..scoping import scoped
 from ..services.roster import import_roster
 from ..services.roster_places import template_place
 from .common import PageArgs, paginate, page_of
@@ -58,24 +57,18 @@ class HouseholdSchema(Schema):
     village_code = fields.Function(lambda h: h.village.code)
     household_no = fields.String()
     head_name = fields.String()
-    # Masked for everyone but the city admin (privacy.py is the one rule).
-    id_number = fields.Function(lambda h: visible_id_number(_viewer_role(), h.id_number))
+    # Masked for everyone but the city admin (policy.visible_id_number is the one rule).
+    id_number = fields.Function(lambda h: policy.visible_id_number(actor(), h.id_number))
     family_size = fields.Integer()
-    attribute = fields.Function(lambda h: _staff_only(h.attribute), allow_none=True)
-    exit_status = fields.Function(lambda h: _staff_only(h.exit_status), allow_none=True)
-    exit_year = fields.Function(lambda h: _staff_only(h.exit_year), allow_none=True)
+    attribute = fields.Function(lambda h: policy.registry_detail(actor(), h.attribute),
+                                allow_none=True)
+    exit_status = fields.Function(lambda h: policy.registry_detail(actor(), h.exit_status),
+                                  allow_none=True)
+    exit_year = fields.Function(lambda h: policy.registry_detail(actor(), h.exit_year),
+                                allow_none=True)
     phone = fields.String(allow_none=True)
     lat = fields.Float(allow_none=True)
     lon = fields.Float(allow_none=True)
-
-
-def _viewer_role() -> str | None:
-    from flask_login import current_user
-    return getattr(current_user, "role", None)
-
-
-def _staff_only(value):
-    return value if sees_registry_details(_viewer_role()) else None
 
 
 HouseholdPageSchema = page_of(HouseholdSchema)
@@ -105,7 +98,7 @@ SecretaryPageSchema = page_of(SecretarySchema)
 
 @blp.route("/roster/import")
 class RosterImport(MethodView):
-    @login_required_roles("admin", "county_staff")
+    @requires("import_roster")
     @blp.arguments(ImportArgs, location="query")
     @blp.response(200, RosterImportReportSchema)
     @blp.alt_response(422, description="Rejected: every row error listed, nothing stored")
@@ -133,13 +126,13 @@ class RosterTemplate(MethodView):
 
 @blp.route("/households")
 class Households(MethodView):
-    @login_required_roles("admin", "county_staff", "evaluator")
+    @requires("read_households")
     @blp.arguments(HouseholdArgs, location="query")
     @blp.response(200, HouseholdPageSchema)
     def get(self, args):
         """Staff: the registry of their county. Evaluators: only the households they must
         find (their samples and activated reserves, open cycles), without registry details."""
-        stmt = scoped(select(Household).join(Village), actor(), Household).order_by(
+        stmt = policy.scope(actor(), "read_households", select(Household).join(Village)).order_by(
             Village.code, Household.household_no).options(contains_eager(Household.village))
         if "village_id" in args:
             stmt = stmt.where(Household.village_id == args["village_id"])
@@ -152,11 +145,11 @@ class Households(MethodView):
 
 @blp.route("/secretaries")
 class Secretaries(MethodView):
-    @login_required_roles("admin", "county_staff", "secretary")
+    @requires("read_secretaries")
     @blp.arguments(PageArgs, location="query")
     @blp.response(200, SecretaryPageSchema)
     def get(self, args):
-        stmt = scoped(select(FirstSecretary), actor(), FirstSecretary).order_by(
+        stmt = policy.scope(actor(), "read_secretaries", select(FirstSecretary)).order_by(
             FirstSecretary.id).options(joinedload(FirstSecretary.village))
         items, total = paginate(stmt, args)
         return {"items": items, "total": total}

@@ -2,27 +2,24 @@
 from __future__ import annotations
 
 from flask.views import MethodView
-from flask_login import current_user
 from flask_babel import gettext as _
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from ..auth import actor, login_required_roles
+from .. import policy
+from ..auth import Target, actor, raw_field, requires
 from ..domain.sampling import MAX_SEED_LENGTH
 from ..errors import AppError
 from ..extensions import db
+from ..loading import get_or_404
 from ..models import County, Cycle, Draw, Replacement, SampleEntry, Village, VillageDraw
-from ..scoping import (get_or_404, require_county, require_cycle, require_village,
-                       require_village_draw, scoped, visible_entries)
 from ..services import draws
 from ..services import replacements as _replacements  # noqa: F401  (registers the sync type)
 from .common import PageArgs, paginate, page_of
 
 blp = Blueprint("samples", __name__, url_prefix="/api", description="Household draws")
-
-STAFF = ("admin", "county_staff")
 
 
 class DrawCreateSchema(Schema):
@@ -121,7 +118,7 @@ class VillageSampleSchema(Schema):
     complete_census = fields.Boolean()
     # Evaluators see only the drawn households (sample and reserves), never the others.
     entries = fields.Function(lambda vd: EntrySchema(many=True).dump(
-        visible_entries(current_user, draws.entries_of(vd))))
+        policy.visible_entries(actor(), draws.entries_of(vd))))
 
 
 class VillageSampleArgs(Schema):
@@ -171,9 +168,23 @@ class DrawRecordSchema(Schema):
     keys = fields.Dict(keys=fields.String(), values=fields.String())
 
 
+def _drawn_place(kwargs) -> County | policy.InCounty | None:
+    """What a POST .../draws would draw, as sent: a county (county staff: their own by
+    default), or every county of the cycle (the whole city)."""
+    county_id = raw_field("county_id", "body")
+    if county_id is None:
+        county_id = actor().county_id
+    if county_id is None:
+        cycle = db.session.get(Cycle, kwargs["cycle_id"])
+        return policy.InCounty(cycle.county_id if cycle is not None else None)
+    return db.session.get(County, county_id) if type(county_id) is int and 0 < county_id < 2**31 \
+        else None
+
+
 @blp.route("/cycles/<int:cycle_id>/draws")
 class CycleDraws(MethodView):
-    @login_required_roles(*STAFF)
+    @requires("draw", Target(Cycle, path="cycle_id", verb="read_cycles"),
+              Target(load=_drawn_place))
     @blp.arguments(DrawCreateSchema)
     @blp.response(201, DrawSchema(many=True))
     def post(self, data, cycle_id):
@@ -182,22 +193,18 @@ class CycleDraws(MethodView):
         Refused when the county already has an active draw (409 `locked`).
         """
         cycle = get_or_404(Cycle, cycle_id)
-        require_cycle(actor(), cycle)
-        county = None
+        county = actor().county  # county staff: their own county by default
         if data["county_id"] is not None:
             county = db.session.get(County, data["county_id"])
             if county is None:
                 raise AppError("validation_failed", errors={"county_id": [_("Unknown county.")]})
-            require_county(actor(), county.id)
-        elif actor().role != "admin":
-            require_county(actor(), actor().county_id)
-            county = actor().county
         return draws.run_draw(actor(), cycle, county, data["seed"])
 
 
 @blp.route("/cycles/<int:cycle_id>/village-draws")
 class CycleVillageDraws(MethodView):
-    @login_required_roles(*STAFF)
+    @requires("draw", Target(Cycle, path="cycle_id", verb="read_cycles"),
+              Target(Village, body="village_id"))
     @blp.arguments(VillageDrawCreateSchema)
     @blp.response(201, DrawSchema)
     @blp.alt_response(409, description="The village already has an active draw in the cycle")
@@ -206,22 +213,20 @@ class CycleVillageDraws(MethodView):
         cycle (added after its county's draw, or its draw voided). Other villages' draws,
         records and visits do not change."""
         cycle = get_or_404(Cycle, cycle_id)
-        require_cycle(actor(), cycle)
         village = db.session.get(Village, data["village_id"])
         if village is None:
             raise AppError("validation_failed", errors={"village_id": [_("Unknown village.")]})
-        require_county(actor(), village.county_id)
         return draws.run_village_draw(actor(), cycle, village, data["seed"])
 
 
 @blp.route("/draws")
 class Draws(MethodView):
-    @login_required_roles(*STAFF)
+    @requires("read_draws")
     @blp.arguments(DrawArgs, location="query")
     @blp.response(200, DrawPageSchema)
     def get(self, args):
         """Draws of the counties you can see, voided ones included."""
-        stmt = scoped(select(Draw), actor(), Draw).order_by(Draw.id.desc())
+        stmt = policy.scope(actor(), "read_draws", select(Draw)).order_by(Draw.id.desc())
         for key in ("cycle_id", "county_id", "status"):
             if key in args:
                 stmt = stmt.where(getattr(Draw, key) == args[key])
@@ -231,18 +236,16 @@ class Draws(MethodView):
 
 @blp.route("/draws/<int:draw_id>")
 class DrawItem(MethodView):
-    @login_required_roles(*STAFF)
+    @requires("read_draws", Target(Draw, path="draw_id"))
     @blp.response(200, DrawDetailSchema)
     def get(self, draw_id):
         """A draw with, per village, the replacement rate and conflicts (quality signal)."""
-        draw = get_or_404(Draw, draw_id)
-        require_county(actor(), draw.county_id)
-        return draw
+        return get_or_404(Draw, draw_id)
 
 
 @blp.route("/draws/<int:draw_id>/void")
 class DrawVoid(MethodView):
-    @login_required_roles("admin")
+    @requires("void_draw", Target(Draw, path="draw_id"))
     @blp.arguments(VoidSchema)
     @blp.response(200, DrawSchema)
     def post(self, data, draw_id):
@@ -254,18 +257,16 @@ class DrawVoid(MethodView):
 
 @blp.route("/village-draws/<int:village_draw_id>")
 class VillageSample(MethodView):
-    @login_required_roles(*STAFF, "evaluator")
+    @requires("read_sample", Target(VillageDraw, path="village_draw_id"))
     @blp.response(200, VillageSampleSchema)
     def get(self, village_draw_id):
         """One village's draw: every eligible household with key, rank, role and status."""
-        vd = get_or_404(VillageDraw, village_draw_id)
-        require_village_draw(actor(), vd)
-        return vd
+        return get_or_404(VillageDraw, village_draw_id)
 
 
 @blp.route("/village-draws/<int:village_draw_id>/void")
 class VillageDrawVoid(MethodView):
-    @login_required_roles("admin")
+    @requires("void_draw", Target(VillageDraw, path="village_draw_id"))
     @blp.arguments(VoidSchema)
     @blp.response(200, VillageSampleSchema)
     def post(self, data, village_draw_id):
@@ -277,24 +278,21 @@ class VillageDrawVoid(MethodView):
 
 @blp.route("/village-draws/<int:village_draw_id>/record")
 class VillageRecord(MethodView):
-    @login_required_roles(*STAFF, "evaluator")
+    @requires("read_sample", Target(VillageDraw, path="village_draw_id"))
     @blp.response(200, DrawRecordSchema)
     def get(self, village_draw_id):
         """The public draw record of the village (same as `fieldapp sample export`)."""
-        vd = get_or_404(VillageDraw, village_draw_id)
-        require_village_draw(actor(), vd)
-        return draws.village_record(vd)
+        return draws.village_record(get_or_404(VillageDraw, village_draw_id))
 
 
 @blp.route("/villages/<int:village_id>/sample")
 class VillageCurrentSample(MethodView):
-    @login_required_roles(*STAFF, "evaluator")
+    @requires("read_sample", Target(Village, path="village_id", verb="read_places"))
     @blp.arguments(VillageSampleArgs, location="query")
     @blp.response(200, VillageSampleSchema)
     def get(self, args, village_id):
         """The village's active draw (in `cycle_id`, else in the newest open cycle)."""
         village = get_or_404(Village, village_id)
-        require_village(actor(), village)
         stmt = (select(VillageDraw).join(Draw).join(Cycle, Draw.cycle_id == Cycle.id)
                 .where(VillageDraw.village_id == village.id, Draw.status == "active",
                        VillageDraw.status == "active")
@@ -306,19 +304,19 @@ class VillageCurrentSample(MethodView):
         vd = db.session.scalars(stmt.limit(1)).first()
         if vd is None:
             raise AppError("not_found")
-        require_village_draw(actor(), vd)
+        policy.authorize(actor(), "read_sample", vd)
         return vd
 
 
 @blp.route("/replacements")
 class Replacements(MethodView):
-    @login_required_roles(*STAFF)
+    @requires("read_replacements")
     @blp.arguments(ReplacementArgs, location="query")
     @blp.response(200, ReplacementPageSchema)
     def get(self, args):
         """Replacements in your villages, newest first; `conflict=true` lists the second
         phones' records that activated nothing."""
-        stmt = (scoped(select(Replacement), actor(), Replacement)
+        stmt = (policy.scope(actor(), "read_replacements", select(Replacement))
                 .options(selectinload(Replacement.replaced_entry)
                          .selectinload(SampleEntry.village_draw),
                          selectinload(Replacement.reserve_entry), selectinload(Replacement.actor))

@@ -12,11 +12,13 @@ from flask_babel import gettext as _
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from ..auth import actor, login_required_roles
+from .. import policy
+from ..auth import Target, actor, raw_field, requires
 from ..domain.grading import GRADE_LABELS
 from ..errors import AppError, translate
+from ..extensions import db
+from ..loading import get_or_404
 from ..models import SEVEN_ONES, Cycle, FirstSecretary
-from ..scoping import get_or_404
 from ..services import exports
 from ..services.scoring import entries, results as svc
 from ..services.scoring import exports as score_exports
@@ -25,7 +27,6 @@ from .common import points_in, points_out
 blp = Blueprint("scores", __name__, url_prefix="/api",
                 description="Mass evaluation, scorecard, grades, finalisation and downloads")
 
-STAFF = ("admin", "county_staff")
 
 
 class ScoreScopeArgs(Schema):
@@ -219,6 +220,41 @@ class ScoreOkSchema(Schema):
     ok = fields.Boolean()
 
 
+def _id(raw) -> int | None:
+    if isinstance(raw, list):  # a query field
+        raw = raw[0]
+    if isinstance(raw, str) and raw.isdigit():
+        raw = int(raw)
+    return raw if type(raw) is int and 0 < raw < 2**31 else None
+
+
+def _scope_from(source: str):
+    """The county's scores a request names (`cycle_id`, `county_id`; county staff: their
+    own county by default), read as sent, for the policy before the arguments."""
+    def load(_kwargs) -> policy.CountyCycle | None:
+        cycle_id = _id(raw_field("cycle_id", source))
+        cycle = db.session.get(Cycle, cycle_id) if cycle_id else None
+        county_id = _id(raw_field("county_id", source)) or actor().county_id
+        return policy.CountyCycle(cycle, county_id) if cycle and county_id else None
+    return load
+
+
+IN_QUERY, IN_BODY = Target(load=_scope_from("query")), Target(load=_scope_from("body"))
+
+
+def _entry_cycle(kwargs) -> policy.CountyCycle | None:
+    secretary = db.session.get(FirstSecretary, kwargs["secretary_id"])
+    cycle_id = _id(raw_field("cycle_id", "body" if raw_field("cycle_id", "query") is None
+                             else "query"))
+    cycle = db.session.get(Cycle, cycle_id) if cycle_id else None
+    if secretary is None or cycle is None:
+        return None
+    return policy.CountyCycle(cycle, secretary.village.county_id)
+
+
+ENTRY = (Target(FirstSecretary, path="secretary_id"), Target(load=_entry_cycle))
+
+
 def _county(args) -> int:
     user = actor()
     county_id = args.get("county_id") or user.county_id
@@ -229,7 +265,7 @@ def _county(args) -> int:
 
 @blp.route("/scores")
 class Scores(MethodView):
-    @login_required_roles(*STAFF)
+    @requires("read_scores", IN_QUERY)
     @blp.arguments(ScoreScopeArgs, location="query")
     @blp.response(200, ScoreResultsSchema)
     def get(self, args):
@@ -241,7 +277,7 @@ class Scores(MethodView):
 
 @blp.route("/scores/entries/<int:secretary_id>")
 class ScoreEntry(MethodView):
-    @login_required_roles(*STAFF)
+    @requires("read_scores", *ENTRY)
     @blp.arguments(ScoreScopeArgs, location="query")
     @blp.response(200, ScoreEntryOutSchema)
     def get(self, args, secretary_id):
@@ -249,7 +285,7 @@ class ScoreEntry(MethodView):
         cycle = get_or_404(Cycle, args["cycle_id"])
         return entries.entry_view(actor(), cycle, get_or_404(FirstSecretary, secretary_id))
 
-    @login_required_roles(*STAFF)
+    @requires("enter_scores", *ENTRY)
     @blp.arguments(ScoreEntryInSchema)
     @blp.response(200, ScoreEntryOutSchema)
     def put(self, data, secretary_id):
@@ -263,7 +299,7 @@ class ScoreEntry(MethodView):
 
 @blp.route("/scores/import")
 class ScoreImport(MethodView):
-    @login_required_roles(*STAFF)
+    @requires("enter_scores", IN_QUERY)
     @blp.arguments(ScoreImportArgs, location="query")
     @blp.response(200, ScoreImportReportSchema)
     @blp.alt_response(422, description="Rejected: every row error listed, nothing stored")
@@ -279,7 +315,7 @@ class ScoreImport(MethodView):
 
 @blp.route("/scores/template.xlsx")
 class ScoreTemplate(MethodView):
-    @login_required_roles(*STAFF)
+    @requires("enter_scores", IN_QUERY)
     @blp.arguments(ScoreScopeArgs, location="query")
     @blp.response(200, description="The import template, pre-filled with the county's secretaries")
     def get(self, args):
@@ -292,7 +328,7 @@ class ScoreTemplate(MethodView):
 
 @blp.route("/scores/finalise")
 class ScoreFinalise(MethodView):
-    @login_required_roles(*STAFF)
+    @requires("finalise_scores", IN_BODY)
     @blp.arguments(ScoreFinaliseSchema)
     @blp.response(200, ScoreResultsSchema)
     def post(self, data):
@@ -303,7 +339,7 @@ class ScoreFinalise(MethodView):
 
 @blp.route("/scores/unlock")
 class ScoreUnlock(MethodView):
-    @login_required_roles("admin")
+    @requires("unlock_scores", IN_BODY)
     @blp.arguments(ScoreUnlockSchema)
     @blp.response(200, ScoreOkSchema)
     def post(self, data):
@@ -315,7 +351,7 @@ class ScoreUnlock(MethodView):
 
 @blp.route("/scores/ties")
 class ScoreTies(MethodView):
-    @login_required_roles(*STAFF)
+    @requires("enter_scores", IN_BODY)
     @blp.arguments(ScoreTieDecisionSchema)
     @blp.response(200, ScoreDecisionSchema)
     def post(self, data):
@@ -327,7 +363,7 @@ class ScoreTies(MethodView):
 
 @blp.route("/scores/persons")
 class ScorePersons(MethodView):
-    @login_required_roles(*STAFF)
+    @requires("enter_scores", IN_BODY)
     @blp.arguments(ScorePersonDecisionSchema)
     @blp.response(200, ScoreDecisionSchema)
     def post(self, data):
@@ -338,7 +374,7 @@ class ScorePersons(MethodView):
 
 @blp.route("/scores/export")
 class ScoreExport(MethodView):
-    @login_required_roles(*STAFF)
+    @requires("export_scores", IN_QUERY)
     @blp.arguments(ScoreExportArgs, location="query")
     @blp.response(200, description="CSV (UTF-8 with BOM) or XLSX, streamed")
     def get(self, args):
@@ -364,7 +400,7 @@ class ScoreExport(MethodView):
 
 @blp.route("/scores/mine")
 class MyScores(MethodView):
-    @login_required_roles("secretary")
+    @requires("read_own_scores")
     @blp.response(200, MyScoreResultsSchema)
     def get(self):
         """A secretary's own final results (finalised cycles only)."""

@@ -7,7 +7,7 @@ from flask_babel import gettext
 from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from ..auth import actor, login_required_roles
+from ..auth import actor, requires
 from ..compression import body_error
 from ..errors import AppError
 from ..schema_fields import UtcDateTime
@@ -65,7 +65,7 @@ class BatchResultSchema(Schema):
 
 @blp.route("/sync")
 class Sync(MethodView):
-    @login_required_roles("evaluator", "secretary", "county_staff", "admin")
+    @requires("sync")
     @blp.arguments(BatchSchema)
     @blp.response(200, BatchResultSchema)
     @blp.alt_response(422, description="Nothing stored; per-record results say why")

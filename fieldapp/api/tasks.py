@@ -5,7 +5,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
-from ..auth import actor, login_required_roles
+from ..auth import actor, requires
 from ..services.tasks import evaluator_tasks
 from .instruments import InstrumentSchema
 
@@ -79,7 +79,7 @@ class TasksSchema(Schema):
 
 @blp.route("/tasks")
 class Tasks(MethodView):
-    @login_required_roles("evaluator")
+    @requires("read_tasks")
     @blp.response(200, TasksSchema)
     def get(self):
         """Villages assigned to you in open cycles: sample and reserves of their active

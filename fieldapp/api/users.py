@@ -6,10 +6,11 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 
-from ..auth import actor, login_required_roles
+from .. import policy
+from ..auth import Target, actor, raw_field, requires
 from ..extensions import db
-from ..models import County, FirstSecretary, User
-from ..scoping import get_or_404, scoped
+from ..loading import get_or_404
+from ..models import ROLES, County, FirstSecretary, User
 from ..services import accounts
 from .auth import UserSchema
 from .common import PageArgs, paginate, page_of
@@ -21,8 +22,7 @@ class UserCreateSchema(Schema):
     phone = fields.String(required=True, validate=validate.Length(max=20))
     name = fields.String(required=True, validate=validate.Length(min=1, max=50))
     password = fields.String(required=True, load_only=True, validate=validate.Length(max=200))
-    role = fields.String(load_default="evaluator",
-                         validate=validate.OneOf(["admin", "county_staff", "evaluator", "secretary"]))
+    role = fields.String(load_default="evaluator", validate=validate.OneOf(ROLES))
     county_id = fields.Integer(allow_none=True)
     secretary_id = fields.Integer(allow_none=True)
 
@@ -31,28 +31,45 @@ UserPageSchema = page_of(UserSchema)
 
 
 class UserArgs(PageArgs):
-    role = fields.String(validate=validate.OneOf(["admin", "county_staff", "evaluator", "secretary"]))
+    role = fields.String(validate=validate.OneOf(ROLES))
+
+
+def _account_draft(_kwargs) -> policy.AccountDraft | None:
+    """The account a POST /api/users would create, as sent (checked before validation): a
+    secretary's account lies in that secretary's county."""
+    role = raw_field("role", "body")
+    county_id = raw_field("county_id", "body")
+    secretary_id = raw_field("secretary_id", "body")
+    if role is None:
+        role = "evaluator"
+    if not isinstance(role, str) or (county_id is not None and type(county_id) is not int):
+        return None  # the schema answers 422
+    secretary = (db.session.get(FirstSecretary, secretary_id)
+                 if type(secretary_id) is int and 0 < secretary_id < 2**31 else None)
+    if secretary is not None:
+        county_id = secretary.village.county_id
+    return policy.AccountDraft(role, county_id if county_id is not None else actor().county_id)
 
 
 @blp.route("/users")
 class Users(MethodView):
-    @login_required_roles("admin", "county_staff")
+    @requires("read_accounts")
     @blp.arguments(UserArgs, location="query")
     @blp.response(200, UserPageSchema)
     def get(self, args):
-        stmt = scoped(select(User), actor(), User).order_by(User.id)
+        stmt = policy.scope(actor(), "read_accounts", select(User)).order_by(User.id)
         if "role" in args:
             stmt = stmt.where(User.role == args["role"])
         items, total = paginate(stmt, args)
         return {"items": items, "total": total}
 
-    @login_required_roles("admin", "county_staff")
+    @requires("create_account", Target(load=_account_draft))
     @blp.arguments(UserCreateSchema)
     @blp.response(201, UserSchema)
     def post(self, data):
         me = actor()
         county_id = data.get("county_id")
-        if county_id is None and me.role == "county_staff":
+        if county_id is None:  # county staff: their own county
             county_id = me.county_id
         county = db.session.get(County, county_id) if county_id is not None else None
         secretary = (db.session.get(FirstSecretary, data["secretary_id"])
@@ -64,7 +81,7 @@ class Users(MethodView):
 
 class UserUpdateSchema(Schema):
     name = fields.String(validate=validate.Length(min=1, max=50))
-    role = fields.String(validate=validate.OneOf(["admin", "county_staff", "evaluator", "secretary"]))
+    role = fields.String(validate=validate.OneOf(ROLES))
     county_id = fields.Integer(allow_none=True, validate=validate.Range(min=1, max=2**31 - 1))
     is_active = fields.Boolean()
 
@@ -75,7 +92,7 @@ class PasswordResetSchema(Schema):
 
 @blp.route("/users/<int:user_id>")
 class UserItem(MethodView):
-    @login_required_roles("admin", "county_staff")
+    @requires("manage_account", Target(User, path="user_id"))
     @blp.arguments(UserUpdateSchema)
     @blp.response(200, UserSchema)
     def patch(self, data, user_id):
@@ -85,7 +102,7 @@ class UserItem(MethodView):
 
 @blp.route("/users/<int:user_id>/password-reset")
 class UserPasswordReset(MethodView):
-    @login_required_roles("admin", "county_staff")
+    @requires("manage_account", Target(User, path="user_id"))
     @blp.response(200, PasswordResetSchema)
     def post(self, user_id):
         """A new random password for the account; every session of it ends."""

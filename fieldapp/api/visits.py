@@ -9,14 +9,13 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from ..auth import actor, login_required_roles
+from ..auth import Target, actor, requires
 from ..domain.flags import CODES, TIME_FLAGS
+from ..models import Visit
 from ..services import visits as service
 from .common import PageArgs, paginate, page_of
 
 blp = Blueprint("visits", __name__, url_prefix="/api", description="Household visits")
-
-READERS = ("admin", "county_staff", "evaluator")
 
 
 class FlagSchema(Schema):
@@ -103,7 +102,7 @@ class VisitBulkResultSchema(Schema):
 
 @blp.route("/visits")
 class Visits(MethodView):
-    @login_required_roles(*READERS)
+    @requires("read_visits")
     @blp.arguments(VisitArgs, location="query")
     @blp.response(200, VisitPageSchema)
     def get(self, args):
@@ -114,7 +113,7 @@ class Visits(MethodView):
 
 @blp.route("/visits/<int:visit_id>")
 class VisitItem(MethodView):
-    @login_required_roles(*READERS)
+    @requires("read_visits", Target(Visit, path="visit_id"))
     @blp.response(200, VisitDetailSchema)
     def get(self, visit_id):
         """One visit: answers, note, both geotags and flags."""
@@ -123,7 +122,7 @@ class VisitItem(MethodView):
 
 @blp.route("/visits/<int:visit_id>/review")
 class VisitReview(MethodView):
-    @login_required_roles("admin", "county_staff")
+    @requires("review_visits", Target(Visit, path="visit_id"))
     @blp.arguments(VisitReviewSchema)
     @blp.response(200, VisitSchema)
     def post(self, data, visit_id):
@@ -136,7 +135,7 @@ class VisitReview(MethodView):
 
 @blp.route("/visits/review")
 class VisitBulkReview(MethodView):
-    @login_required_roles("admin", "county_staff")
+    @requires("review_visits", Target(Visit, body="visit_ids"))
     @blp.arguments(VisitBulkApproveSchema)
     @blp.response(200, VisitBulkResultSchema)
     def post(self, data):

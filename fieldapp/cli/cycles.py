@@ -4,6 +4,7 @@ from __future__ import annotations
 import click
 from sqlalchemy import select
 
+from .. import policy
 from ..extensions import db
 from ..models import Cycle, EvaluatorAssignment, User, Village
 from .common import fail_on_app_error, find_county
@@ -40,7 +41,7 @@ def create(year, county_ref, sample_size, reserve_count, include_exited):
     settings = {k: v for k, v in (("sample_size", sample_size), ("reserve_count", reserve_count),
                                   ("include_exited", include_exited)) if v is not None}
     county = find_county(county_ref) if county_ref else None
-    cycle = create_cycle(None, year=year, county=county, settings=settings)
+    cycle = create_cycle(policy.SYSTEM, year=year, county=county, settings=settings)
     click.echo(f"created cycle {cycle.id}: {cycle.year} {county.name if county else 'city-wide'}")
 
 
@@ -70,7 +71,7 @@ def assign(cycle_id, phone, codes):
     user = db.session.scalar(select(User).where(User.phone == phone))
     if user is None:
         raise click.ClickException(f"no user with phone {phone}")
-    created, unchanged = assign_many(None, find_cycle(cycle_id), user,
+    created, unchanged = assign_many(policy.SYSTEM, find_cycle(cycle_id), user,
                                      [find_village(code) for code in codes])
     for assignment in created:
         click.echo(f"assigned {user.name} to {assignment.village.code} (assignment {assignment.id})")
@@ -93,5 +94,5 @@ def unassign(cycle_id, phone, code):
                EvaluatorAssignment.village_id == find_village(code).id))
     if assignment is None:
         raise click.ClickException("no such assignment")
-    do_unassign(None, assignment)
+    do_unassign(policy.SYSTEM, assignment)
     click.echo("removed")

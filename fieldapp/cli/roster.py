@@ -6,6 +6,7 @@ from pathlib import Path
 import click
 
 from ..errors import AppError
+from .. import policy
 from ..extensions import db
 
 group = click.Group("roster", help="Import the county roster (households, first secretaries).")
@@ -28,7 +29,7 @@ def import_command(files, dry_run):
 
     payload = [(Path(f).name, Path(f).read_bytes()) for f in files]
     try:
-        report = import_roster(None, payload, dry_run=dry_run).as_dict()
+        report = import_roster(policy.SYSTEM, payload, dry_run=dry_run).as_dict()
     except AppError as err:
         db.session.rollback()
         rows = err.extra.get("rows", [])
@@ -54,5 +55,5 @@ def template_command(out, county_ref):
     from .common import find_county
 
     county = find_county(county_ref) if county_ref else None
-    Path(out).write_bytes(build_template_xlsx(template_place(None, county)))
+    Path(out).write_bytes(build_template_xlsx(template_place(policy.SYSTEM, county)))
     click.echo(out)

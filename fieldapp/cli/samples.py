@@ -10,6 +10,7 @@ import sys
 import click
 from sqlalchemy import select
 
+from .. import policy
 from ..extensions import db
 from ..domain.sampling import verify_record
 from ..models import Draw, Village, VillageDraw
@@ -41,12 +42,12 @@ def draw(cycle_id, county_ref, village_code, whole_city, seed):
         village = db.session.scalar(select(Village).where(Village.code == village_code))
         if village is None:
             raise click.ClickException(f"unknown village code: {village_code}")
-        d = run_village_draw(None, find_cycle(cycle_id), village, seed)
+        d = run_village_draw(policy.SYSTEM, find_cycle(cycle_id), village, seed)
         click.echo(f"draw {d.id}: {village.name} {village.code}, seed recorded at "
                    f"{iso_z(d.seed_recorded_at)}, public page /draw/{d.public_token}")
         return
     county = find_county(county_ref) if county_ref else None
-    for d in run_draw(None, find_cycle(cycle_id), county, seed):
+    for d in run_draw(policy.SYSTEM, find_cycle(cycle_id), county, seed):
         villages = len(d.villages)
         click.echo(f"draw {d.id}: {d.county.name}, {villages} villages, seed recorded at "
                    f"{iso_z(d.seed_recorded_at)}, public page /draw/{d.public_token}")
@@ -140,8 +141,8 @@ def void(draw_id, village_code, reason, yes):
         click.confirm(f"Void {len(targets)} village draw(s) of draw {draw_id}? {visits} visit(s) "
                       "stop counting.", abort=True)
     if village_code:
-        void_village_draw(None, targets[0], reason)
+        void_village_draw(policy.SYSTEM, targets[0], reason)
         click.echo(f"village {village_code} of draw {draw_id} voided ({visits} visits set aside)")
     else:
-        void_draw(None, d, reason)
+        void_draw(policy.SYSTEM, d, reason)
         click.echo(f"draw {draw_id} voided ({visits} visits set aside)")

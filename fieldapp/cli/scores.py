@@ -14,6 +14,7 @@ import sys
 import click
 
 from ..domain.county_scores import PART_LABELS
+from .. import policy
 from ..extensions import db
 from ..models import County, Cycle
 from ..services.exports import csv_chunks, write_xlsx
@@ -94,9 +95,9 @@ def export(cycle_id, county_ref, kind, level, fmt, output):
     cycle = _find_cycle(cycle_id)
     county_ids = [find_county(county_ref).id] if county_ref else covered_county_ids(cycle)
     if kind == "scorecard":
-        columns, rows = exports.scorecard_table(None, cycle, county_ids)
+        columns, rows = exports.scorecard_table(policy.SYSTEM, cycle, county_ids)
     else:
-        columns, rows = exports.satisfaction_table(None, cycle, county_ids, level)
+        columns, rows = exports.satisfaction_table(policy.SYSTEM, cycle, county_ids, level)
     if fmt == "csv":
         with open(output, "w", encoding="utf-8", newline="") as fh:
             for chunk in csv_chunks(columns, rows):

@@ -5,7 +5,8 @@ import click
 from sqlalchemy import select
 
 from ..extensions import db
-from ..models import FirstSecretary, User
+from .. import policy
+from ..models import ROLES, FirstSecretary, User
 from .common import fail_on_app_error, find_county
 
 group = click.Group("user", help="Manage user accounts.")
@@ -14,7 +15,7 @@ group = click.Group("user", help="Manage user accounts.")
 @group.command("create")
 @click.option("--phone", required=True)
 @click.option("--name", required=True)
-@click.option("--role", type=click.Choice(["admin", "county_staff", "evaluator", "secretary"]),
+@click.option("--role", type=click.Choice(ROLES),
               required=True)
 @click.option("--county", "county_ref",
               help="County name or 6-digit code (county_staff, evaluator); a code of the "
@@ -33,7 +34,7 @@ def create(phone, name, role, county_ref, secretary_phone, password):
             FirstSecretary.phone == secretary_phone).order_by(FirstSecretary.term_start.desc()))
         if secretary is None:
             raise click.ClickException(f"no first secretary with phone {secretary_phone}")
-    user = create_user(None, phone=phone, name=name, password=password, role=role,
+    user = create_user(policy.SYSTEM, phone=phone, name=name, password=password, role=role,
                        county=county, secretary=secretary)
     click.echo(f"created user {user.id} {user.phone} ({user.role})")
 
@@ -44,7 +45,7 @@ def create_secretaries(county_ref):
     """Accounts for the county's first secretaries that have none; prints initial passwords."""
     from ..services.accounts import create_secretary_accounts
 
-    created = create_secretary_accounts(None, find_county(county_ref))
+    created = create_secretary_accounts(policy.SYSTEM, find_county(county_ref))
     for user, password in created:
         click.echo(f"{user.phone}\t{password}\t{user.name}")
     click.echo(f"{len(created)} accounts created", err=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import click
 from sqlalchemy import select
 
+from .. import policy
 from ..extensions import db
 from ..models import Village
 from .common import fail_on_app_error, find_county
@@ -46,7 +47,7 @@ def set_centre(code, lat, lon, system, radius):
         raise click.ClickException(f"unknown village code: {code}")
     if lat is None and lon is None and radius is None:
         raise click.ClickException("give --lat and --lon, or --radius")
-    change = set_village_centre(None, village, lat=lat, lon=lon, radius_m=radius, system=system)
+    change = set_village_centre(policy.SYSTEM, village, lat=lat, lon=lon, radius_m=radius, system=system)
     click.echo(f"{village.code} {village.name}: {village.lat:.6f},{village.lon:.6f} "
                f"{village.radius_m} m; check-ins judged again: {change.rejudged}"
                if village.lat is not None else f"{village.code}: radius {village.radius_m} m")

@@ -22,7 +22,7 @@ from .roster import FirstSecretary, Household
 from .sampling import Draw, Replacement, SampleEntry, VillageDraw
 from .scores import SEVEN_ONES, ScoreDecision, ScoreLock, ScorecardEntry, ScoreResult
 from .sync import ClientRecord
-from .users import ROLES, LoginSession, LoginThrottle, User
+from .users import COUNTY_ROLES, ROLES, SECRETARY_ROLE, LoginSession, LoginThrottle, User
 from .visits import Visit
 
 __all__ = [
@@ -34,5 +34,5 @@ __all__ = [
     "FirstSecretary", "Household",
     "Draw", "Replacement", "SampleEntry", "VillageDraw",
     "SEVEN_ONES", "ScoreDecision", "ScoreLock", "ScorecardEntry", "ScoreResult",
-    "ClientRecord", "ROLES", "LoginSession", "LoginThrottle", "User", "Visit",
+    "ClientRecord", "COUNTY_ROLES", "ROLES", "SECRETARY_ROLE", "LoginSession", "LoginThrottle", "User", "Visit",
 ]

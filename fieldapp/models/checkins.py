@@ -4,7 +4,7 @@ work-discipline (工作纪律) score.
 The rules that turn these rows into present/leave/absent days live in
 fieldapp/domain/residency.py (see docs/residency-and-flags.md); the rows only keep facts.
 Every row carries both `secretary_id` (a secretary sees their own rows) and `village_id`
-(staff see their county's rows), so `scoping.scoped()` needs no special rule.
+(staff see their county's rows), so `policy.scope()` needs no special rule.
 """
 from __future__ import annotations
 

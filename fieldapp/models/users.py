@@ -15,6 +15,10 @@ from .geography import County
 from .roster import FirstSecretary
 
 ROLES = ("admin", "county_staff", "evaluator", "secretary")
+# What an account is attached to (its shape; what a role may do is fieldapp/policy.py's):
+# these roles belong to one county, and a secretary's account to one FirstSecretary.
+COUNTY_ROLES = frozenset({"county_staff", "evaluator"})
+SECRETARY_ROLE = "secretary"
 
 
 class User(UserMixin, db.Model):

@@ -13,12 +13,11 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from .. import security
+from .. import policy, security
 from ..audit import record_audit
 from ..errors import AppError
 from ..extensions import db
-from ..models import ROLES, County, FirstSecretary, User, Village
-from ..scoping import require_account_creation, require_account_manager, require_county
+from ..models import COUNTY_ROLES, ROLES, SECRETARY_ROLE, County, FirstSecretary, User, Village
 from . import sessions
 
 PHONE_RE = re.compile(r"^1[3-9]\d{9}$")
@@ -28,14 +27,14 @@ MIN_PASSWORD = 8
 def authenticate(phone: str, password: str, ip: str | None) -> User:
     phone = (phone or "").strip()[:20]
     security.begin_attempt(phone, ip)
-    user = db.session.scalar(select(User).where(User.phone == phone))
+    account = db.session.scalar(select(User).where(User.phone == phone))
     # An unknown phone costs the same hash as a known one: timing tells nothing.
-    hashed = user.password_hash if user is not None else _dummy_hash()
+    hashed = account.password_hash if account is not None else _dummy_hash()
     matches = check_password_hash(hashed, password or "")
-    if user is None or not user.is_active or not matches:
+    if account is None or not account.is_active or not matches:
         raise AppError("invalid_credentials")
     security.record_success(phone, ip)
-    return user
+    return account
 
 
 @lru_cache(maxsize=4)
@@ -47,25 +46,24 @@ def _dummy_hash() -> str:
     return _dummy_hash_for(current_app.config["PASSWORD_HASH_METHOD"])
 
 
-def create_user(actor: User | None, *, phone: str, name: str, password: str, role: str,
+def create_user(actor: User, *, phone: str, name: str, password: str, role: str,
                 county: County | None = None, secretary: FirstSecretary | None = None) -> User:
-    """Create an account. `actor` None means the command line (trusted operator).
-
-    County staff create evaluator and secretary accounts for their own county only; a
-    secretary's account belongs to that secretary's county, and a secretary has one account.
-    """
+    """Create an account (policy `create_account`: county staff the evaluators and
+    secretaries of their own county). A secretary's account belongs to that secretary's
+    county, and a secretary has one account."""
+    # Out of scope is 403 before any field is judged (another county's secretary too).
+    secretary_county = secretary.village.county_id if secretary is not None else None
+    policy.authorize(actor, "create_account", policy.AccountDraft(
+        role, county.id if county is not None else secretary_county))
+    if secretary_county is not None:
+        policy.authorize(actor, "create_account", policy.AccountDraft(role, secretary_county))
     errors = _new_account_errors(phone, name, password, role, county, secretary)
     if secretary is not None:
-        secretary_county = secretary.village.county_id
-        if actor is not None:  # a secretary of another county is out of scope: 403, not 422
-            require_account_creation(actor, role, secretary_county)
         if county is not None and county.id != secretary_county:
             errors["county"] = [_("The secretary serves in another county.")]
         county = db.session.get(County, secretary_county)
     if errors:
         raise AppError("validation_failed", errors=errors)
-    if actor is not None:
-        require_account_creation(actor, role, county.id if county is not None else None)
     _check_not_taken(phone, secretary)
     user = User(phone=phone, name=name.strip(), role=role,
                 county_id=county.id if county is not None else None,
@@ -94,11 +92,11 @@ def _new_account_errors(phone: str, name: str, password: str, role: str, county:
         errors["password"] = [_("At least %(n)d characters.", n=MIN_PASSWORD)]
     if role not in ROLES:
         errors["role"] = [_("Unknown role.")]
-    if role in ("county_staff", "evaluator") and county is None:
+    if role in COUNTY_ROLES and county is None:
         errors["county"] = [_("Required for this role.")]
-    if role == "secretary" and secretary is None:
+    if role == SECRETARY_ROLE and secretary is None:
         errors["secretary"] = [_("Required for this role.")]
-    if role != "secretary" and secretary is not None:
+    if role != SECRETARY_ROLE and secretary is not None:
         errors["secretary"] = [_("Only a first secretary's account is linked to a secretary.")]
     return errors
 
@@ -112,15 +110,14 @@ def _check_not_taken(phone: str, secretary: FirstSecretary | None) -> None:
             _("This first secretary already has an account.")]})
 
 
-def create_secretary_accounts(actor: User | None, county: County) -> list[tuple[User, str]]:
+def create_secretary_accounts(actor: User, county: County) -> list[tuple[User, str]]:
     """Give every active first secretary of `county` without an account one, logging in
     with the mobile number from the roster and a random initial password (shown once).
 
     Returns [(user, initial_password)]. Secretaries whose phone already has an account
     (e.g. the same person in another role) are skipped.
     """
-    if actor is not None:
-        require_county(actor, county.id)
+    policy.authorize(actor, "create_account", policy.AccountDraft(SECRETARY_ROLE, county.id))
     taken = set(db.session.scalars(select(User.phone)))
     linked = set(db.session.scalars(select(User.secretary_id).where(User.secretary_id.isnot(None))))
     secretaries = db.session.scalars(
@@ -132,7 +129,7 @@ def create_secretary_accounts(actor: User | None, county: County) -> list[tuple[
         if secretary.id in linked or secretary.phone in taken:
             continue
         password = secrets.token_urlsafe(6)
-        user = User(phone=secretary.phone, name=secretary.name, role="secretary",
+        user = User(phone=secretary.phone, name=secretary.name, role=SECRETARY_ROLE,
                     county_id=county.id, secretary_id=secretary.id)
         user.set_password(password)
         db.session.add(user)
@@ -154,6 +151,7 @@ def _check_new_password(password: str, field: str = "new_password") -> None:
 
 def change_password(user: User, current_password: str, new_password: str) -> None:
     """The user's own change: this device stays logged in, every other session ends."""
+    policy.authorize(user, "change_own_password")
     if not user.check_password(current_password or ""):
         raise AppError("validation_failed",
                        errors={"current_password": [_("The current password is wrong.")]})
@@ -173,7 +171,7 @@ def change_password(user: User, current_password: str, new_password: str) -> Non
 def reset_password(actor: User, target: User) -> str:
     """A new random password for someone who forgot theirs, shown once to the staff
     member; every session of the target ends."""
-    require_account_manager(actor, target)
+    policy.authorize(actor, "manage_account", target)
     password = secrets.token_urlsafe(8)
     target.set_password(password)
     ended = sessions.revoke_user_sessions(target, "reset")
@@ -192,9 +190,9 @@ def account_state(user: User) -> dict[str, Any]:
 def update_user(actor: User, target: User, changes: dict[str, Any]) -> User:
     """Edit an account: name and active state (admins, and county staff for their
     county's field accounts); role and county (admins). Deactivation ends every session."""
-    require_account_manager(actor, target)
-    if ({"role", "county_id"} & set(changes)) and actor.role != "admin":
-        raise AppError("forbidden")
+    policy.authorize(actor, "manage_account", target)
+    if {"role", "county_id"} & set(changes):
+        policy.authorize(actor, "change_role", target)
     if changes.get("is_active") is False and target.id == actor.id:
         raise AppError("validation_failed", errors={"is_active": [
             _("You cannot deactivate your own account.")]})
@@ -222,14 +220,14 @@ def _change_role(target: User, role: str, county_id: int | None) -> None:
     errors: dict[str, list[str]] = {}
     if role not in ROLES:
         errors["role"] = [_("Unknown role.")]
-    elif role == "secretary" and target.secretary_id is None:
+    elif role == SECRETARY_ROLE and target.secretary_id is None:
         errors["role"] = [_("A first secretary's account is created from the roster.")]
-    elif role != "secretary" and target.secretary_id is not None:
+    elif role != SECRETARY_ROLE and target.secretary_id is not None:
         errors["role"] = [_("This account belongs to a first secretary.")]
-    if role in ("county_staff", "evaluator") and (
+    if role in COUNTY_ROLES and (
             county_id is None or db.session.get(County, county_id) is None):
         errors["county_id"] = [_("Required for this role.")]
     if errors:
         raise AppError("validation_failed", errors=errors)
     target.role = role
-    target.county_id = None if role == "admin" else county_id
+    target.county_id = county_id if role in COUNTY_ROLES or role == SECRETARY_ROLE else None

@@ -1,5 +1,6 @@
 """Which evaluator visits which village in a cycle. County staff assign their own county's
-evaluators to their own county's villages; admins anywhere (same-county pairs only).
+evaluators to their own county's villages (policy `assign`: the evaluator and every village
+must be within the actor's reach); admins anywhere (same-county pairs only).
 
 A village may be assigned before it is drawn (teams are formed before the public draw
 day, and a village added mid-year often already has its evaluator): the assignment is
@@ -10,26 +11,29 @@ from __future__ import annotations
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from .. import policy
 from ..audit import record_audit
 from ..errors import AppError
 from ..extensions import db
 from ..models import Cycle, EvaluatorAssignment, User, Village
-from ..scoping import require_county
 from .draws import drawn_village_ids
 
 
 MAX_BULK = 500  # villages in one bulk assignment (a county has about 80)
 
 
-def _check(actor: User | None, cycle: Cycle, evaluator: User, villages: list[Village],
+def _check(actor: User, cycle: Cycle, evaluator: User, villages: list[Village],
            field: str) -> None:
-    """Every check, before anything is stored: scoping (403), then the pairs (422), then the
-    cycle's lock (409). `field` names the villages' input field in the errors."""
-    if actor is not None:
-        for village in villages:
-            require_county(actor, village.county_id)
+    """Every check, before anything is stored: the policy (403: the cycle, the evaluator and
+    every village within reach), then the pairs (422), then the cycle's lock (409). `field`
+    names the villages' input field in the errors."""
+    policy.authorize(actor, "read_cycles", cycle)
+    policy.authorize(actor, "assign", evaluator)
+    for village in villages:
+        policy.authorize(actor, "assign", village)
     errors: dict[str, list[str]] = {}
-    if evaluator.role != "evaluator" or not evaluator.is_active:
+    # Only an account that may record visits can be sent to visit (policy `record_visit`).
+    if not policy.can(evaluator, "record_visit") or not evaluator.is_active:
         errors["user_id"] = [_("Choose an active evaluator account.")]
     else:
         foreign = [v for v in villages if v.county_id != evaluator.county_id]
@@ -51,7 +55,7 @@ def _check(actor: User | None, cycle: Cycle, evaluator: User, villages: list[Vil
         raise AppError("locked", _("This cycle is finalised."))
 
 
-def _store(actor: User | None, cycle: Cycle, evaluator: User, village: Village) -> EvaluatorAssignment:
+def _store(actor: User, cycle: Cycle, evaluator: User, village: Village) -> EvaluatorAssignment:
     assignment = EvaluatorAssignment(cycle_id=cycle.id, user_id=evaluator.id, village_id=village.id)
     db.session.add(assignment)
     db.session.flush()
@@ -61,7 +65,7 @@ def _store(actor: User | None, cycle: Cycle, evaluator: User, village: Village) 
     return assignment
 
 
-def assign(actor: User | None, cycle: Cycle, evaluator: User, village: Village) -> EvaluatorAssignment:
+def assign(actor: User, cycle: Cycle, evaluator: User, village: Village) -> EvaluatorAssignment:
     """One village; an existing pair is a conflict (409)."""
     _check(actor, cycle, evaluator, [village], "village_id")
     if db.session.scalar(select(EvaluatorAssignment.id).where(
@@ -73,14 +77,13 @@ def assign(actor: User | None, cycle: Cycle, evaluator: User, village: Village) 
     return assignment
 
 
-def load_villages(actor: User | None, ids: list[int]) -> list[Village]:
+def load_villages(actor: User, ids: list[int]) -> list[Village]:
     """The villages of a bulk request, in the order given: another county's village is
     forbidden (403) and an unknown id invalid (422), before anything is stored."""
     ids = list(dict.fromkeys(ids))
     found = {v.id: v for v in db.session.scalars(select(Village).where(Village.id.in_(ids)))}
-    if actor is not None:
-        for village in found.values():
-            require_county(actor, village.county_id)
+    for village in found.values():
+        policy.authorize(actor, "assign", village)
     missing = [str(i) for i in ids if i not in found]
     if missing:
         raise AppError("validation_failed", errors={"village_ids": [
@@ -88,7 +91,7 @@ def load_villages(actor: User | None, ids: list[int]) -> list[Village]:
     return [found[i] for i in ids]
 
 
-def assign_many(actor: User | None, cycle: Cycle, evaluator: User, villages: list[Village]
+def assign_many(actor: User, cycle: Cycle, evaluator: User, villages: list[Village]
                 ) -> tuple[list[EvaluatorAssignment], list[Village]]:
     """One evaluator to several villages, all or nothing: every pair is checked first, then
     the new ones are stored in one transaction. Pairs that exist already are not errors: they
@@ -126,10 +129,9 @@ def mark_drawn(items: list[EvaluatorAssignment]) -> list[EvaluatorAssignment]:
     return items
 
 
-def unassign(actor: User | None, assignment: EvaluatorAssignment) -> None:
+def unassign(actor: User, assignment: EvaluatorAssignment) -> None:
     village = assignment.village
-    if actor is not None:
-        require_county(actor, village.county_id)
+    policy.authorize(actor, "assign", assignment)
     if assignment.cycle.status != "open":
         raise AppError("locked", _("This cycle is finalised."))
     record_audit(actor, "assignment.delete", assignment, county_id=village.county_id,

@@ -13,11 +13,14 @@ from zoneinfo import ZoneInfo
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, or_, select
 
+from .. import policy
 from ..extensions import db
 from ..models import AuditLog, County, User
-from ..scoping import require_role, scoped
 
 LOCAL = ZoneInfo("Asia/Shanghai")
+# Entries of the system actor (policy.SYSTEM, policy.DEMO): no account, named by `system`.
+SYSTEM_LABELS: dict[str, Any] = {"cli": _l("System (command line)"),
+                                 "demo": _l("System (demo data)")}
 
 # action -> label (actions not listed show their family's label, e.g. "leave.*").
 ACTION_LABELS: dict[str, Any] = {
@@ -119,8 +122,8 @@ def audit_query(actor: User, *, actor_id: int | None = None, action: str | None 
                 county_id: int | None = None, since: date | None = None,
                 until: date | None = None) -> Select:
     """Entries newest first, within what `actor` may see (county staff: their county)."""
-    require_role(actor, "admin", "county_staff")
-    stmt = scoped(select(AuditLog), actor, AuditLog).order_by(AuditLog.at.desc(), AuditLog.id.desc())
+    policy.authorize(actor, "read_audit")
+    stmt = policy.scope(actor, "read_audit", select(AuditLog)).order_by(AuditLog.at.desc(), AuditLog.id.desc())
     if actor_id is not None:
         stmt = stmt.where(AuditLog.actor_id == actor_id)
     if action:
@@ -140,11 +143,13 @@ def _local_midnight(day: date) -> datetime:
 
 def actor_choices(actor: User) -> list[User]:
     """The accounts whose entries `actor` may filter by."""
-    return list(db.session.scalars(scoped(select(User), actor, User).order_by(User.role, User.name)))
+    return list(db.session.scalars(policy.scope(actor, "read_accounts", select(User))
+                                   .order_by(User.role, User.name)))
 
 
 def county_choices(actor: User) -> list[County]:
-    if actor.role != "admin":
+    """Counties to filter by: only for those who read every county's entries."""
+    if not policy.can(actor, "read_audit", policy.CITY):
         return []
     return list(db.session.scalars(select(County).order_by(County.code)))
 
@@ -152,8 +157,11 @@ def county_choices(actor: User) -> list[County]:
 def entry_view(entry: AuditLog, actors: dict[int, User]) -> dict[str, Any]:
     who = actors.get(entry.actor_id) if entry.actor_id is not None else None
     detail = dict(entry.detail or {})
+    system = detail.pop("system", None)
+    name = who.name if who else (str(SYSTEM_LABELS.get(system, SYSTEM_LABELS["cli"]))
+                                 if entry.actor_id is None else None)
     return {"id": entry.id, "at": entry.at, "actor_id": entry.actor_id,
-            "actor_name": who.name if who else None, "actor_phone": who.phone if who else None,
+            "actor_name": name, "actor_phone": who.phone if who else None,
             "county_id": entry.county_id, "action": entry.action,
             "action_label": action_label(entry.action), "object_type": entry.object_type,
             "object_id": entry.object_id, "before": detail.pop("before", None),

@@ -13,13 +13,13 @@ from typing import Any
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from .. import policy
 from ..audit import record_audit
 from ..domain import geo
 from ..domain.village_centre import CentreEstimate, estimate_centre
 from ..errors import AppError
 from ..extensions import db
 from ..models import CheckIn, FirstSecretary, Household, User, Village
-from ..scoping import require_county
 from .checkins import cycle_for, recompute_flags, settings_for
 from .freeze import is_finalised
 
@@ -58,13 +58,12 @@ def check_point(lat: float | None, lon: float | None, system: str | None = geo.W
     return round(wlat, 7), round(wlon, 7)
 
 
-def set_centre(actor: User | None, village: Village, *, lat: float | None = None,
+def set_centre(actor: User, village: Village, *, lat: float | None = None,
                lon: float | None = None, radius_m: int | None = None, source: str = "staff",
                system: str | None = geo.WGS84, commit: bool = True) -> CentreChange:
     """Move (or first set) a village's centre and/or its radius; audited; check-ins stored
-    before are judged again. `actor` None is the trusted command line and the import."""
-    if actor is not None:
-        require_county(actor, village.county_id)
+    before are judged again. A roster import sets centres as the importing user."""
+    policy.authorize(actor, "manage_villages", village)
     lat, lon = check_point(lat, lon, system)
     if radius_m is not None and not MIN_RADIUS_M <= radius_m <= MAX_RADIUS_M:
         raise AppError("validation_failed", errors={"radius_m": [
@@ -130,11 +129,11 @@ def estimate(village: Village) -> CentreEstimate | None:
     return estimate_centre(household_points(village.id))
 
 
-def refresh_estimate(village: Village) -> CentreEstimate | None:
+def refresh_estimate(actor: User, village: Village) -> CentreEstimate | None:
     """Estimate the centre from the households unless the 村 sheet or staff gave one."""
     if village.centre_source not in (None, "estimated"):
         return None
     found = estimate(village)
     if found is not None and (village.lat, village.lon) != (found.lat, found.lon):
-        set_centre(None, village, lat=found.lat, lon=found.lon, source="estimated", commit=False)
+        set_centre(actor, village, lat=found.lat, lon=found.lon, source="estimated", commit=False)
     return found

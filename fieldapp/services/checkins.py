@@ -3,8 +3,8 @@ monthly report, poster tokens and the work-discipline (工作纪律) suggestion.
 
 The rules live in fieldapp/domain (residency.py, flags.py, geo.py) and are explained for
 county staff in docs/residency-and-flags.md; this module loads facts, calls them and
-stores the results. Every function takes the acting user and checks access itself
-(through fieldapp/scoping.py), so the API and the staff pages share one set of rules.
+stores the results. Every function takes the acting user and asks the policy itself
+(fieldapp/policy.py), so the API and the staff pages share one set of rules.
 """
 from __future__ import annotations
 
@@ -24,6 +24,7 @@ from marshmallow import Schema, fields, validate
 from sqlalchemy import bindparam, insert, or_, select
 from sqlalchemy.orm import contains_eager
 
+from .. import policy
 from ..audit import record_audit
 from ..domain import flags as dflags
 from ..domain import residency as dres
@@ -31,15 +32,13 @@ from ..domain.geo import geofence
 from ..domain.points import NotPoints, in_range, to_points
 from ..errors import AppError, translate
 from ..extensions import db
-from ..models import (CheckIn, Cycle, DisciplineDecision, FirstSecretary, LeaveRequest,
+from ..models import (CheckIn, County, Cycle, DisciplineDecision, FirstSecretary, LeaveRequest,
                       RetiredCheckinToken, SpotCheck, Town, User, Village, new_token, utcnow)
 from ..schema_fields import UtcDateTime
-from ..scoping import require_county, require_role, scoped
 from .checkin_flags import flag_new_checkin, recompute_flags  # noqa: F401  (re-exported)
 from .freeze import ensure_days_not_finalised, ensure_not_finalised, ensure_term_not_finalised
 from .sync import RecordRejected, RecordType, StoreResult, SyncContext, register
 
-STAFF_ROLES = ("admin", "county_staff")
 EARLIEST = datetime(2020, 1, 1, tzinfo=timezone.utc)
 MAX_FUTURE = timedelta(hours=48)  # a check-in "made" later than this ahead is refused
 
@@ -244,7 +243,7 @@ def _parse_thresholds(raw: str) -> dflags.FlagThresholds:
 
 
 register(RecordType(name="checkin", schema=CheckinPayloadSchema, handler=_store_checkin,
-                    roles=("secretary",)))
+                    verb="check_in"))
 
 
 def flag_texts(flags: Iterable[dict]) -> list[dict]:
@@ -329,7 +328,7 @@ def secretary_month(user: User, secretary: FirstSecretary, year: int, month: int
                     today: date | None = None) -> dict[str, Any]:
     """One secretary's month: the domain report plus the rows behind it (for the calendar
     and for the phone)."""
-    require_secretary_access(user, secretary)
+    policy.authorize(user, "read_checkins", secretary)
     today = today or dres.shanghai_today()
     first, last = month_bounds(year, month)
     settings = settings_for(secretary.village.county_id, year)
@@ -355,7 +354,7 @@ def secretary_month(user: User, secretary: FirstSecretary, year: int, month: int
 
 def my_month(user: User, year: int | None, month: int | None) -> dict[str, Any]:
     """The phone's home screen: this month's days so far and the leave requests."""
-    require_role(user, "secretary")
+    policy.authorize(user, "read_own_month")
     secretary = _secretary_of(user)
     today = dres.shanghai_today()
     data = secretary_month(user, secretary, year or today.year, month or today.month,
@@ -385,15 +384,6 @@ def _report_dict(r: dres.MonthReport) -> dict[str, Any]:
     }
 
 
-def require_secretary_access(user: User, secretary: FirstSecretary) -> None:
-    if user.role == "secretary":
-        if user.secretary_id != secretary.id:
-            raise AppError("forbidden")
-        return
-    require_role(user, *STAFF_ROLES)
-    require_county(user, secretary.village.county_id)
-
-
 # --- the county's monthly report -------------------------------------------------------
 
 
@@ -412,11 +402,8 @@ def county_secretaries(county_id: int, lo: date, hi: date) -> list[FirstSecretar
 def county_report(user: User, county_id: int, year: int, month: int, *,
                   today: date | None = None) -> dict[str, Any]:
     """Every secretary of the county for one month; a handful of queries, not N."""
-    require_role(user, *STAFF_ROLES)
-    require_county(user, county_id)
-    from ..models import County
-
     county = db.session.get(County, county_id)
+    policy.authorize(user, "read_residency_report", county or policy.InCounty(county_id))
     if county is None:
         raise AppError("not_found")
     today = today or dres.shanghai_today()
@@ -458,7 +445,7 @@ def county_report(user: User, county_id: int, year: int, month: int, *,
 
 
 def request_leave(user: User, data: dict[str, Any]) -> LeaveRequest:
-    require_role(user, "secretary")
+    policy.authorize(user, "request_leave")
     secretary = _secretary_of(user)
     start, end = data["start"], data["end"]
     errors: dict[str, list[str]] = {}
@@ -482,7 +469,7 @@ def request_leave(user: User, data: dict[str, Any]) -> LeaveRequest:
 
 def leave_query(user: User, *, status: str | None = None, secretary_id: int | None = None,
                 county_id: int | None = None, year: int | None = None):
-    stmt = scoped(select(LeaveRequest), user, LeaveRequest)
+    stmt = policy.scope(user, "read_leave", select(LeaveRequest))
     if status:
         stmt = stmt.where(LeaveRequest.status == status)
     if secretary_id is not None:
@@ -510,8 +497,7 @@ def annual_leave_days(secretary_ids: list[int], years: Iterable[int]) -> dict[tu
 def decide_leave(user: User, leave: LeaveRequest, decision: str,
                  note: str | None = None) -> LeaveRequest:
     """Approve or reject a pending request (staff of the secretary's county)."""
-    require_role(user, *STAFF_ROLES)
-    require_county(user, leave.village.county_id)
+    policy.authorize(user, "decide_leave", leave)
     if decision not in ("approve", "reject"):
         raise AppError("validation_failed", errors={"decision": [_("Approve or reject.")]})
     if leave.status != "pending":
@@ -536,11 +522,11 @@ MAX_SPOT_CHECK_NOTE = 1000  # characters; the API schema and the staff page say 
 
 
 def record_spot_check(user: User, data: dict[str, Any]) -> SpotCheck:
-    require_role(user, *STAFF_ROLES)
+    policy.authorize(user, "record_spot_checks")
     secretary = db.session.get(FirstSecretary, data["secretary_id"])
     if secretary is None:
         raise AppError("not_found")
-    require_county(user, secretary.village.county_id)
+    policy.authorize(user, "record_spot_checks", secretary)
     errors: dict[str, list[str]] = {}
     if data["day"] > dres.shanghai_today():
         errors["day"] = [_("The date is in the future.")]
@@ -562,7 +548,7 @@ def record_spot_check(user: User, data: dict[str, Any]) -> SpotCheck:
 
 def spot_check_query(user: User, *, secretary_id: int | None = None,
                      county_id: int | None = None, year: int | None = None):
-    stmt = scoped(select(SpotCheck), user, SpotCheck)
+    stmt = policy.scope(user, "read_spot_checks", select(SpotCheck))
     if secretary_id is not None:
         stmt = stmt.where(SpotCheck.secretary_id == secretary_id)
     if county_id is not None:
@@ -578,7 +564,7 @@ def spot_check_query(user: User, *, secretary_id: int | None = None,
 
 def checkin_query(user: User, *, secretary_id: int | None = None, year: int | None = None,
                   month: int | None = None):
-    stmt = scoped(select(CheckIn), user, CheckIn)
+    stmt = policy.scope(user, "read_checkins", select(CheckIn))
     if secretary_id is not None:
         stmt = stmt.where(CheckIn.secretary_id == secretary_id)
     if year is not None:
@@ -596,14 +582,9 @@ def poster_url(village: Village) -> str:
     return f"{base.rstrip('/')}/#/checkin?v={village.checkin_token}"
 
 
-def require_poster_access(user: User, village: Village) -> None:
-    require_role(user, *STAFF_ROLES)
-    require_county(user, village.county_id)
-
-
 def rotate_token(user: User, village: Village) -> Village:
     """Reprint: a new token; check-ins with the old one are kept but stop counting."""
-    require_poster_access(user, village)
+    policy.authorize(user, "manage_posters", village)
     db.session.add(RetiredCheckinToken(village_id=village.id, token=village.checkin_token,
                                        retired_by_id=user.id))
     village.checkin_token = new_token()
@@ -665,8 +646,7 @@ def _suggestion_dict(sug: dres.DisciplineSuggestion, annual: int) -> dict[str, A
 def discipline_overview(user: User, county_id: int, year: int, *,
                         today: date | None = None) -> dict[str, Any]:
     """Suggested scores and decisions for every secretary of a county in a cycle year."""
-    require_role(user, *STAFF_ROLES)
-    require_county(user, county_id)
+    policy.authorize(user, "read_discipline", policy.InCounty(county_id))
     cycle = discipline_cycle(county_id, year)
     today = today or dres.shanghai_today()
     secretaries = county_secretaries(county_id, date(year, 1, 1), date(year, 12, 31))
@@ -688,9 +668,8 @@ def discipline_overview(user: User, county_id: int, year: int, *,
 
 def discipline_for(user: User, secretary: FirstSecretary, year: int, *,
                    today: date | None = None) -> dict[str, Any]:
-    require_role(user, *STAFF_ROLES)
+    policy.authorize(user, "read_discipline", secretary)
     county_id = secretary.village.county_id
-    require_county(user, county_id)
     cycle = discipline_cycle(county_id, year)
     sug, annual = discipline_suggestions([secretary], cycle, county_id,
                                today or dres.shanghai_today())[secretary.id]
@@ -705,6 +684,7 @@ def discipline_for(user: User, secretary: FirstSecretary, year: int, *,
 def confirm_discipline(user: User, secretary: FirstSecretary, year: int, score: float | None,
                        reason: str | None, *, today: date | None = None) -> DisciplineDecision:
     """Confirm the suggestion (`score` None or equal to it) or override it with a reason."""
+    policy.authorize(user, "confirm_discipline", secretary)
     current = discipline_for(user, secretary, year, today=today)
     cycle = db.session.get(Cycle, current["cycle_id"])
     ensure_not_finalised(cycle, secretary.village.county_id, what="discipline")

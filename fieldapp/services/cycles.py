@@ -1,7 +1,7 @@
 """Assessment cycles: create one for a county or the whole city, and change its settings.
 
-`actor` None means the command line (a trusted operator). Otherwise admins act anywhere,
-county staff only on their own county's cycle; a city-wide cycle belongs to the admins.
+Policy `manage_cycles`: admins (and the command line, policy.SYSTEM) anywhere, county staff
+only their own county's cycle; a city-wide cycle belongs to the admins.
 """
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from typing import Any
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from .. import policy
 from ..audit import record_audit
 from ..errors import AppError, translate
 from ..extensions import db
@@ -23,15 +24,6 @@ from .scoring.settings import county_settings
 DRAW_SETTINGS = ("sample_size", "reserve_count", "include_exited")
 
 
-def authorize_cycle_write(actor: User | None, cycle_county_id: int | None) -> None:
-    if actor is None or actor.role == "admin":
-        return
-    if actor.role == "county_staff" and cycle_county_id is not None \
-            and cycle_county_id == actor.county_id:
-        return
-    raise AppError("forbidden")
-
-
 def _check_settings(settings: dict[str, Any]) -> None:
     if "answer_values" in settings:
         from ..services.instruments import registry
@@ -43,10 +35,10 @@ def _check_settings(settings: dict[str, Any]) -> None:
                 f"settings.{k}": [translate(m) for m in v] for k, v in errors.items()})
 
 
-def create_cycle(actor: User | None, *, year: int, county: County | None,
+def create_cycle(actor: User, *, year: int, county: County | None,
                  settings: dict[str, Any] | None = None) -> Cycle:
     """A cycle for `county`, or for the whole city when `county` is None (admins only)."""
-    authorize_cycle_write(actor, county.id if county is not None else None)
+    policy.authorize(actor, "manage_cycles", county or policy.CITY)
     settings = dict(settings or {})
     _check_settings(settings)
     # One cycle per year and scope; a county cycle and a city cycle of the same year would
@@ -67,8 +59,8 @@ def create_cycle(actor: User | None, *, year: int, county: County | None,
     return cycle
 
 
-def update_settings(actor: User | None, cycle: Cycle, changes: dict[str, Any]) -> Cycle:
-    authorize_cycle_write(actor, cycle.county_id)
+def update_settings(actor: User, cycle: Cycle, changes: dict[str, Any]) -> Cycle:
+    policy.authorize(actor, "manage_cycles", cycle)
     if cycle.status != "open":
         raise AppError("locked", _("This cycle is finalised."))
     _check_settings(changes)

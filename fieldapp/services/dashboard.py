@@ -3,18 +3,19 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
+from .. import policy
 from ..extensions import db
 from ..models import FirstSecretary, Household, User, Village
-from ..scoping import scoped
 
 
 def county_overview(user: User) -> dict[str, int]:
-    def count(model) -> int:
-        stmt = scoped(select(func.count()).select_from(model), user, model)
+    def count(verb: str, model) -> int:
+        stmt = policy.scope(user, verb, select(func.count()).select_from(model), model)
         return db.session.scalar(stmt) or 0
 
-    return {"villages": count(Village), "households": count(Household),
-            "secretaries": count(FirstSecretary)}
+    return {"villages": count("read_places", Village),
+            "households": count("read_households", Household),
+            "secretaries": count("read_secretaries", FirstSecretary)}
 
 
 # --- the county dashboard (issue #6) ------------------------------------------------------
@@ -41,7 +42,6 @@ def _compliance_month(cycle: Cycle, today: date) -> tuple[int, int] | None:
 def county_dashboard(user: User, cycle: Cycle, county_id: int) -> dict[str, Any]:
     """Everything the county dashboard shows, for staff of the county and admins."""
     from ..domain.residency import shanghai_today
-    from ..scoping import require_county, require_role
     from .checkins import county_report
     from .meetings import meetings_for
     from .scoring.grades import evaluate
@@ -50,8 +50,8 @@ def county_dashboard(user: User, cycle: Cycle, county_id: int) -> dict[str, Any]
     from .scoring.results import results
     from .visits import FLAG_LABELS
 
-    require_role(user, "admin", "county_staff")
-    require_county(user, county_id)
+    policy.authorize(user, "use_staff_pages")
+    policy.authorize(user, "read_scores", policy.CountyCycle(cycle, county_id))
     villages = list(db.session.scalars(select(Village).where(Village.county_id == county_id)
                                        .order_by(Village.code)))
     drawn = {vd.village_id: (vd, size) for vd, size in db.session.execute(

@@ -19,10 +19,11 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
+from .. import policy
 from ..domain.idcard import check_char
 from ..extensions import db
-from ..models import (City, County, Cycle, FirstSecretary, Household, SampleEntry, Town, User,
-                      Village)
+from ..models import (SECRETARY_ROLE, City, County, Cycle, FirstSecretary, Household, SampleEntry,
+                      Town, User, Village)
 
 DEMO_PASSWORD = "demo1234"
 SEED = 20161
@@ -78,6 +79,7 @@ DEMO_ACCOUNTS = [
     ("13800000002", "evaluator", "岐山县评议员 赵评议", "610323"),
     ("13800000003", "secretary", None, "610323"),
 ]
+DEMO_EVALUATOR = "13800000002"
 
 
 def is_empty() -> bool:
@@ -231,7 +233,8 @@ def _demo_user(phone: str, name: str, role: str, county: County | None = None,
                 password_hash=_demo_password_hash())
     db.session.add(user)
     db.session.flush()
-    record_audit(None, "user.create", user, county_id=user.county_id, role=role, phone=phone)
+    record_audit(policy.DEMO, "user.create", user, county_id=user.county_id, role=role,
+                 phone=phone)
     return user
 
 
@@ -242,7 +245,7 @@ def _create_accounts() -> None:
         if county_code and county is None:
             continue  # a small city without this county
         secretary = None
-        if role == "secretary":
+        if role == SECRETARY_ROLE:
             secretary = db.session.scalar(
                 select(FirstSecretary).join(Village).where(Village.county_id == county.id)
                 .order_by(Village.code).limit(1))
@@ -261,15 +264,15 @@ def _run_demo_cycle() -> None:
     from .draws import run_draw
 
     county = db.session.scalar(select(County).where(County.code == "610323"))
-    cycle = create_cycle(None, year=2026, county=county)
+    cycle = create_cycle(policy.DEMO, year=2026, county=county)
     # The seed was published with the lottery draw of 2026-03-01 and recorded that evening,
     # before the field work of March: visits never predate their draw (honest times).
-    run_draw(None, cycle, county, DEMO_SEED, recorded_at=DEMO_SEED_RECORDED_AT)
-    evaluator = db.session.scalar(select(User).where(User.role == "evaluator"))
+    run_draw(policy.DEMO, cycle, county, DEMO_SEED, recorded_at=DEMO_SEED_RECORDED_AT)
+    evaluator = db.session.scalar(select(User).where(User.phone == DEMO_EVALUATOR))
     villages = db.session.scalars(select(Village).where(Village.county_id == county.id)
                                   .order_by(Village.code).limit(3)).all()
     for village in villages:
-        assign(None, cycle, evaluator, village)
+        assign(policy.DEMO, cycle, evaluator, village)
     db.session.commit()
 
 

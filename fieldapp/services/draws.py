@@ -24,13 +24,13 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
+from .. import policy
 from ..audit import record_audit
 from ..domain import sampling as ds
 from ..errors import AppError, translate
 from ..extensions import db
 from ..models import (County, Cycle, Draw, Household, Replacement, SampleEntry, User, Village,
                       VillageDraw, Visit, new_token, utcnow)
-from ..scoping import require_county
 from .cycles import effective_settings
 from .freeze import ensure_not_finalised
 
@@ -55,14 +55,12 @@ def _check_seed(seed: str) -> None:
         raise AppError("validation_failed", errors={"seed": [translate(m) for _f, m in errors]})
 
 
-def _authorize_draw(actor: User | None, cycle: Cycle, county: County | None) -> None:
-    if actor is None:
-        return
-    if county is None:  # the whole city
-        if actor.role != "admin":
-            raise AppError("forbidden")
-        return
-    require_county(actor, county.id)
+def _authorize_draw(actor: User, cycle: Cycle, county: County | None) -> None:
+    """Policy `draw` on the county drawn (None: every county of the cycle at once)."""
+    policy.authorize(actor, "read_cycles", cycle)
+    if county is None and cycle.county_id is not None:
+        county = cycle.county
+    policy.authorize(actor, "draw", county or policy.CITY)
 
 
 def _eligible_by_village(county_id: int, include_exited: bool, village_id: int | None = None
@@ -91,13 +89,13 @@ def drawn_village_ids(cycle_id: int, village_ids: list[int] | None = None) -> se
     return set(db.session.scalars(stmt))
 
 
-def _new_draw(actor: User | None, cycle: Cycle, county: County, seed: str, recorded_at: datetime,
+def _new_draw(actor: User, cycle: Cycle, county: County, seed: str, recorded_at: datetime,
               settings: dict[str, Any], village: Village | None = None) -> Draw:
     draw = Draw(cycle_id=cycle.id, county_id=county.id, village_id=village.id if village else None,
                 algorithm=ds.ALGORITHM, seed=seed, seed_recorded_at=recorded_at,
                 sample_size=settings["sample_size"], reserve_count=settings["reserve_count"],
                 include_exited=bool(settings["include_exited"]), status="active",
-                created_by_id=actor.id if actor is not None else None, created_at=utcnow(),
+                created_by_id=actor.id, created_at=utcnow(),
                 public_token=new_token())
     db.session.add(draw)
     db.session.flush()
@@ -142,7 +140,7 @@ def _draw_villages(draw: Draw, villages: list[Village],
     return sum(len(eligible) for _v, eligible, _r in results)
 
 
-def _draw_county(actor: User | None, cycle: Cycle, county: County, seed: str,
+def _draw_county(actor: User, cycle: Cycle, county: County, seed: str,
                  recorded_at: datetime, settings: dict[str, Any]) -> Draw:
     """Validate and build one county's draw in the session (no commit). Villages that
     already have their own draw in the cycle are skipped."""
@@ -189,7 +187,7 @@ def _check_open(cycle: Cycle) -> None:
         raise AppError("locked", _("This cycle is finalised."))
 
 
-def run_draw(actor: User | None, cycle: Cycle, county: County | None, seed: str, *,
+def run_draw(actor: User, cycle: Cycle, county: County | None, seed: str, *,
              recorded_at: datetime | None = None) -> list[Draw]:
     """Record `seed` now and draw `county` (or every county of a city-wide cycle).
 
@@ -226,12 +224,12 @@ def run_draw(actor: User | None, cycle: Cycle, county: County | None, seed: str,
     return draws
 
 
-def run_village_draw(actor: User | None, cycle: Cycle, village: Village, seed: str) -> Draw:
+def run_village_draw(actor: User, cycle: Cycle, village: Village, seed: str) -> Draw:
     """Draw one village that has no active draw in the cycle (a village added after its
     county's draw, or one whose draw an admin voided): its own public seed and time, the
     same algorithm, its own public record. Nothing else changes."""
-    if actor is not None:
-        require_county(actor, village.county_id)
+    policy.authorize(actor, "read_cycles", cycle)
+    policy.authorize(actor, "draw", village)
     _check_open(cycle)
     _check_seed(seed)
     county = village.county
@@ -290,10 +288,9 @@ def ensure_voidable(draw: Draw, vd: VillageDraw | None = None) -> None:
     ensure_not_finalised(draw.cycle, draw.county_id, what="draw_void")
 
 
-def void_draw(actor: User | None, draw: Draw, reason: str) -> Draw:
+def void_draw(actor: User, draw: Draw, reason: str) -> Draw:
     """Void a whole draw (every village still active in it). Admins only."""
-    if actor is not None and actor.role != "admin":
-        raise AppError("forbidden")
+    policy.authorize(actor, "void_draw", draw)
     reason = _void_reason(reason)
     if draw.status != "active":
         raise AppError("locked", _("This draw is already voided."))
@@ -303,7 +300,7 @@ def void_draw(actor: User | None, draw: Draw, reason: str) -> Draw:
     now = utcnow()
     draw.status = "voided"
     draw.voided_at = now
-    draw.voided_by_id = actor.id if actor is not None else None
+    draw.voided_by_id = actor.id
     draw.void_reason = reason
     for vd in draw.villages:
         if vd.status == "active":
@@ -315,10 +312,10 @@ def void_draw(actor: User | None, draw: Draw, reason: str) -> Draw:
     return draw
 
 
-def _mark_voided(vd: VillageDraw, actor: User | None, reason: str, at: datetime) -> None:
+def _mark_voided(vd: VillageDraw, actor: User, reason: str, at: datetime) -> None:
     vd.status = "voided"
     vd.voided_at = at
-    vd.voided_by_id = actor.id if actor is not None else None
+    vd.voided_by_id = actor.id
     vd.void_reason = reason
 
 
@@ -333,12 +330,11 @@ def void_consequences(vd: VillageDraw) -> dict[str, int]:
     }
 
 
-def void_village_draw(actor: User | None, vd: VillageDraw, reason: str) -> VillageDraw:
+def void_village_draw(actor: User, vd: VillageDraw, reason: str) -> VillageDraw:
     """Void one village's draw (admins, with a reason): its visits stop counting, other
     villages' draws, records and visits are untouched. The village can then be drawn
     alone with a new seed. A single-village draw's Draw is voided with it."""
-    if actor is not None and actor.role != "admin":
-        raise AppError("forbidden")
+    policy.authorize(actor, "void_draw", vd)
     reason = _void_reason(reason)
     if vd.status != "active":
         raise AppError("locked", _("This village's draw is already voided."))
@@ -349,7 +345,7 @@ def void_village_draw(actor: User | None, vd: VillageDraw, reason: str) -> Villa
     draw = vd.draw
     if draw.village_id is not None and draw.status == "active":
         draw.status, draw.voided_at, draw.void_reason = "voided", now, reason
-        draw.voided_by_id = actor.id if actor is not None else None
+        draw.voided_by_id = actor.id
     record_audit(actor, "draw.void_village", vd, county_id=draw.county_id,
                  cycle_id=draw.cycle_id, draw_id=draw.id, village_code=vd.village_code,
                  reason=reason, seed=draw.seed, **consequences,

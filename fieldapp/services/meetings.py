@@ -28,6 +28,7 @@ from flask_babel import lazy_gettext as _l
 from marshmallow import ValidationError
 from sqlalchemy import delete, func, select, update
 
+from .. import policy
 from ..audit import record_audit
 from ..errors import AppError
 from ..extensions import db
@@ -35,15 +36,13 @@ from ..domain.instruments import overall_item  # noqa: F401  (the item paper tal
 from ..domain.residency import shanghai_today
 from ..models import (MEETING_CATEGORIES, Ballot, BallotToken, Cycle, FirstSecretary, Meeting,
                       PaperTally, User, Village, utcnow)
-from ..scoping import register_household_level, require_county, require_cycle, require_role
 from ..secret_key import derived_key
 from . import instruments
 from .freeze import ensure_not_finalised, is_finalised
 
 # Ballots, slips and paper tallies are respondent-level: secretaries never see them.
-register_household_level(Ballot, BallotToken, PaperTally)
+policy.register_household_level(Ballot, BallotToken, PaperTally)
 
-STAFF_ROLES = ("admin", "county_staff")
 BALLOT_INSTRUMENT = "democratic_ballot"
 MAX_PER_CATEGORY = 500
 MAX_PLACE = 200
@@ -85,7 +84,7 @@ def _issue_tokens(meeting: Meeting) -> None:
 
 def slip_tokens(actor: User, meeting: Meeting) -> list[str]:
     """The tokens to print, one per participant (open meetings only)."""
-    authorize_meeting(actor, meeting)
+    policy.authorize(actor, "manage_meetings", meeting)
     if meeting.status != "open":
         raise AppError("locked", _("The meeting is closed: its slips can no longer be used."))
     return [slip_token(meeting, n) for n in range(meeting.participant_total)]
@@ -94,15 +93,7 @@ def slip_tokens(actor: User, meeting: Meeting) -> list[str]:
 # --- access and locks --------------------------------------------------------------------
 
 
-def authorize_meeting(actor: User | None, meeting: Meeting) -> None:
-    """Staff of the meeting's county and admins; nobody else (secretaries never)."""
-    if actor is None:
-        return
-    require_role(actor, *STAFF_ROLES)
-    require_county(actor, meeting.village.county_id)
-
-
-def _ensure_writable(actor: User | None, cycle: Cycle, county_id: int) -> None:
+def _ensure_writable(actor: User, cycle: Cycle, county_id: int) -> None:
     """Meetings, slips and tallies are inputs of the county's scores: frozen once finalised."""
     ensure_not_finalised(cycle, county_id, what="meeting")
 
@@ -152,18 +143,15 @@ def _check_held_on(secretary: FirstSecretary, held_on: date) -> None:
             end=secretary.term_end.isoformat() if secretary.term_end else "—")]})
 
 
-def create_meeting(actor: User | None, data: dict[str, Any]) -> Meeting:
+def create_meeting(actor: User, data: dict[str, Any]) -> Meeting:
     """`data`: cycle_id, secretary_id, held_on, place, participants {category: n}."""
-    if actor is not None:
-        require_role(actor, *STAFF_ROLES)
+    policy.authorize(actor, "manage_meetings")
     cycle = db.session.get(Cycle, data["cycle_id"])
     secretary = db.session.get(FirstSecretary, data["secretary_id"])
     if cycle is None or secretary is None:
         raise AppError("not_found")
     county_id = secretary.village.county_id
-    if actor is not None:
-        require_county(actor, county_id)
-        require_cycle(actor, cycle)
+    policy.authorize(actor, "manage_meetings", policy.CountyCycle(cycle, county_id))
     if not cycle.covers_county(county_id):
         raise AppError("validation_failed", errors={"cycle_id": [
             _("This cycle does not cover the secretary's county.")]})
@@ -178,7 +166,7 @@ def create_meeting(actor: User | None, data: dict[str, Any]) -> Meeting:
     meeting = Meeting(cycle_id=cycle.id, secretary_id=secretary.id, village_id=secretary.village_id,
                       held_on=data["held_on"], place=place, participants=participants,
                       instrument_id=instrument.id, instrument_version=instrument.version,
-                      status="open", token_salt="", created_by_id=actor.id if actor else None)
+                      status="open", token_salt="", created_by_id=actor.id)
     db.session.add(meeting)
     db.session.flush()
     _issue_tokens(meeting)
@@ -188,10 +176,10 @@ def create_meeting(actor: User | None, data: dict[str, Any]) -> Meeting:
     return meeting
 
 
-def update_meeting(actor: User | None, meeting: Meeting, data: dict[str, Any]) -> Meeting:
+def update_meeting(actor: User, meeting: Meeting, data: dict[str, Any]) -> Meeting:
     """Date and place while the meeting is open; participant numbers only before any vote
     (new numbers issue new slips: print them again)."""
-    authorize_meeting(actor, meeting)
+    policy.authorize(actor, "manage_meetings", meeting)
     _ensure_writable(actor, meeting.cycle, meeting.village.county_id)
     if meeting.status != "open":
         raise AppError("locked", _("The meeting is closed."))
@@ -218,14 +206,14 @@ def update_meeting(actor: User | None, meeting: Meeting, data: dict[str, Any]) -
     return meeting
 
 
-def close_meeting(actor: User | None, meeting: Meeting) -> Meeting:
-    authorize_meeting(actor, meeting)
+def close_meeting(actor: User, meeting: Meeting) -> Meeting:
+    policy.authorize(actor, "manage_meetings", meeting)
     _ensure_writable(actor, meeting.cycle, meeting.village.county_id)
     if meeting.status != "open":
         raise AppError("locked", _("The meeting is already closed."))
     meeting.status = "closed"
     meeting.closed_at = utcnow()
-    meeting.closed_by_id = actor.id if actor else None
+    meeting.closed_by_id = actor.id
     _shuffle_ballots(meeting)
     record_audit(actor, "meeting.close", meeting, county_id=meeting.village.county_id,
                  ballots=vote_count(meeting), tokens=meeting.participant_total)
@@ -252,9 +240,9 @@ def vote_count(meeting: Meeting) -> int:
                              .where(Ballot.meeting_id == meeting.id)) or 0
 
 
-def set_tallies(actor: User | None, meeting: Meeting, tallies: dict[str, dict[str, int]]) -> Meeting:
+def set_tallies(actor: User, meeting: Meeting, tallies: dict[str, dict[str, int]]) -> Meeting:
     """Replace the paper tallies: {category: {option: count}} for the overall item."""
-    authorize_meeting(actor, meeting)
+    policy.authorize(actor, "manage_meetings", meeting)
     _ensure_writable(actor, meeting.cycle, meeting.village.county_id)
     instrument = instruments.get_or_404(meeting.instrument_id, meeting.instrument_version)
     codes = [o.code for o in instrument.options_of(overall_item(instrument))]
@@ -428,8 +416,7 @@ def public_meeting_info(meeting: Meeting) -> dict[str, Any]:
 
 
 def meetings_for(actor: User, cycle: Cycle, county_id: int) -> list[Meeting]:
-    require_role(actor, *STAFF_ROLES)
-    require_county(actor, county_id)
+    policy.authorize(actor, "read_meetings", policy.CountyCycle(cycle, county_id))
     return list(db.session.scalars(
         select(Meeting).join(Village, Meeting.village_id == Village.id)
         .where(Meeting.cycle_id == cycle.id, Village.county_id == county_id)

@@ -21,12 +21,12 @@ from flask_babel import gettext as _, lazy_gettext as _l
 from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 
+from .. import policy
 from ..audit import record_audit
 from ..domain import sampling as ds
 from ..errors import AppError, translate
 from ..extensions import db
-from ..models import (Cycle, Draw, EvaluatorAssignment, Replacement, SampleEntry, User, Visit,
-                      VillageDraw)
+from ..models import Cycle, Draw, Replacement, SampleEntry, User, Visit, VillageDraw
 from ..schema_fields import UtcDateTime
 from .freeze import ensure_not_finalised
 from .sync import RecordRejected, RecordType, StoreResult, SyncContext, register
@@ -88,10 +88,8 @@ def _validated_target(user: User, data: dict[str, Any]
     vd = _lock_village_draw(entry.village_draw_id)
     draw: Draw = vd.draw
     cycle: Cycle = draw.cycle
-    assigned = db.session.scalar(select(EvaluatorAssignment.id).where(
-        EvaluatorAssignment.cycle_id == cycle.id, EvaluatorAssignment.user_id == user.id,
-        EvaluatorAssignment.village_id == vd.village_id))
-    if assigned is None:  # same answer as an unknown token: no probing of other villages
+    # Policy `record_replacement`: assigned to the village in the draw's (open) cycle.
+    if not policy.can(user, "record_replacement", entry):  # as unknown: no probing
         errors.setdefault("sample_token", []).append(str(ERR_UNKNOWN))
         raise RecordRejected(errors)
     if draw.status != "active" or vd.status != "active":
@@ -163,4 +161,4 @@ def _handle(data: dict, ctx: SyncContext) -> StoreResult:
 
 
 register(RecordType(name="replacement", schema=ReplacementPayload, handler=_handle,
-                    roles=("evaluator",)))
+                    verb="record_replacement"))

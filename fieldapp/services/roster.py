@@ -19,6 +19,7 @@ from typing import Any
 from flask_babel import gettext
 from sqlalchemy import select
 
+from .. import policy
 from ..audit import record_audit
 from ..domain import N_
 from ..domain.workbook import WorkbookRejected, check_upload_rows
@@ -26,7 +27,6 @@ from ..domain import roster_file as rf
 from ..errors import AppError
 from ..extensions import db
 from ..models import FirstSecretary, Household, Town, User, Village
-from ..scoping import require_county
 from . import centres
 from . import roster_places as rp
 from .freeze import ensure_term_not_finalised
@@ -87,14 +87,14 @@ def _sort_key(item: dict[str, Any]) -> tuple:
     return (item["file"], item["sheet"] or "", item["row"] or 0, item["column"] or "")
 
 
-def import_roster(actor: User | None, files: list[tuple[str, bytes]], *,
+def import_roster(actor: User, files: list[tuple[str, bytes]], *,
                   dry_run: bool = False) -> ImportReport:
     """Validate and upsert. Raises AppError('import_rejected') listing every problem.
 
-    `actor` None is the trusted command line; county staff may import only their county.
+    Policy `import_roster`: every row, whatever its table, must name a village in the
+    actor's reach (county staff: their county; a row outside it is a row error).
     """
-    if actor is not None and actor.role not in ("admin", "county_staff"):
-        raise AppError("forbidden")
+    policy.authorize(actor, "import_roster")
     report = ImportReport(dry_run=dry_run)
     try:  # bounded before any parsing: size, zip bombs, rows/columns/cells (domain/workbook.py)
         check_upload_rows(files)
@@ -128,7 +128,7 @@ def import_roster(actor: User | None, files: list[tuple[str, bytes]], *,
     return report
 
 
-def _store(actor: User | None, files: list[tuple[str, bytes]], parsed: rf.RosterParseResult,
+def _store(actor: User, files: list[tuple[str, bytes]], parsed: rf.RosterParseResult,
            places: rp.Places, existing: dict[str, Village], report: ImportReport) -> None:
     _cities, counties = rp.create_places(places)
     report.counts["counties"].add("created", counties)
@@ -136,7 +136,7 @@ def _store(actor: User | None, files: list[tuple[str, bytes]], parsed: rf.Roster
     _upsert_households(parsed, villages, report)
     _upsert_secretaries(parsed, villages, report)
     db.session.flush()
-    _centres(parsed, villages, report)
+    _centres(actor, parsed, villages, report)
     if report.dry_run:
         db.session.rollback()
         return
@@ -246,7 +246,7 @@ def _later(a, b):
     return None if a is None or b is None else max(a, b)
 
 
-def _centres(parsed: rf.RosterParseResult, villages: dict[str, Village],
+def _centres(actor: User, parsed: rf.RosterParseResult, villages: dict[str, Village],
              report: ImportReport) -> None:
     """The 村 sheet's centres; then an estimate for every village the households touched
     that has no centre from the 村 sheet or staff."""
@@ -254,7 +254,7 @@ def _centres(parsed: rf.RosterParseResult, villages: dict[str, Village],
     for row in parsed.centres:
         village = villages[row.code]
         given.add(row.code)
-        change = centres.set_centre(None, village, lat=row.lat, lon=row.lon,
+        change = centres.set_centre(actor, village, lat=row.lat, lon=row.lon,
                                     radius_m=row.radius_m, source="roster", commit=False)
         report.counts["centres"].add("unchanged" if change.before == change.after else
                                      "created" if change.before["lat"] is None else "updated")
@@ -265,7 +265,7 @@ def _centres(parsed: rf.RosterParseResult, villages: dict[str, Village],
             continue
         village = villages[code]
         before = (village.lat, village.lon)
-        estimate = centres.refresh_estimate(village)
+        estimate = centres.refresh_estimate(actor, village)
         first = first_rows[code]
         if estimate is None and village.lat is None:
             report.warnings.append(_message(first.file, first.sheet, first.row, "村代码",
@@ -289,7 +289,7 @@ def _centres(parsed: rf.RosterParseResult, villages: dict[str, Village],
 
 def update_village(actor: User, village: Village, data: dict[str, Any]) -> Village:
     """PATCH /api/villages/{id}: flags, and the centre and radius (services/centres.py)."""
-    require_county(actor, village.county_id)
+    policy.authorize(actor, "manage_villages", village)
     flags = {k: data[k] for k in ("is_poor_village", "is_weak_branch") if k in data}
     if any(k in data for k in ("lat", "lon", "radius_m")):
         centres.set_centre(actor, village, lat=data.get("lat"), lon=data.get("lon"),

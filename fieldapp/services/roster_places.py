@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from .. import policy
 from ..domain import N_
 from ..domain import divisions
 from ..domain import roster_file as rf
@@ -87,7 +88,7 @@ def install_city() -> City | None:
     return db.session.scalar(select(City).order_by(City.id).limit(1))
 
 
-def resolve(actor: User | None, refs: list[RowRef], villages: dict[str, Village],
+def resolve(actor: User, refs: list[RowRef], villages: dict[str, Village],
             import_names: dict[str, str]) -> Places:
     """Check every row's place; `villages` are the existing ones by code and
     `import_names` the village names the households table gives, by code."""
@@ -157,12 +158,12 @@ def _county_error(places: Places, ref: RowRef, ours: divisions.Division | None) 
     return None
 
 
-def _scope_error(actor: User | None, places: Places, ref: RowRef) -> PlaceError | None:
-    if actor is None or actor.role == "admin":
-        return None
+def _scope_error(actor: User, places: Places, ref: RowRef) -> PlaceError | None:
+    """A row outside the importer's reach (policy `import_roster`; a county the install
+    does not have yet is within an admin's reach only)."""
     code6 = ref.village_code[:6]
     county = places.counties.get(code6)
-    if actor.role == "county_staff" and county is not None and county.id == actor.county_id:
+    if policy.can(actor, "import_roster", county if county is not None else policy.CITY):
         return None
     return _error(ref, "村代码", NOT_YOUR_COUNTY, code=ref.village_code,
                   county=places.county_name(code6))
@@ -240,16 +241,16 @@ def ensure_county(code6: str) -> County | None:
     return places.counties[code6]
 
 
-def template_place(user: User | None, county: County | None = None):
-    """Where the roster template's examples are set: the given county, else the user's own
-    (an admin: the install's first county), else the default example place."""
+def template_place(viewer: Any, county: County | None = None):
+    """Where the roster template's examples are set: the given county, else the viewer's
+    own (a city-wide importer's: the install's first county; anonymous: none), else the
+    default example place."""
     from ..domain.roster_template import DEFAULT_PLACE, TemplatePlace
 
-    if county is None and user is not None and getattr(user, "is_authenticated", False):
-        if user.county_id is not None:
-            county = db.session.get(County, user.county_id)
-        elif user.role == "admin":
-            county = db.session.scalar(select(County).order_by(County.code).limit(1))
+    if county is None and getattr(viewer, "county_id", None) is not None:
+        county = db.session.get(County, viewer.county_id)
+    elif county is None and policy.can(viewer, "import_roster", policy.CITY):
+        county = db.session.scalar(select(County).order_by(County.code).limit(1))
     if county is None:
         return DEFAULT_PLACE
     town = db.session.scalar(select(Town).where(Town.county_id == county.id)

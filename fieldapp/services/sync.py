@@ -27,6 +27,7 @@ from typing import Any, Callable
 from marshmallow import Schema, ValidationError
 from sqlalchemy.exc import IntegrityError, OperationalError
 
+from .. import policy
 from ..errors import AppError, flatten_messages
 from ..extensions import db
 from ..models import ClientRecord, User, utcnow
@@ -75,7 +76,7 @@ class RecordType:
     name: str
     schema: type[Schema]
     handler: Callable[[dict, SyncContext], StoreResult]
-    roles: tuple[str, ...]
+    verb: str  # what the sender must be granted (fieldapp/policy.py), e.g. "record_visit"
 
 
 REGISTRY: dict[str, RecordType] = {}
@@ -133,7 +134,7 @@ def _process(user: User, batch: dict, received_at: datetime) -> tuple[bool, list
                     "uuid": [_("A different record with this ID was already received.")]}})
             continue
         spec = REGISTRY.get(rtype)
-        if spec is None or user.role not in spec.roles:
+        if spec is None or not policy.can(user, spec.verb):
             ok = False
             results.append({"uuid": uuid, "status": "rejected",
                             "errors": {"type": [_("This record type is not accepted from you.")]}})

@@ -2,8 +2,8 @@
 
 The villages assigned to the evaluator in open cycles; per village only the sample and
 the reserves (never the unused households), with the head's name and family size. For the
-households the evaluator must find (samples and activated reserves, `scoping.
-findable_entries`) also the phone number (to make appointments) and the home's
+households the evaluator must find (samples and activated reserves, `policy.
+findable_entries`, policy `call_household`) also the phone number (to make appointments) and the home's
 coordinates (distance, direction and a small map on the phone); never ID numbers. Every
 download that carries phone numbers is audited, naming the households.
 
@@ -20,12 +20,13 @@ from sqlalchemy.orm import selectinload
 from ..audit import record_audit
 from ..extensions import db
 from ..models import Cycle, Draw, EvaluatorAssignment, SampleEntry, User, Village, VillageDraw, utcnow
-from ..scoping import finds_households
+from .. import policy
 from . import instruments
 from .visits import returned_households
 
 
 def evaluator_tasks(user: User) -> dict[str, Any]:
+    policy.authorize(user, "read_tasks")
     rows = db.session.execute(
         select(VillageDraw, Draw, Cycle)
         .join(Draw, VillageDraw.draw_id == Draw.id)
@@ -47,6 +48,10 @@ def evaluator_tasks(user: User) -> dict[str, Any]:
             entries.setdefault(e.village_draw_id, []).append(e)
     # Households whose visit staff rejected are due again: the phone shows why.
     returned = returned_households(e.id for es in entries.values() for e in es)
+    # Whose phone and home may be sent: the households to find (one query for all).
+    callable_ids = set(db.session.scalars(policy.scope(
+        user, "call_household", select(SampleEntry.id).where(SampleEntry.village_draw_id.in_(
+            [vd.id for vd, _d, _c in rows]))))) if rows else set()
     villages = []
     contacts: dict[int, list[int]] = {}  # county id -> households whose phone was sent
     for vd, draw, cycle in rows:
@@ -57,7 +62,7 @@ def evaluator_tasks(user: User) -> dict[str, Any]:
                     "head_name": e.household.head_name, "family_size": e.household.family_size,
                     "rank": e.rank, "role": e.role, "status": e.status,
                     "returned": returned.get(e.id)}
-            if finds_households(e):
+            if e.id in callable_ids:
                 item["phone"] = e.household.phone
                 item["home"] = ({"lat": e.household.lat, "lon": e.household.lon}
                                 if e.household.lat is not None else None)
@@ -74,7 +79,8 @@ def evaluator_tasks(user: User) -> dict[str, Any]:
             villages.append(_village(village, cycle) | {"draw": None, "households": []})
     for county_id, ids in contacts.items():
         record_audit(user, "household.contacts_sent", None, county_id=county_id,
-                     households=sorted(ids))
+                     households=sorted(ids), before=None,
+                     after={"phones_sent": len(ids), "households": sorted(ids)})
     if contacts:
         db.session.commit()
     return {"generated_at": utcnow(), "villages": villages,

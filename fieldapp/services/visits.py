@@ -27,10 +27,10 @@ from ..domain.flags import FlagThresholds, VisitFacts, visit_time_flags
 from ..errors import AppError, translate
 from ..extensions import db
 from ..audit import record_audit
-from ..models import (Cycle, Draw, EvaluatorAssignment, SampleEntry, User, Village, VillageDraw,
+from .. import policy
+from ..models import (Cycle, Draw, SampleEntry, User, Village, VillageDraw,
                       Visit, utcnow)
 from ..schema_fields import UtcDateTime
-from ..scoping import require_county, require_role, scoped
 from .freeze import ensure_not_finalised
 from . import instruments
 from .sync import RecordRejected, RecordType, StoreResult, SyncContext, register
@@ -168,11 +168,7 @@ def _entry_errors(entry: SampleEntry | None, user: User) -> tuple[dict[str, list
     draw = entry.village_draw.draw
     if draw.status != "active" or entry.village_draw.status != "active":
         return {"sample_token": [_("This household's draw was voided. Download your tasks again.")]}, None
-    assigned = db.session.scalar(
-        select(EvaluatorAssignment.id).join(Cycle, EvaluatorAssignment.cycle_id == Cycle.id).where(
-            EvaluatorAssignment.user_id == user.id, EvaluatorAssignment.village_id == entry.village_id,
-            EvaluatorAssignment.cycle_id == draw.cycle_id, Cycle.status == "open"))
-    if assigned is None:
+    if not policy.can(user, "record_visit", entry):
         return {"sample_token": [_("This household is not in a village assigned to you in an open cycle.")]}, None
     try:  # the county's scores are computed from the stored answers: they must not move
         ensure_not_finalised(draw.cycle, draw.county_id, what="visit")
@@ -254,7 +250,7 @@ def _geo_json(geo: dict | None) -> dict | None:
 
 
 register(RecordType(name="visit", schema=VisitPayloadSchema, handler=store_visit,
-                    roles=("evaluator",)))
+                    verb="record_visit"))
 
 
 # --- flags ----------------------------------------------------------------------------
@@ -352,8 +348,8 @@ def flag_view(flag: dict) -> dict:
 
 
 def visits_query(user: User, args: dict) -> Select:
-    """Visits the user may see (scoping.py), newest first, filtered by village/flag."""
-    stmt = scoped(select(Visit), user, Visit).options(
+    """Visits the user may see (policy.py), newest first, filtered by village/flag."""
+    stmt = policy.scope(user, "read_visits", select(Visit)).options(
         joinedload(Visit.sample_entry).joinedload(SampleEntry.household))
     if args.get("village_id"):
         stmt = stmt.where(Visit.village_id == args["village_id"])
@@ -376,15 +372,13 @@ def get_visit(user: User, visit_id: int) -> Visit:
     visit = db.session.get(Visit, visit_id)
     if visit is None:
         raise AppError("not_found")
-    visible = db.session.scalar(scoped(select(Visit.id).where(Visit.id == visit_id), user, Visit))
-    if visible is None:
-        raise AppError("forbidden")
+    policy.authorize(user, "read_visits", visit)
     return visit
 
 
 def village_choices(user: User) -> list[Village]:
     """Villages with at least one visit the user may see (for the staff filter)."""
-    ids = scoped(select(Visit.village_id), user, Visit).distinct()
+    ids = policy.scope(user, "read_visits", select(Visit.village_id)).distinct()
     return list(db.session.scalars(select(Village).where(Village.id.in_(ids)).order_by(Village.code)))
 
 
@@ -404,8 +398,7 @@ def _visitable_status(entry: SampleEntry) -> str:
 def review_visit(user: User, visit: Visit, decision: str, reason: str | None = None,
                  *, commit: bool = True) -> Visit:
     """Approve or reject one visit (staff of the village's county and admins)."""
-    require_role(user, "admin", "county_staff")
-    require_county(user, visit.village.county_id)
+    policy.authorize(user, "review_visits", visit)
     ensure_not_finalised(visit.cycle, visit.village.county_id, what="visit_review")
     reason = (reason or "").strip() or None
     errors: dict[str, list[str]] = {}
@@ -433,7 +426,8 @@ def review_visit(user: User, visit: Visit, decision: str, reason: str | None = N
         entry.status = _visitable_status(entry)
     record_audit(user, f"visit.{decision}", visit, county_id=visit.village.county_id,
                  cycle_id=visit.cycle_id, household_no=entry.household_no, reason=reason,
-                 before=before, flags=[f.get("code") for f in visit.flags or []])
+                 before=before, after={"review": decision, "reason": reason},
+                 flags=[f.get("code") for f in visit.flags or []])
     if commit:
         db.session.commit()
     return visit
@@ -445,9 +439,11 @@ def approve_unflagged(user: User, visit_ids: Iterable[int]) -> int:
     ids = sorted(set(visit_ids))
     if not ids:
         raise AppError("validation_failed", errors={"visit_ids": [_("Choose at least one visit.")]})
-    visits = db.session.scalars(scoped(select(Visit).where(Visit.id.in_(ids)), user, Visit)).all()
+    visits = db.session.scalars(select(Visit).where(Visit.id.in_(ids))).all()
     if len(visits) != len(ids):
-        raise AppError("forbidden")
+        raise AppError("validation_failed", errors={"visit_ids": [_("Unknown visits.")]})
+    for visit in visits:
+        policy.authorize(user, "review_visits", visit)
     flagged = [v.id for v in visits if v.flags]
     if flagged:
         raise AppError("validation_failed", errors={"visit_ids": [_(

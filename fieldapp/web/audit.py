@@ -6,7 +6,8 @@ from datetime import date
 from flask import Blueprint, render_template, request
 
 from ..api.common import paginate
-from ..auth import actor, login_required_roles
+from .. import policy
+from ..auth import actor, requires
 from ..services import audit_log
 
 bp = Blueprint("audit_web", __name__)
@@ -21,12 +22,13 @@ def _day(name: str) -> date | None:
 
 
 @bp.route("/staff/audit")
-@login_required_roles("admin", "county_staff")
+@requires("read_audit")
 def audit_page():
     me = actor()
     filters = {"actor_id": request.args.get("actor_id", type=int),
                "action": request.args.get("action") or None,
-               "county_id": request.args.get("county_id", type=int) if me.role == "admin" else None,
+               "county_id": (request.args.get("county_id", type=int)
+                             if policy.can(me, "read_audit", policy.CITY) else None),
                "since": _day("since"), "until": _day("until")}
     page = max(request.args.get("page", 1, type=int), 1)
     items, total = paginate(audit_log.audit_query(me, **filters), {"page": page, "per_page": PER_PAGE})

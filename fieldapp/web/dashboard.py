@@ -11,16 +11,15 @@ from dataclasses import dataclass
 from flask import Blueprint, current_app, render_template, request
 from sqlalchemy import select
 
-from ..auth import actor, login_required_roles
+from .. import policy
+from ..auth import actor, requires
 from ..domain import N_
 from ..domain.grading import GRADE_LABELS
 from ..errors import AppError, translate
 from ..extensions import db
 from ..models import County, Cycle, User
-from ..scoping import require_county, require_cycle, scoped
 
 bp = Blueprint("dashboard", __name__)
-STAFF_ROLES = ("admin", "county_staff")
 
 
 @bp.app_template_filter("translate_msgid")
@@ -97,7 +96,7 @@ def _int_arg(name: str) -> int | None:
 def page_scope(user: User) -> PageScope:
     """The cycle (query `cycle_id`, else the newest open one the user sees) and the county
     (staff: their own; admins: query `county_id`, else the cycle's county, else the first)."""
-    cycles = list(db.session.scalars(scoped(select(Cycle), user, Cycle)
+    cycles = list(db.session.scalars(policy.scope(user, "read_cycles", select(Cycle))
                                      .order_by(Cycle.year.desc(), Cycle.id.desc())))
     cycle_id = _int_arg("cycle_id")
     cycle = None
@@ -105,20 +104,18 @@ def page_scope(user: User) -> PageScope:
         cycle = db.session.get(Cycle, cycle_id)
         if cycle is None:
             raise AppError("not_found")
-        require_cycle(user, cycle)
+        policy.authorize(user, "read_cycles", cycle)
     elif cycles:
         cycle = next((c for c in cycles if c.status == "open"), cycles[0])
-    if user.role == "admin":
-        counties = list(db.session.scalars(select(County).order_by(County.code)))
-    else:
-        counties = [user.county] if user.county else []
+    counties = list(db.session.scalars(policy.scope(user, "read_scores", select(County))
+                                       .order_by(County.code)))
     county_id = _int_arg("county_id")
     county = None
     if county_id is not None:
-        require_county(user, county_id)
         county = db.session.get(County, county_id)
         if county is None:
             raise AppError("not_found")
+        policy.authorize(user, "read_scores", county)
     elif counties:
         # An admin lands on the chosen cycle's own county when it has one.
         county = next((c for c in counties if cycle is not None and cycle.county_id == c.id),
@@ -129,7 +126,7 @@ def page_scope(user: User) -> PageScope:
 
 
 @bp.route("/staff/dashboard")
-@login_required_roles(*STAFF_ROLES)
+@requires("use_staff_pages")
 def dashboard():
     from ..services.dashboard import county_dashboard, county_overview
 

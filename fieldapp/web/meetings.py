@@ -16,15 +16,16 @@ from flask_babel import get_locale, gettext as _
 from marshmallow import Schema, ValidationError, fields, validate
 from markupsafe import Markup
 
-from ..auth import actor, login_required_roles
+from .. import policy
+from ..auth import Target, actor, requires
 from ..errors import AppError, flatten_messages
 from ..extensions import db
-from ..models import MEETING_CATEGORIES, Meeting
-from ..scoping import get_or_404
+from ..models import MEETING_CATEGORIES, FirstSecretary, Meeting
+from ..loading import get_or_404
 from ..services import meetings as svc
 from ..services.freeze import is_finalised
 from ..services.scoring.inputs import county_secretaries
-from .dashboard import STAFF_ROLES, page_scope
+from .dashboard import page_scope
 
 bp = Blueprint("meetings_web", __name__)
 
@@ -71,7 +72,7 @@ def _form_data() -> dict:
 
 
 @bp.route("/staff/meetings", methods=["GET", "POST"])
-@login_required_roles(*STAFF_ROLES)
+@requires("read_meetings", Target(FirstSecretary, form="secretary_id", verb="manage_meetings"))
 def meeting_list():
     user = actor()
     scope = page_scope(user)
@@ -88,6 +89,8 @@ def meeting_list():
         except ValidationError as err:
             errors = flatten_messages(err.normalized_messages())  # in the page's language
         except AppError as err:
+            if err.status == 403:  # out of reach: a refusal, not a form error
+                raise
             db.session.rollback()
             errors = err.errors or {"_": [err.message]}
             status = err.status if err.code == "county_finalised" else 422
@@ -105,11 +108,12 @@ def meeting_list():
 
 
 @bp.route("/staff/meetings/<int:meeting_id>", methods=["GET", "POST"])
-@login_required_roles(*STAFF_ROLES)
+@requires("read_meetings", Target(Meeting, path="meeting_id"))
 def meeting_detail(meeting_id: int):
     user = actor()
     meeting = get_or_404(Meeting, meeting_id)
-    svc.authorize_meeting(user, meeting)
+    if request.method == "POST":
+        policy.authorize(user, "manage_meetings", meeting)
     errors: dict = {}
     status = 422
     if request.method == "POST":
@@ -131,6 +135,8 @@ def meeting_detail(meeting_id: int):
                 raise AppError("bad_request")
             return redirect(url_for("meetings_web.meeting_detail", meeting_id=meeting.id))
         except AppError as err:
+            if err.status == 403:  # out of reach: a refusal, not a form error
+                raise
             db.session.rollback()
             errors = err.errors or {"_": [err.message]}
             status = err.status if err.code == "county_finalised" else 422
@@ -146,7 +152,7 @@ def meeting_detail(meeting_id: int):
 
 
 @bp.route("/staff/meetings/<int:meeting_id>/slips")
-@login_required_roles(*STAFF_ROLES)
+@requires("manage_meetings", Target(Meeting, path="meeting_id"))
 def meeting_slips(meeting_id: int):
     meeting = get_or_404(Meeting, meeting_id)
     tokens = svc.slip_tokens(actor(), meeting)

@@ -6,17 +6,16 @@ from urllib.parse import urlsplit
 from flask import Blueprint, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from ..auth import actor, log_in, log_out, login_required_roles
+from .. import policy
+from ..auth import actor, log_in, log_out, requires
 from ..errors import AppError
 from ..services import accounts
 
 bp = Blueprint("web", __name__)
 
-STAFF_ROLES = ("admin", "county_staff")
-
 
 def _home_for(user) -> str:
-    return url_for("web.staff_home") if user.role in STAFF_ROLES else "/"
+    return url_for("web.staff_home") if policy.can(user, "use_staff_pages") else "/"
 
 
 def _safe_next(target: str | None) -> str | None:
@@ -55,7 +54,7 @@ def logout():
 
 
 @bp.route("/account/password", methods=["GET", "POST"])
-@login_required_roles()
+@requires("change_own_password")
 def change_password():
     """Everyone's own password (staff here; phone users reach it from the app's settings)."""
     errors: dict[str, list[str]] = {}
@@ -81,13 +80,13 @@ def set_language(code: str):
 
 
 @bp.route("/staff/")
-@login_required_roles(*STAFF_ROLES)
+@requires("use_staff_pages")
 def staff_home():
     from .dashboard import dashboard  # the county dashboard (issue #6) is the staff home
     return dashboard()
 
 
 @bp.route("/staff/roster")
-@login_required_roles(*STAFF_ROLES)
+@requires("import_roster")
 def roster_import_page():
     return render_template("staff/roster_import.html")

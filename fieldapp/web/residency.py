@@ -1,8 +1,8 @@
 """Staff pages for residency (驻村): the county's monthly report, one secretary's calendar,
 leave approval, spot checks, village posters with QR codes, and work discipline.
 
-Pages call the same services as the API (fieldapp/services/checkins.py), which check
-access; forms post back here with the CSRF field and redirect (post/redirect/get).
+Pages call the same services as the API (fieldapp/services/checkins.py), which ask the
+policy (fieldapp/policy.py) as these routes do first; forms post back here with the CSRF field and redirect (post/redirect/get).
 """
 from __future__ import annotations
 
@@ -18,17 +18,17 @@ from flask import (Blueprint, Response, abort, flash, redirect, render_template,
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from ..auth import actor, login_required_roles
+from .. import policy
+from ..auth import Target, actor, requires
 from ..domain.residency import shanghai_today
 from ..errors import AppError
 from ..extensions import db
 from ..models import County, FirstSecretary, LeaveRequest, Town, Village
-from ..scoping import get_or_404, scoped
+from ..loading import get_or_404
 from ..services import checkins as svc
 
 bp = Blueprint("residency", __name__, url_prefix="/staff/residency")
 
-STAFF = ("admin", "county_staff")
 DAY_STATUS = {"present", "leave", "absent", "future", "outside_term"}
 
 
@@ -62,7 +62,8 @@ def _county_id() -> int | None:
 
 
 def _counties() -> list[County]:
-    return list(db.session.scalars(select(County).order_by(County.code)))
+    return list(db.session.scalars(policy.scope(actor(), "read_residency_report", select(County))
+                                   .order_by(County.code)))
 
 
 def _flash_error(err: AppError) -> None:
@@ -87,7 +88,7 @@ def _month_nav(year: int, month: int) -> dict[str, tuple[int, int]]:
 
 
 @bp.route("/")
-@login_required_roles(*STAFF)
+@requires("read_residency_report", Target(County, query="county_id"))
 def report():
     year, month = _year_month()
     county_id = _county_id()
@@ -100,7 +101,7 @@ def report():
 
 
 @bp.route("/secretaries/<int:secretary_id>")
-@login_required_roles(*STAFF)
+@requires("use_staff_pages", Target(FirstSecretary, path="secretary_id", verb="read_checkins"))
 def secretary_calendar(secretary_id: int):
     year, month = _year_month()
     secretary = get_or_404(FirstSecretary, secretary_id)
@@ -120,7 +121,7 @@ def secretary_calendar(secretary_id: int):
 
 
 @bp.route("/leave")
-@login_required_roles(*STAFF)
+@requires("use_staff_pages")
 def leave_list():
     status = request.args.get("status") or None
     if status not in (None, "pending", "approved", "rejected"):
@@ -136,7 +137,7 @@ def leave_list():
 
 
 @bp.route("/leave/<int:leave_id>/decision", methods=["POST"])
-@login_required_roles(*STAFF)
+@requires("decide_leave", Target(LeaveRequest, path="leave_id"))
 def leave_decision(leave_id: int):
     leave = get_or_404(LeaveRequest, leave_id)
     try:
@@ -155,13 +156,15 @@ def leave_decision(leave_id: int):
 
 
 def _county_secretaries() -> list[FirstSecretary]:
-    stmt = scoped(select(FirstSecretary).join(Village, FirstSecretary.village_id == Village.id)
-                  .join(Town, Village.town_id == Town.id), actor(), FirstSecretary)
+    stmt = policy.scope(actor(), "record_spot_checks",
+                        select(FirstSecretary).join(Village, FirstSecretary.village_id == Village.id)
+                        .join(Town, Village.town_id == Town.id))
     return list(db.session.scalars(stmt.order_by(Town.name, Village.code, FirstSecretary.name)))
 
 
 @bp.route("/spot-checks", methods=["GET", "POST"])
-@login_required_roles(*STAFF)
+@requires("read_spot_checks", Target(FirstSecretary, form="secretary_id",
+                                     verb="record_spot_checks"))
 def spot_checks():
     if request.method == "POST":
         form = request.form
@@ -204,9 +207,10 @@ def _spot_checks_page(errors: dict | None = None, form=None) -> str:
 
 
 @bp.route("/villages")
-@login_required_roles(*STAFF)
+@requires("manage_posters")
 def villages():
-    stmt = scoped(select(Village).join(Town), actor(), Village).order_by(Town.name, Village.code)
+    stmt = policy.scope(actor(), "manage_posters", select(Village).join(Town)).order_by(
+        Town.name, Village.code)
     return render_template("residency/villages.html", villages=list(db.session.scalars(stmt)))
 
 
@@ -220,13 +224,14 @@ def _qr_svg(data: str) -> str:
 
 
 def _poster_village(village_id: int) -> Village:
-    village = get_or_404(Village, village_id)
-    svc.require_poster_access(actor(), village)
-    return village
+    return get_or_404(Village, village_id)  # the route asked the policy already
+
+
+POSTER = Target(Village, path="village_id")
 
 
 @bp.route("/villages/<int:village_id>/poster")
-@login_required_roles(*STAFF)
+@requires("manage_posters", POSTER)
 def poster(village_id: int):
     village = _poster_village(village_id)
     url = svc.poster_url(village)
@@ -235,7 +240,7 @@ def poster(village_id: int):
 
 
 @bp.route("/villages/<int:village_id>/poster.svg")
-@login_required_roles(*STAFF)
+@requires("manage_posters", POSTER)
 def poster_svg(village_id: int):
     """A standalone A4-proportioned SVG poster: village name, QR code, one line of help."""
     village = _poster_village(village_id)
@@ -251,7 +256,7 @@ def poster_svg(village_id: int):
 
 
 @bp.route("/villages/<int:village_id>/qr.png")
-@login_required_roles(*STAFF)
+@requires("manage_posters", POSTER)
 def poster_png(village_id: int):
     village = _poster_village(village_id)
     img = qrcode.make(svc.poster_url(village), box_size=16, border=4,
@@ -263,7 +268,7 @@ def poster_png(village_id: int):
 
 
 @bp.route("/villages/<int:village_id>/rotate", methods=["POST"])
-@login_required_roles(*STAFF)
+@requires("manage_posters", POSTER)
 def rotate(village_id: int):
     village = get_or_404(Village, village_id)
     svc.rotate_token(actor(), village)
@@ -276,7 +281,7 @@ def rotate(village_id: int):
 
 
 @bp.route("/discipline")
-@login_required_roles(*STAFF)
+@requires("read_discipline", Target(County, query="county_id"))
 def discipline():
     year = _int_arg("year", 2000, 2100) or shanghai_today().year
     county_id = _county_id()
@@ -295,7 +300,7 @@ def discipline():
 
 
 @bp.route("/discipline/<int:secretary_id>", methods=["POST"])
-@login_required_roles(*STAFF)
+@requires("confirm_discipline", Target(FirstSecretary, path="secretary_id"))
 def discipline_confirm(secretary_id: int):
     secretary = get_or_404(FirstSecretary, secretary_id)
     form = request.form

@@ -13,18 +13,18 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from ..auth import actor, login_required_roles
+from .. import policy
+from ..auth import Target, actor, requires
 from ..domain.sampling import MAX_SEED_LENGTH, PUBLIC_REASON, REPLACEMENT_REASONS
 from ..errors import AppError
 from ..extensions import db
 from ..models import (County, Cycle, Draw, EvaluatorAssignment, Replacement, User, Village,
                       VillageDraw)
-from ..scoping import (get_or_404, require_county, require_cycle, require_village_draw, scoped)
+from ..loading import get_or_404
 from ..services import assignments, cycles, draws
 
 bp = Blueprint("sampling", __name__)
 
-STAFF_ROLES = ("admin", "county_staff")
 REPLACEMENTS_PER_PAGE = 200  # the draw page lists replacements newest first, a page at a time
 
 ROLE_LABELS = {"sample": _l("Sample"), "reserve": _l("Reserve"), "unused": _l("Not drawn")}
@@ -136,30 +136,40 @@ def _flash_error(err: AppError) -> None:
 # --- staff: cycles -------------------------------------------------------------------
 
 
+def _counties(me, verb: str) -> list[County]:
+    return list(db.session.scalars(policy.scope(me, verb, select(County)).order_by(County.code)))
+
+
 @bp.route("/staff/sampling")
-@login_required_roles(*STAFF_ROLES)
+@requires("read_cycles")
 def index():
     me = actor()
-    items = db.session.scalars(scoped(select(Cycle), me, Cycle)
+    items = db.session.scalars(policy.scope(me, "read_cycles", select(Cycle))
                                .order_by(Cycle.year.desc(), Cycle.id)).all()
-    counties = (db.session.scalars(select(County).order_by(County.code)).all()
-                if me.role == "admin" else [me.county])
+    counties = _counties(me, "manage_cycles")
     return render_template("sampling/index.html", cycles=items, counties=counties,
                            settings_of=cycles.effective_settings)
 
 
+def _form_place(_kwargs) -> policy.InCounty:
+    """Where the posted form creates its cycle (county staff: their own county)."""
+    return policy.InCounty(request.form.get("county_id", type=int) or actor().county_id)
+
+
 @bp.route("/staff/sampling/cycles", methods=["POST"])
-@login_required_roles(*STAFF_ROLES)
+@requires("manage_cycles", Target(load=_form_place))
 def create_cycle():
     me = actor()
     try:
         data = _form(CycleForm)
-        county_id = data["county_id"] if me.role == "admin" else me.county_id
+        county_id = data["county_id"] or me.county_id
         county = db.session.get(County, county_id) if county_id is not None else None
         settings = {k: data[k] for k in ("sample_size", "reserve_count") if k in data}
         settings["include_exited"] = data["include_exited"]
         cycle = cycles.create_cycle(me, year=data["year"], county=county, settings=settings)
     except AppError as err:
+        if err.status == 403:  # out of reach: a refusal, not a form error
+            raise
         _flash_error(err)
         return redirect(url_for(".index"))
     flash(_("Cycle created."), "ok")
@@ -167,28 +177,24 @@ def create_cycle():
 
 
 @bp.route("/staff/sampling/cycles/<int:cycle_id>")
-@login_required_roles(*STAFF_ROLES)
+@requires("read_cycles", Target(Cycle, path="cycle_id"))
 def cycle_page(cycle_id: int):
     me = actor()
     cycle = get_or_404(Cycle, cycle_id)
-    require_cycle(me, cycle)
-    cycle_draws = db.session.scalars(scoped(select(Draw), me, Draw).where(Draw.cycle_id == cycle.id)
+    cycle_draws = db.session.scalars(policy.scope(me, "read_draws", select(Draw))
+                                     .where(Draw.cycle_id == cycle.id)
                                      .order_by(Draw.id.desc())).all()
-    if cycle.county_id is not None:
-        counties = [cycle.county]
-    elif me.role == "admin":
-        counties = db.session.scalars(select(County).order_by(County.code)).all()
-    else:
-        counties = [me.county]
+    counties = [cycle.county] if cycle.county_id is not None else _counties(me, "draw")
     active = {d.county_id for d in cycle_draws if d.status == "active" and d.village_id is None}
-    villages = db.session.scalars(scoped(select(Village), me, Village)
+    villages = db.session.scalars(policy.scope(me, "assign", select(Village))
                                   .where(Village.county_id.in_([c.id for c in counties]))
                                   .order_by(Village.code)).all()
-    evaluators = db.session.scalars(scoped(select(User), me, User).where(
-        User.role == "evaluator", User.is_active_account.is_(True),
+    # Whom to assign: active accounts that may record visits, within reach.
+    evaluators = db.session.scalars(policy.scope(me, "assign", select(User)).where(
+        User.role.in_(policy.roles_with("record_visit")), User.is_active_account.is_(True),
         User.county_id.in_([c.id for c in counties])).order_by(User.name)).all()
     assigned = db.session.scalars(
-        scoped(select(EvaluatorAssignment), me, EvaluatorAssignment)
+        policy.scope(me, "read_assignments", select(EvaluatorAssignment))
         .where(EvaluatorAssignment.cycle_id == cycle.id)
         .options(selectinload(EvaluatorAssignment.user), selectinload(EvaluatorAssignment.village))
         .order_by(EvaluatorAssignment.village_id, EvaluatorAssignment.id)).all()
@@ -204,24 +210,28 @@ def cycle_page(cycle_id: int):
                            settings=cycles.effective_settings(cycle))
 
 
+def _form_county(_kwargs) -> County | None:
+    county_id = request.form.get("county_id", type=int)
+    return db.session.get(County, county_id) if county_id else None
+
+
 @bp.route("/staff/sampling/cycles/<int:cycle_id>/draws", methods=["POST"])
-@login_required_roles(*STAFF_ROLES)
+@requires("draw", Target(Cycle, path="cycle_id", verb="read_cycles"), Target(load=_form_county))
 def run_draw(cycle_id: int):
     me = actor()
     cycle = get_or_404(Cycle, cycle_id)
-    require_cycle(me, cycle)
     try:
         data = _form(DrawForm)
         if not data["confirm"]:
             raise AppError("validation_failed", errors={"confirm": [
                 _("Confirm that the eligible lists were frozen before the seed was fixed.")]})
-        county = None
+        county = me.county  # county staff: their own county by default
         if data["county_id"] is not None:
             county = get_or_404(County, data["county_id"])
-        elif me.role != "admin":
-            county = me.county
         made = draws.run_draw(me, cycle, county, data["seed"])
     except AppError as err:
+        if err.status == 403:  # out of reach: a refusal, not a form error
+            raise
         _flash_error(err)
         return redirect(url_for(".cycle_page", cycle_id=cycle.id))
     flash(_("Draw done: %(n)d county(ies).", n=len(made)), "ok")
@@ -229,16 +239,15 @@ def run_draw(cycle_id: int):
 
 
 @bp.route("/staff/sampling/cycles/<int:cycle_id>/village-draws", methods=["POST"])
-@login_required_roles(*STAFF_ROLES)
+@requires("draw", Target(Cycle, path="cycle_id", verb="read_cycles"),
+          Target(Village, form="village_id"))
 def run_village_draw(cycle_id: int):
     """One village with no active draw in the cycle: its own seed, time and public record."""
     me = actor()
     cycle = get_or_404(Cycle, cycle_id)
-    require_cycle(me, cycle)
     try:
         data = _form(VillageDrawForm)
         village = get_or_404(Village, data["village_id"])
-        require_county(me, village.county_id)
         if not data["confirm"]:
             raise AppError("validation_failed", errors={"confirm": [
                 _("Confirm that the village's eligible list was frozen before the seed was fixed.")]})
@@ -253,10 +262,9 @@ def run_village_draw(cycle_id: int):
 
 
 @bp.route("/staff/sampling/draws/<int:draw_id>")
-@login_required_roles(*STAFF_ROLES)
+@requires("read_draws", Target(Draw, path="draw_id"))
 def draw_page(draw_id: int):
     draw = get_or_404(Draw, draw_id)
-    require_county(actor(), draw.county_id)
     conflicts = db.session.scalars(
         select(Replacement).join(VillageDraw).where(VillageDraw.draw_id == draw.id,
                                                     Replacement.is_conflict.is_(True))
@@ -301,7 +309,7 @@ def _void_form() -> str:
 
 
 @bp.route("/staff/sampling/draws/<int:draw_id>/void", methods=["GET", "POST"])
-@login_required_roles("admin")
+@requires("void_draw", Target(Draw, path="draw_id"))
 def void_draw(draw_id: int):
     """GET: the confirm step (what stops counting); POST: void, with the reason."""
     draw = get_or_404(Draw, draw_id)
@@ -323,7 +331,7 @@ def void_draw(draw_id: int):
 
 
 @bp.route("/staff/sampling/village-draws/<int:village_draw_id>/void", methods=["GET", "POST"])
-@login_required_roles("admin")
+@requires("void_draw", Target(VillageDraw, path="village_draw_id"))
 def void_village_draw(village_draw_id: int):
     """One village's draw only: the other villages keep their draws, records and visits."""
     vd = get_or_404(VillageDraw, village_draw_id)
@@ -343,11 +351,11 @@ def void_village_draw(village_draw_id: int):
 
 
 @bp.route("/staff/sampling/cycles/<int:cycle_id>/assignments", methods=["POST"])
-@login_required_roles(*STAFF_ROLES)
+@requires("assign", Target(Cycle, path="cycle_id", verb="read_cycles"),
+          Target(User, form="user_id"), Target(Village, form="village_ids"))
 def assign(cycle_id: int):
     me = actor()
     cycle = get_or_404(Cycle, cycle_id)
-    require_cycle(me, cycle)
     try:
         data = _form(AssignForm, lists=("village_ids",))
         villages = assignments.load_villages(me, data["village_ids"])
@@ -372,15 +380,16 @@ def assign(cycle_id: int):
 
 
 @bp.route("/staff/sampling/assignments/<int:assignment_id>/delete", methods=["POST"])
-@login_required_roles(*STAFF_ROLES)
+@requires("assign", Target(EvaluatorAssignment, path="assignment_id"))
 def unassign(assignment_id: int):
     assignment = get_or_404(EvaluatorAssignment, assignment_id)
     cycle_id = assignment.cycle_id
-    require_county(actor(), assignment.village.county_id)
     try:
         assignments.unassign(actor(), assignment)
         flash(_("Assignment removed."), "ok")
     except AppError as err:
+        if err.status == 403:
+            raise
         _flash_error(err)
     return redirect(url_for(".cycle_page", cycle_id=cycle_id) + "#assignments")
 
@@ -412,10 +421,9 @@ def qr_svg(data: str) -> str:
 
 
 @bp.route("/sampling/sheet/<int:village_draw_id>")
-@login_required_roles(*STAFF_ROLES, "evaluator")
+@requires("read_sample", Target(VillageDraw, path="village_draw_id"))
 def field_sheet(village_draw_id: int):
     vd = get_or_404(VillageDraw, village_draw_id)
-    require_village_draw(actor(), vd)
     rows = []
     for e in draws.entries_of(vd):
         if e.role == "unused":

@@ -6,14 +6,14 @@ from flask import Blueprint, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from marshmallow import Schema, ValidationError, fields, validate
 
-from ..auth import actor, login_required_roles
+from ..auth import Target, actor, requires
 from ..domain.grading import GRADE_LABELS
 from ..errors import AppError, flatten_messages, translate
 from ..extensions import db
 from ..models import SEVEN_ONES, FirstSecretary
-from ..scoping import get_or_404
+from ..loading import get_or_404
 from ..services.scoring import entries, results as svc
-from .dashboard import STAFF_ROLES, page_scope
+from .dashboard import page_scope
 
 bp = Blueprint("scores_web", __name__)
 
@@ -34,8 +34,41 @@ def _grade(code):
     return translate(GRADE_LABELS[code]) if code else ""
 
 
+def _act(user, scope, form) -> str | None:
+    """One of the page's forms: finalise, reopen, decide a tie or a person, import. Returns
+    the message to show on the page (an import), None to go back to the list."""
+    action = form.get("action")
+    cycle, county_id = scope.cycle, scope.county.id
+    if action == "finalise":
+        svc.finalise(user, cycle, county_id, accept_incomplete=form.get("accept_incomplete") == "1")
+    elif action == "unlock":
+        svc.unlock(user, cycle, county_id, form.get("reason", ""))
+    elif action == "decide_tie":
+        svc.decide_tie(user, cycle, county_id,
+                       [int(x) for x in form.getlist("chosen") if x.isdigit()], form.get("reason", ""))
+    elif action == "decide_person":
+        svc.decide_person(user, cycle, county_id, int(form.get("secretary_id") or 0),
+                          form.get("reason", ""))
+    elif action == "import":
+        upload = request.files.get("file")
+        if upload is None or not upload.filename:
+            raise AppError("validation_failed", errors={"file": [_("Choose a file.")]})
+        report = entries.import_xlsx(user, cycle, county_id, upload.read())
+        return _("%(n)d rows imported.", n=report["rows"])
+    else:
+        raise AppError("bad_request")
+    return None
+
+
+def _form_errors(err: AppError) -> dict:
+    errors = err.errors or {"_": [err.message]}
+    if err.message and "_" not in errors:
+        errors["_"] = [err.message]
+    return errors
+
+
 @bp.route("/staff/scores", methods=["GET", "POST"])
-@login_required_roles(*STAFF_ROLES)
+@requires("read_scores")
 def score_list():
     user = actor()
     scope = page_scope(user)
@@ -43,38 +76,16 @@ def score_list():
     status = 422
     message = None
     if request.method == "POST" and scope.cycle and scope.county:
-        action = request.form.get("action")
-        form = request.form
         try:
-            if action == "finalise":
-                svc.finalise(user, scope.cycle, scope.county.id,
-                             accept_incomplete=form.get("accept_incomplete") == "1")
-            elif action == "unlock":
-                svc.unlock(user, scope.cycle, scope.county.id, form.get("reason", ""))
-            elif action == "decide_tie":
-                svc.decide_tie(user, scope.cycle, scope.county.id,
-                               [int(x) for x in form.getlist("chosen") if x.isdigit()],
-                               form.get("reason", ""))
-            elif action == "decide_person":
-                svc.decide_person(user, scope.cycle, scope.county.id,
-                                  int(form.get("secretary_id") or 0), form.get("reason", ""))
-            elif action == "import":
-                upload = request.files.get("file")
-                if upload is None or not upload.filename:
-                    raise AppError("validation_failed", errors={"file": [_("Choose a file.")]})
-                report = entries.import_xlsx(user, scope.cycle, scope.county.id, upload.read())
-                message = _("%(n)d rows imported.", n=report["rows"])
-            else:
-                raise AppError("bad_request")
+            message = _act(user, scope, request.form)
             if message is None:
                 return redirect(url_for("scores_web.score_list", **scope.args()))
         except AppError as err:
+            if err.status == 403:  # out of reach: a refusal, not a form error
+                raise
             db.session.rollback()
-            errors = err.errors or {"_": [err.message]}
-            if err.message and "_" not in errors:
-                errors["_"] = [err.message]
-            if err.status == 409:
-                status = 409
+            errors = _form_errors(err)
+            status = 409 if err.status == 409 else 422
     res = None
     if scope.cycle is not None and scope.county is not None:
         res = svc.results(user, scope.cycle, scope.county.id)
@@ -84,7 +95,7 @@ def score_list():
 
 
 @bp.route("/staff/scores/<int:secretary_id>", methods=["GET", "POST"])
-@login_required_roles(*STAFF_ROLES)
+@requires("read_scores", Target(FirstSecretary, path="secretary_id"))
 def score_entry(secretary_id: int):
     user = actor()
     scope = page_scope(user)
@@ -106,6 +117,8 @@ def score_entry(secretary_id: int):
         except ValidationError as err:
             errors = flatten_messages(err.normalized_messages())  # in the page's language
         except AppError as err:
+            if err.status == 403:  # out of reach: a refusal, not a form error
+                raise
             db.session.rollback()
             errors = err.errors or {"_": [err.message]}
             status = err.status if err.status == 409 else 422

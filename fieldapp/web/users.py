@@ -5,18 +5,28 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from ..auth import actor, login_required_roles
+from .. import policy
+from ..auth import Target, actor, requires
 from ..errors import AppError
 from ..extensions import db
-from ..models import County, User
-from ..scoping import get_or_404, require_account_manager, scoped
+from ..loading import get_or_404
+from ..models import SECRETARY_ROLE, County, User
 from ..services import accounts
 
 bp = Blueprint("users_web", __name__, url_prefix="/staff/users")
 
 
+def _account_draft(_kwargs) -> policy.AccountDraft | None:
+    """The account the form would create, as posted (checked before the form is read)."""
+    if request.method != "POST":
+        return None
+    role = request.form.get("role", "evaluator")
+    county_id = request.form.get("county_id", type=int) or actor().county_id
+    return policy.AccountDraft(role, county_id)
+
+
 @bp.route("/", methods=["GET", "POST"])
-@login_required_roles("admin", "county_staff")
+@requires("read_accounts", Target(load=_account_draft, verb="create_account"))
 def user_list():
     me = actor()
     errors: dict[str, list[str]] = {}
@@ -32,6 +42,8 @@ def user_list():
                                         password=request.form.get("password", ""),
                                         role=form["role"], county=county)
         except AppError as err:
+            if err.status == 403:  # out of scope: a refusal, not a form error
+                raise
             errors = err.errors or {"_": [err.message]}
         else:
             flash(_("Account %(phone)s created.", phone=user.phone))
@@ -40,21 +52,15 @@ def user_list():
 
 
 def _page(me, form: dict, errors: dict, new_passwords=None, reset=None) -> str:
-    users = db.session.scalars(scoped(select(User), me, User).order_by(User.role, User.phone)).all()
+    users = db.session.scalars(policy.scope(me, "read_accounts", select(User))
+                               .order_by(User.role, User.phone)).all()
+    # A county to choose only for those who create accounts in every county.
     counties = (db.session.scalars(select(County).order_by(County.code)).all()
-                if me.role == "admin" else [])
-    manageable = {u.id for u in users if u.id != me.id and _may_manage(me, u)}
+                if policy.can(me, "create_account", policy.CITY) else [])
+    manageable = {u.id for u in users if u.id != me.id and policy.can(me, "manage_account", u)}
     return render_template("staff/users.html", users=users, errors=errors, form=form,
                            counties=counties, new_passwords=new_passwords, reset=reset,
                            manageable=manageable)
-
-
-def _may_manage(me: User, user: User) -> bool:
-    try:
-        require_account_manager(me, user)
-    except AppError:
-        return False
-    return True
 
 
 def _blank_form(me: User) -> dict:
@@ -62,7 +68,7 @@ def _blank_form(me: User) -> dict:
 
 
 @bp.route("/<int:user_id>/password-reset", methods=["POST"])
-@login_required_roles("admin", "county_staff")
+@requires("manage_account", Target(User, path="user_id"))
 def reset_password(user_id: int):
     """A new password for someone who forgot theirs, shown once; their sessions end."""
     me = actor()
@@ -73,7 +79,7 @@ def reset_password(user_id: int):
 
 
 @bp.route("/<int:user_id>/active", methods=["POST"])
-@login_required_roles("admin", "county_staff")
+@requires("manage_account", Target(User, path="user_id"))
 def set_active(user_id: int):
     """Deactivate (ends every session at once) or reactivate an account."""
     me = actor()
@@ -85,12 +91,17 @@ def set_active(user_id: int):
     return redirect(url_for("users_web.user_list"))
 
 
+def _secretaries_county(_kwargs) -> policy.AccountDraft | None:
+    county_id = request.form.get("county_id", type=int) or actor().county_id
+    return policy.AccountDraft(SECRETARY_ROLE, county_id) if county_id else None
+
+
 @bp.route("/secretaries", methods=["POST"])
-@login_required_roles("admin", "county_staff")
+@requires("create_account", Target(load=_secretaries_county))
 def create_secretaries():
     """One click: accounts for the county's secretaries, initial passwords shown once."""
     me = actor()
-    county_id = me.county_id or request.form.get("county_id", type=int)
+    county_id = request.form.get("county_id", type=int) or me.county_id
     county = db.session.get(County, county_id) if county_id else None
     if county is None:
         raise AppError("validation_failed", errors={"county": [_("Required for this role.")]})

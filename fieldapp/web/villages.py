@@ -9,16 +9,16 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from ..auth import actor, login_required_roles
+from .. import policy
+from ..auth import Target, actor, requires
 from ..domain import divisions
 from ..errors import AppError
 from ..extensions import db
 from ..models import CheckIn, County, Household, Village
-from ..scoping import get_or_404, require_county, scoped
+from ..loading import get_or_404
 from ..services import centres
 
 bp = Blueprint("villages_web", __name__, url_prefix="/staff/villages")
-STAFF = ("admin", "county_staff")
 
 SOURCE_LABELS = {"roster": _l("From the roster (village committee)"),
                  "estimated": _l("Estimated"), "staff": _l("Set by staff"),
@@ -50,21 +50,19 @@ FORM_RULES = {"lat": _l("Enter the latitude in decimal degrees, e.g. 34.4501."),
 
 
 def _counties() -> list[County]:
-    me = actor()
-    if me.role == "admin":
-        return list(db.session.scalars(select(County).order_by(County.code)))
-    return [me.county] if me.county else []
+    """The counties whose villages the user looks after."""
+    return list(db.session.scalars(policy.scope(actor(), "manage_villages", select(County))
+                                   .order_by(County.code)))
 
 
 @bp.route("")
-@login_required_roles(*STAFF)
+@requires("manage_villages", Target(County, query="county_id"))
 def village_list():
     counties = _counties()
     county_id = request.args.get("county_id", type=int) or (counties[0].id if counties else None)
-    if county_id is not None:
-        require_county(actor(), county_id)
     which = request.args.get("centre", "")
-    stmt = (scoped(select(Village), actor(), Village).where(Village.county_id == county_id)
+    stmt = (policy.scope(actor(), "manage_villages", select(Village))
+            .where(Village.county_id == county_id)
             .options(selectinload(Village.town)).order_by(Village.code))
     if which == "none":
         stmt = stmt.where(Village.lat.is_(None))
@@ -95,10 +93,9 @@ def _map_data(village: Village) -> dict:
 
 
 @bp.route("/<int:village_id>", methods=["GET", "POST"])
-@login_required_roles(*STAFF)
+@requires("manage_villages", Target(Village, path="village_id"))
 def centre_page(village_id: int):
     village = get_or_404(Village, village_id)
-    require_county(actor(), village.county_id)
     if request.method == "POST":
         try:
             data = _form()

@@ -4,18 +4,17 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from ..auth import actor, login_required_roles
+from ..auth import Target, actor, requires
 from ..domain.flags import CODES
 from ..services import visits as service
 from ..api.common import paginate
 from ..domain import N_
 from ..errors import AppError, translate
 from ..extensions import db
-from ..models import User
+from ..models import User, Visit
 
 bp = Blueprint("visits_web", __name__)
 
-STAFF_ROLES = ("admin", "county_staff")
 PER_PAGE = 100
 # Why the phone had no position (the PWA's geo_error codes), for people, not developers.
 GEO_ERRORS = {"denied": N_("location permission denied"),
@@ -25,7 +24,7 @@ GEO_ERRORS = {"denied": N_("location permission denied"),
 
 
 @bp.route("/staff/visits")
-@login_required_roles(*STAFF_ROLES)
+@requires("use_staff_pages")
 def visit_list():
     user = actor()
     review = request.args.get("review")
@@ -42,7 +41,7 @@ def visit_list():
 
 
 @bp.route("/staff/visits/review", methods=["POST"])
-@login_required_roles(*STAFF_ROLES)
+@requires("review_visits", Target(Visit, form="visit_id"))
 def bulk_review():
     """Approve the unflagged visits ticked in the list (flagged ones one by one)."""
     ids = [int(x) for x in request.form.getlist("visit_id") if x.isdigit()]
@@ -58,7 +57,7 @@ def bulk_review():
 
 
 @bp.route("/staff/visits/<int:visit_id>/review", methods=["POST"])
-@login_required_roles(*STAFF_ROLES)
+@requires("review_visits", Target(Visit, path="visit_id"))
 def review(visit_id: int):
     visit = service.get_visit(actor(), visit_id)
     try:
@@ -74,7 +73,7 @@ def review(visit_id: int):
 
 
 @bp.route("/staff/visits/<int:visit_id>")
-@login_required_roles(*STAFF_ROLES)
+@requires("use_staff_pages", Target(Visit, path="visit_id", verb="read_visits"))
 def visit_detail(visit_id: int):
     from ..services import instruments
     visit = service.get_visit(actor(), visit_id)

@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from fieldapp.policy import SYSTEM
 from fieldapp.extensions import db
 from fieldapp.models import (Draw, FirstSecretary, SampleEntry, Village, VillageDraw, Visit)
 
@@ -23,7 +24,7 @@ def run_draw(personas, county: str = "a", seed: str = "2026 岐山 公开种子 
     from fieldapp.services.draws import run_draw as svc_run
 
     # The seed is recorded before the visits (BASE): honest visit times.
-    svc_run(None, personas.cycle, personas.counties[county], seed, recorded_at=BASE - timedelta(days=3))
+    svc_run(SYSTEM, personas.cycle, personas.counties[county], seed, recorded_at=BASE - timedelta(days=3))
 
 
 def sample_entries(village: Village, roles=("sample",)) -> list[SampleEntry]:
@@ -72,7 +73,7 @@ def make_meeting(personas, secretary: str = "a", participants: dict | None = Non
                  actor: str | None = "staff_a"):
     from fieldapp.services import meetings as svc
 
-    user = personas.users[actor] if actor else None
+    user = personas.users[actor] if actor else SYSTEM
     return svc.create_meeting(user, {
         "cycle_id": personas.cycle.id, "secretary_id": personas.secretaries[secretary].id,
         "held_on": date(2026, 11, 20), "place": "村委会会议室",
@@ -96,7 +97,7 @@ def vote_all(meeting, ballots: list[tuple[str, dict]]) -> list[str]:
 def close(meeting) -> None:
     from fieldapp.services import meetings as svc
 
-    svc.close_meeting(None, db.session.get(type(meeting), meeting.id))
+    svc.close_meeting(SYSTEM, db.session.get(type(meeting), meeting.id))
 
 
 def secretary(personas, key: str) -> FirstSecretary:
@@ -110,5 +111,5 @@ def full_village(personas, village_key: str = "a1", option: str = "satisfied", n
 def enter(personas, key: str, wp: float, wd: float, we: float) -> None:
     from fieldapp.services.scoring.entries import save_entry
 
-    save_entry(None, personas.cycle, secretary(personas, key),
+    save_entry(SYSTEM, personas.cycle, secretary(personas, key),
                {"work_performance": wp, "work_discipline": wd, "work_evaluation": we})

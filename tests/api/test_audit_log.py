@@ -11,9 +11,10 @@ import pytest
 from sqlalchemy import select
 
 from fieldapp.extensions import db
-from fieldapp.models import AuditLog, Draw, EvaluatorAssignment
+from fieldapp.models import AuditLog, Draw, EvaluatorAssignment, Household, Visit
 
 from .. import personas as P
+from . import visit_helpers as V
 from .sampling_support import draw_county, entries, replacement_record, sync, village_draw
 
 
@@ -40,6 +41,25 @@ def _assignment(personas) -> int:
 
 def _uid(personas, name: str) -> int:
     return personas.users[name].id
+
+
+def _visit(personas, login_as) -> int:
+    """A visit of a sampled household of a1, synced by its evaluator."""
+    V.draw(personas)
+    village = personas.villages["a1"]
+    response = V.sync(login_as("evaluator_a"), V.record(V.visit_payload(V.tokens(village)[0], village)))
+    assert response.status_code == 200, response.get_json()
+    return db.session.scalar(select(Visit.id))
+
+
+def _contacts(personas, login_as):
+    """The tasks download carrying the phones of the households to find."""
+    for h in db.session.scalars(select(Household).where(
+            Household.village_id == personas.villages["a1"].id)):
+        h.phone = f"1520000{h.id:04d}"
+    db.session.commit()
+    draw_county(login_as, personas)
+    return login_as("evaluator_a").get("/api/tasks")
 
 
 CHANGES = [
@@ -72,6 +92,13 @@ CHANGES = [
         "cycle_id": p.cycle.id, "county_id": p.counties["a"].id, "accept_incomplete": True})),
     Change("scores.unlock", "admin", lambda c, p, l: (_finalised(p, l), c.post("/api/scores/unlock", json={
         "cycle_id": p.cycle.id, "county_id": p.counties["a"].id, "reason": "复核"}))[1]),
+    Change("visit.approved", "staff_a", lambda c, p, l: c.post(
+        f"/api/visits/{_visit(p, l)}/review", json={"decision": "approved"})),
+    Change("visit.rejected", "staff_a", lambda c, p, l: c.post(
+        f"/api/visits/{_visit(p, l)}/review", json={"decision": "rejected", "reason": "未见户主"})),
+    Change("village.centre", "staff_a", lambda c, p, l: c.patch(
+        f"/api/villages/{p.villages['a1'].id}", json={"lat": 34.47, "lon": 107.64, "radius_m": 1500})),
+    Change("household.contacts_sent", "evaluator_a", lambda c, p, l: _contacts(p, l)),
 ]
 
 

@@ -6,6 +6,7 @@ import uuid
 import pytest
 from sqlalchemy import inspect, select
 
+from fieldapp.policy import SYSTEM
 from fieldapp.extensions import db
 from fieldapp.models import Ballot, BallotToken, Meeting
 from fieldapp.services import meetings as svc
@@ -78,7 +79,7 @@ def test_vote_needs_csrf_and_valid_answers(personas, meeting, tokens):
 def test_closed_meeting_refuses_votes(personas, meeting, tokens):
     client, headers = _anon(personas)
     assert _vote(client, headers, tokens[0]).status_code == 201
-    svc.close_meeting(None, db.session.get(Meeting, meeting.id))
+    svc.close_meeting(SYSTEM, db.session.get(Meeting, meeting.id))
     refused = _vote(client, headers, tokens[1])
     assert refused.status_code == 409 and refused.get_json()["state"] == "closed"
     assert client.get(f"/api/ballots/{tokens[1]}").get_json()["state"] == "closed"
@@ -100,7 +101,7 @@ def test_stored_vote_cannot_be_linked_to_its_slip(app, personas, meeting, tokens
     assert not (set(tokens) & stored)
     # Ballot ids are random, and closing re-inserts the ballots with new ids in random order.
     before = set(db.session.scalars(select(Ballot.id)))
-    svc.close_meeting(None, db.session.get(Meeting, meeting.id))
+    svc.close_meeting(SYSTEM, db.session.get(Meeting, meeting.id))
     after = set(db.session.scalars(select(Ballot.id)))
     assert len(after) == 3 and not (before & after)
     assert all(r is None for r in db.session.scalars(select(BallotToken.receipt_hash)))
@@ -122,7 +123,7 @@ def test_finalised_county_refuses_votes_on_a_meeting_left_open(personas, meeting
     # slips must not change the raw answers under the stored (finalised) scores.
     from fieldapp.services.scoring.results import finalise
 
-    finalise(None, personas.cycle, personas.counties["a"].id, accept_incomplete=True)
+    finalise(SYSTEM, personas.cycle, personas.counties["a"].id, accept_incomplete=True)
     client, headers = _anon(personas)
     assert client.get(f"/api/ballots/{tokens[0]}").get_json()["state"] == "closed"
     refused = _vote(client, headers, tokens[0])

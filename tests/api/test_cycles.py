@@ -88,9 +88,13 @@ def test_assignments_crud(login_as, personas):
 def test_assignment_rules(login_as, personas):
     url = f"/api/cycles/{personas.cycle.id}/assignments"
     staff_a = login_as("staff_a")
-    # An evaluator of county B cannot be assigned to a village of county A.
+    # An evaluator of county B cannot be assigned to a village of county A: county staff
+    # may not name another county's account at all (403); an admin gets the pair refused.
     wrong = staff_a.post(url, json={"user_id": personas.users["evaluator_b"].id,
                                     "village_id": personas.villages["a2"].id})
+    assert wrong.status_code == 403
+    wrong = login_as("admin").post(url, json={"user_id": personas.users["evaluator_b"].id,
+                                              "village_id": personas.villages["a2"].id})
     assert wrong.status_code == 422 and "user_id" in wrong.get_json()["errors"]
     # Only evaluators.
     not_eval = staff_a.post(url, json={"user_id": personas.users["staff_a"].id,

@@ -8,6 +8,7 @@ import types
 
 from openpyxl import load_workbook
 
+from fieldapp.policy import SYSTEM
 from fieldapp.extensions import db
 from fieldapp.models import Household
 from fieldapp.services import exports
@@ -142,7 +143,7 @@ def test_scorecard_rows_are_computed_county_by_county(personas, app):
         assert isinstance(rows, types.GeneratorType)
         first = next(rows)
         assert first[0] == "岐山县"
-        save_entry(None, personas.cycle, db.session.get(type(personas.secretaries["b"]), personas.secretaries["b"].id),
+        save_entry(SYSTEM, personas.cycle, db.session.get(type(personas.secretaries["b"]), personas.secretaries["b"].id),
                    {"work_performance": 41.5})
         rest = list(rows)
     assert [r[6] for r in rest if r[0] == "眉县"] == [Decimal("41.50")]

@@ -7,6 +7,7 @@ import json
 
 from sqlalchemy import func, select
 
+from fieldapp.policy import SYSTEM
 from fieldapp.extensions import db
 from fieldapp.models import AuditLog, Draw, Village, VillageDraw, Visit
 from fieldapp.services.draws import find_village_draw, village_record
@@ -210,7 +211,7 @@ def test_a_finalised_county_freezes_single_village_voids(login_as, runner, perso
     from fieldapp.services.scoring.results import finalise
 
     draw_id = draw_county(login_as, personas)
-    finalise(None, personas.cycle, personas.counties["a"].id, accept_incomplete=True)
+    finalise(SYSTEM, personas.cycle, personas.counties["a"].id, accept_incomplete=True)
     vd = find_village_draw(personas.cycle.id, personas.villages["a1"].code)
     refused = login_as("admin").post(f"/api/village-draws/{vd.id}/void", json={"reason": "x"})
     assert refused.status_code == 409 and refused.get_json()["code"] == "county_finalised"

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from fieldapp.policy import SYSTEM
 from fieldapp.extensions import db
 from fieldapp.models import AuditLog, BallotToken
 
@@ -149,7 +150,7 @@ def test_finalised_county_hides_the_write_forms(login_as, personas):
     staff.put(f"/api/meetings/{meeting.id}/tallies", json={"tallies": {"cadre": {"satisfied": 3}}})
     before = staff.get(f"/staff/meetings/{meeting.id}").get_data(as_text=True)
     assert 'data-testid="tally-form"' in before and 'data-testid="finalised-note"' not in before
-    finalise(None, personas.cycle, personas.counties["a"].id, accept_incomplete=True)
+    finalise(SYSTEM, personas.cycle, personas.counties["a"].id, accept_incomplete=True)
 
     detail = staff.get(f"/staff/meetings/{meeting.id}").get_data(as_text=True)
     assert 'data-testid="finalised-note"' in detail and "已定稿" in detail

@@ -5,7 +5,7 @@ import pytest
 from sqlalchemy import select
 
 from fieldapp.models import FirstSecretary, Household, User, Village
-from fieldapp.scoping import scoped
+from fieldapp.policy import scope
 from fieldapp.services.sessions import revoke_user_sessions
 
 
@@ -142,7 +142,7 @@ def test_scoped_fails_closed_for_unknown_models(personas, db):
     class Unscoped:  # no village_id, no county_id
         pass
     with pytest.raises(TypeError):
-        scoped(select(FirstSecretary), personas.users["staff_a"], Unscoped)
+        scope(personas.users["staff_a"], "read_secretaries", select(FirstSecretary), Unscoped)
 
 
 def test_stale_session_cookie_stops_working(login_as, personas, db):
@@ -152,3 +152,33 @@ def test_stale_session_cookie_stops_working(login_as, personas, db):
     revoke_user_sessions(user, "reset")
     db.session.commit()
     assert staff.get("/api/me").status_code == 401
+
+
+def test_one_rule_for_acting_on_a_sample(login_as, personas, db):
+    """May this evaluator act on this sample? One rule (policy.py) for reading the village's
+    list, visiting and replacing: assigned to the village in the draw's cycle, while that
+    cycle is open. Before, reading ignored the cycle's state and replacing did not ask."""
+    from fieldapp import policy
+    from fieldapp.models import Cycle, SampleEntry, VillageDraw
+
+    from .sampling_support import draw_county, replacement_record, sync
+
+    draw_county(login_as, personas)
+    vd = db.session.scalar(select(VillageDraw).where(
+        VillageDraw.village_id == personas.villages["a1"].id))
+    entry = db.session.scalar(select(SampleEntry).where(
+        SampleEntry.village_draw_id == vd.id, SampleEntry.role == "sample"))
+    evaluator = db.session.get(User, personas.users["evaluator_a"].id)
+    for verb, obj in (("read_sample", vd), ("record_visit", entry), ("record_replacement", entry)):
+        assert policy.can(evaluator, verb, obj)
+        assert not policy.can(db.session.get(User, personas.users["evaluator_b"].id), verb, obj)
+    client = login_as("evaluator_a")
+    assert client.get(f"/api/village-draws/{vd.id}").status_code == 200
+    db.session.get(Cycle, personas.cycle.id).status = "finalised"
+    db.session.commit()
+    for verb, obj in (("read_sample", vd), ("record_visit", entry), ("record_replacement", entry)):
+        assert not policy.can(evaluator, verb, obj), verb
+    assert client.get(f"/api/village-draws/{vd.id}").status_code == 403
+    response = sync(client, replacement_record(entry.token))
+    assert response.status_code == 422
+    assert response.get_json()["results"][0]["status"] == "rejected"

@@ -10,6 +10,7 @@ import pytest
 from openpyxl import Workbook, load_workbook
 from sqlalchemy import select
 
+from fieldapp.policy import SYSTEM
 from fieldapp.extensions import db
 from fieldapp.models import (AuditLog, DisciplineDecision, FirstSecretary, ScoreLock, ScoreResult,
                              SpotCheck)
@@ -67,7 +68,7 @@ def test_single_secretary_cannot_be_excellent_because_of_the_cap(ready):
 
 
 def test_missing_component_is_incomplete(ready):
-    save_entry(None, ready.cycle, secretary(ready, "a"), {"work_performance": 50})
+    save_entry(SYSTEM, ready.cycle, secretary(ready, "a"), {"work_performance": 50})
     row, _ = _row(ready)
     assert row["status"] == "incomplete" and row["total"] is None and row["grade"] is None
     assert "Work evaluation has not been entered." in row["reasons"]
@@ -79,7 +80,7 @@ def test_confirmed_discipline_prefills(ready):
                                       village_id=s.village_id, suggested=10, suggestion={},
                                       score=7.5))
     db.session.commit()
-    save_entry(None, ready.cycle, s, {"work_performance": 50, "work_evaluation": 8})
+    save_entry(SYSTEM, ready.cycle, s, {"work_performance": 50, "work_evaluation": 8})
     row, _ = _row(ready)
     assert row["work_discipline"] == Decimal("7.50") and row["total"] == Decimal("85.50")
     view = ready.client_for("staff_a").get(
@@ -225,8 +226,8 @@ def test_finalising_with_incomplete_needs_confirmation(personas, login_as):
 
 
 def test_whole_cycle_is_finalised_when_every_county_is(ready):
-    finalise(None, ready.cycle, ready.counties["a"].id, accept_incomplete=True)
-    finalise(None, ready.cycle, ready.counties["b"].id, accept_incomplete=True)
+    finalise(SYSTEM, ready.cycle, ready.counties["a"].id, accept_incomplete=True)
+    finalise(SYSTEM, ready.cycle, ready.counties["b"].id, accept_incomplete=True)
     assert db.session.get(type(ready.cycle), ready.cycle.id).status == "finalised"
 
 
@@ -293,7 +294,7 @@ def test_secretary_sees_only_own_final_scores_with_suppression(ready, login_as):
     enter(ready, "a", 50, 9, 9)
     secretary_a = login_as("secretary_a")
     assert secretary_a.get("/api/scores/mine").get_json()["items"] == []  # not finalised yet
-    finalise(None, ready.cycle, ready.counties["a"].id)
+    finalise(SYSTEM, ready.cycle, ready.counties["a"].id)
     items = secretary_a.get("/api/scores/mine").get_json()["items"]
     assert len(items) == 1 and items[0]["total"] == "88.00" and items[0]["grade_label"] == "称职"
     # 20 visits but 5 ballots: shown. Never individual answers or ballots.
@@ -313,7 +314,7 @@ def test_small_aggregates_are_suppressed_for_secretaries(personas, login_as):
     vote_all(m, [("cadre", ballot_answers())] * 3)  # 3 ballots < 5
     close(m)
     enter(personas, "a", 50, 9, 9)
-    finalise(None, personas.cycle, personas.counties["a"].id)
+    finalise(SYSTEM, personas.cycle, personas.counties["a"].id)
     item = login_as("secretary_a").get("/api/scores/mine").get_json()["items"][0]
     assert item["suppressed"] is True
     assert item["meeting_index"] is None and item["meeting_satisfied_share"] is None
@@ -365,7 +366,7 @@ def test_entry_form_errors_name_the_field_in_chinese(ready, login_as):
 
 def test_import_into_a_finalised_county_is_refused(ready, login_as):
     enter(ready, "a", 50, 9, 9)
-    finalise(None, ready.cycle, ready.counties["a"].id)
+    finalise(SYSTEM, ready.cycle, ready.counties["a"].id)
     sid = ready.secretaries["a"].id
     url = f"/api/scores/import?cycle_id={ready.cycle.id}&county_id={ready.counties['a'].id}"
     header = ["第一书记编号", "工作实绩（0-60）", "工作纪律（0-10）", "工作评价（0-10）"]
@@ -398,7 +399,7 @@ def test_no_checkin_data_is_not_prefilled_as_zero(ready, login_as):
     assert imported.status_code in (200, 422), imported.get_json()
     again = staff.get(f"/api/scores/entries/{s.id}?cycle_id={ready.cycle.id}").get_json()
     assert again["work_discipline"] is None
-    save_entry(None, ready.cycle, s, {"work_performance": 50, "work_evaluation": 8})
+    save_entry(SYSTEM, ready.cycle, s, {"work_performance": 50, "work_evaluation": 8})
     graded, _ = _row(ready)
     assert graded["status"] == "incomplete" and graded["discipline_source"] is None  # nothing entered or confirmed
     assert "Work discipline has not been entered or confirmed." in graded["reasons"]

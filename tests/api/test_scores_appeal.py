@@ -10,6 +10,7 @@ import pytest
 from openpyxl import Workbook
 from sqlalchemy import func, select
 
+from fieldapp.policy import SYSTEM
 from fieldapp.extensions import db
 from fieldapp.models import (AuditLog, Draw, FirstSecretary, LeaveRequest, ScoreResult,
                              SpotCheck, Visit)
@@ -88,7 +89,7 @@ def test_boundary_totals_round_half_up_at_every_entry_point(ready, login_as, ent
 
 def test_points_are_numeric_columns_and_decimal_in_python(ready):
     enter(ready, "a", "29.995", 5, 5)
-    finalise(None, ready.cycle, ready.counties["a"].id)
+    finalise(SYSTEM, ready.cycle, ready.counties["a"].id)
     stored = db.session.scalar(select(ScoreResult))
     assert isinstance(stored.total, Decimal) and stored.total == D("60.00")
     assert stored.grade == "basically_competent"
@@ -126,7 +127,7 @@ def test_discipline_decision_rounds_half_up(ready, login_as):
 @pytest.fixture
 def finalised(ready):
     enter(ready, "a", 50, 9, 9)
-    finalise(None, ready.cycle, ready.counties["a"].id)
+    finalise(SYSTEM, ready.cycle, ready.counties["a"].id)
     return ready
 
 
@@ -424,10 +425,10 @@ def test_the_qualified_count_is_the_same_before_and_after_finalising(ready):
     before = grade_county(ready.cycle, ready.counties["a"].id)["cap"]
     from fieldapp.services.scoring.results import decide_tie
 
-    decide_tie(None, ready.cycle, ready.counties["a"].id,
+    decide_tie(SYSTEM, ready.cycle, ready.counties["a"].id,
                sorted(r for r in grade_county(ready.cycle, ready.counties["a"].id)["tie"]["secretary_ids"])[:2],
                "集体研究")
-    after = finalise(None, ready.cycle, ready.counties["a"].id)["cap"]
+    after = finalise(SYSTEM, ready.cycle, ready.counties["a"].id)["cap"]
     assert before["qualified"] == after["qualified"] == 9  # x0 is held back by the spot check
     assert before["places"] == after["places"] == 2 and after["excellent"] == 2
 

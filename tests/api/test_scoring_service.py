@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
+from fieldapp.policy import SYSTEM
 from fieldapp.extensions import db
 from fieldapp.models import Draw, FirstSecretary, Visit
 from fieldapp.services import meetings as msvc
@@ -70,7 +71,7 @@ def test_hand_computed_score(personas, sec_c):
     vote_all(meeting, [("party_member", ballot_answers("satisfied"))] * 4
              + [("cadre", ballot_answers("basically_satisfied"))] * 2
              + [("villager_rep", ballot_answers("satisfied", overall="dissatisfied"))])
-    msvc.set_tallies(None, meeting, {"poor_household_rep": {"satisfied": 2, "dissatisfied": 1}})
+    msvc.set_tallies(SYSTEM, meeting, {"poor_household_rep": {"satisfied": 2, "dissatisfied": 1}})
     close(meeting)
 
     m = _mass(personas, "c")
@@ -167,7 +168,7 @@ def test_recompute_matches_stored_results(personas, runner):
     vote_all(meeting, [("cadre", ballot_answers("basically_satisfied"))] * 6)
     close(meeting)
     enter(personas, "a", 50, 9, 8)
-    finalise(None, personas.cycle, personas.counties["a"].id)
+    finalise(SYSTEM, personas.cycle, personas.counties["a"].id)
     result = runner.invoke(args=["scores", "recompute", "--cycle", str(personas.cycle.id),
                                  "--county", personas.counties["a"].code])
     assert result.exit_code == 0, result.output

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from fieldapp.policy import SYSTEM
 from fieldapp.extensions import db
 from fieldapp.models import SampleEntry, Village
 
@@ -23,7 +24,7 @@ def draw(personas, county: str = "a", seed: str = "2026 宝鸡 公开种子") ->
     from fieldapp.services.draws import run_draw
 
     # The seed is recorded before the visits (BASE): honest visit times.
-    run_draw(None, personas.cycle, personas.counties[county], seed, recorded_at=BASE - timedelta(days=3))
+    run_draw(SYSTEM, personas.cycle, personas.counties[county], seed, recorded_at=BASE - timedelta(days=3))
 
 
 def entries(village: Village, role: str = "sample") -> list[SampleEntry]:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from playwright.sync_api import expect
 
+from fieldapp.policy import SYSTEM
 from fieldapp.services import meetings as svc
 
 from ..api.scores_helpers import make_meeting
@@ -30,7 +31,7 @@ def test_slip_votes_once(app, personas, live_server, page):
     expect(page.get_by_test_id("ballot-status")).to_have_text("此选票已使用。")
     expect(form).to_be_hidden()
 
-    svc.close_meeting(None, meeting)
+    svc.close_meeting(SYSTEM, meeting)
     with app.test_request_context():
         other = svc.slip_token(meeting, 1)
     page.goto(f"{live_server.url}/b/{other}")

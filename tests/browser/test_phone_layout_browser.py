@@ -6,6 +6,8 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
+from fieldapp.policy import SYSTEM
+
 from ..personas import PASSWORD
 from .test_visits_offline import TIMEOUT, open_village, sample_tokens
 
@@ -20,7 +22,7 @@ def small_draw(personas):
 
     personas.cycle.settings = {"sample_size": 3, "reserve_count": 2}
     db.session.commit()
-    run_draw(None, personas.cycle, personas.counties["a"], "layout test seed")
+    run_draw(SYSTEM, personas.cycle, personas.counties["a"], "layout test seed")
     return personas
 
 

@@ -15,6 +15,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import func, select
 
+from fieldapp.policy import SYSTEM
 from fieldapp.extensions import db
 from fieldapp.models import Draw, EvaluatorAssignment, Replacement, SampleEntry, VillageDraw
 from fieldapp.web.sampling import qr_svg
@@ -51,7 +52,7 @@ def small_draw(personas):
 
     personas.cycle.settings = {"sample_size": 3, "reserve_count": 2}
     db.session.commit()
-    (draw,) = run_draw(None, personas.cycle, personas.counties["a"], SEED)
+    (draw,) = run_draw(SYSTEM, personas.cycle, personas.counties["a"], SEED)
     return draw.id
 
 

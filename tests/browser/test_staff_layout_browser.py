@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from playwright.sync_api import Page, expect
 
+from fieldapp.policy import SYSTEM
 from fieldapp.extensions import db
 
 from .test_sampling_browser import SEED, staff_login
@@ -15,7 +16,7 @@ TIMEOUT = 20_000
 def test_public_draw_page_fits_a_phone(page: Page, live_server, personas):
     from fieldapp.services.draws import run_draw
 
-    (draw,) = run_draw(None, personas.cycle, personas.counties["a"], SEED + " " + "福彩3D" * 8)
+    (draw,) = run_draw(SYSTEM, personas.cycle, personas.counties["a"], SEED + " " + "福彩3D" * 8)
     token = draw.public_token
     page.set_viewport_size({"width": 390, "height": 844})
     # English labels are the long ones ("Households that exited poverty")

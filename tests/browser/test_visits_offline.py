@@ -17,6 +17,7 @@ import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy import func, select
 
+from fieldapp.policy import SYSTEM
 from fieldapp.extensions import db
 from fieldapp.models import ClientRecord, SampleEntry, Visit
 
@@ -51,7 +52,7 @@ def small_draw(personas):
 
     personas.cycle.settings = {"sample_size": 3, "reserve_count": 1}
     db.session.commit()
-    run_draw(None, personas.cycle, personas.counties["a"], "browser test seed")
+    run_draw(SYSTEM, personas.cycle, personas.counties["a"], "browser test seed")
     return personas
 
 
@@ -499,7 +500,7 @@ def test_whole_village_sample_offline_on_a_phone(page: Page, context, live_serve
     """The issue's "Done when": a 20-household sample with the network cut, exactly once."""
     from fieldapp.services.draws import run_draw
 
-    run_draw(None, personas.cycle, personas.counties["a"], "done-when seed")
+    run_draw(SYSTEM, personas.cycle, personas.counties["a"], "done-when seed")
     tokens = sample_tokens(personas)
     assert len(tokens) == 20
     assert page.viewport_size == {"width": 360, "height": 640}

@@ -25,7 +25,7 @@ from ...extensions import db
 from ...models import SEVEN_ONES, Cycle, FirstSecretary, ScorecardEntry, User, utcnow
 from ..checkins import confirmed_discipline_score, discipline_suggestions
 from ..freeze import ensure_not_finalised, is_finalised
-from .inputs import authorize, county_secretaries
+from .inputs import check_scope, county_secretaries
 
 MAX_REASON = 2000
 # A county's scorecard: a few hundred secretaries at most.
@@ -84,11 +84,11 @@ def _entry_dict(e: ScorecardEntry | None) -> dict[str, Any]:
             "note": e.note}
 
 
-def save_entry(actor: User | None, cycle: Cycle, secretary: FirstSecretary, data: dict[str, Any],
+def save_entry(actor: User, cycle: Cycle, secretary: FirstSecretary, data: dict[str, Any],
                *, commit: bool = True) -> ScorecardEntry:
     """Create or update one secretary's entry (keys absent from `data` are kept)."""
     county_id = secretary.village.county_id
-    authorize(actor, cycle, county_id)
+    check_scope(actor, "enter_scores", cycle, county_id)
     ensure_not_finalised(cycle, county_id, what="scorecard")
     clean, errors = parse_components(data)
     if errors:
@@ -104,7 +104,7 @@ def save_entry(actor: User | None, cycle: Cycle, secretary: FirstSecretary, data
                             for code, v in clean["seven_ones"].items()}
     if "note" in clean:
         entry.note = (clean["note"] or "").strip() or None
-    entry.updated_by_id = actor.id if actor else None
+    entry.updated_by_id = actor.id
     entry.updated_at = utcnow()
     db.session.add(entry)
     db.session.flush()
@@ -134,10 +134,10 @@ def discipline_prefill(cycle: Cycle, county_id: int,
     return out
 
 
-def entry_view(actor: User | None, cycle: Cycle, secretary: FirstSecretary) -> dict[str, Any]:
+def entry_view(actor: User, cycle: Cycle, secretary: FirstSecretary) -> dict[str, Any]:
     """One secretary's entry with the work-discipline prefill (confirmed or suggested)."""
     county_id = secretary.village.county_id
-    authorize(actor, cycle, county_id)
+    check_scope(actor, "read_scores", cycle, county_id)
     e = _entry(cycle, secretary)
     prefill = discipline_prefill(cycle, county_id, [secretary])[secretary.id]
     return {"secretary_id": secretary.id, "cycle_id": cycle.id,
@@ -165,9 +165,9 @@ YES = {"1", "y", "yes", "true", "是", "有", "√", "✓", "x", "完成", "已�
 NO = {"", "0", "n", "no", "false", "否", "无", "未完成"}
 
 
-def template_rows(actor: User | None, cycle: Cycle, county_id: int) -> list[list[Any]]:
+def template_rows(actor: User, cycle: Cycle, county_id: int) -> list[list[Any]]:
     """The import template pre-filled with the county's secretaries and current entries."""
-    authorize(actor, cycle, county_id)
+    check_scope(actor, "enter_scores", cycle, county_id)
     secretaries = county_secretaries(cycle, county_id)
     entries = {e.secretary_id: e for e in db.session.scalars(select(ScorecardEntry).where(
         ScorecardEntry.cycle_id == cycle.id))}
@@ -239,7 +239,7 @@ def _row_data(cells: dict[str, Any], row_errors: list) -> dict[str, Any]:
     return clean
 
 
-def import_xlsx(actor: User | None, cycle: Cycle, county_id: int, content: bytes, *,
+def import_xlsx(actor: User, cycle: Cycle, county_id: int, content: bytes, *,
                 dry_run: bool = False) -> dict[str, Any]:
     """All or nothing: every row error is listed and nothing is stored, or every row is.
 
@@ -248,7 +248,7 @@ def import_xlsx(actor: User | None, cycle: Cycle, county_id: int, content: bytes
     up, like the form and the API). A 七个一 cell holds the evidence text; empty/否 means not
     done, anything else done (是/√ mark done without text).
     """
-    authorize(actor, cycle, county_id)
+    check_scope(actor, "enter_scores", cycle, county_id)
     ensure_not_finalised(cycle, county_id, what="scorecard")
     try:  # the same bounded, streaming open as the roster import (domain/workbook.py)
         wb = open_xlsx(content, SCORE_WORKBOOK_LIMITS)

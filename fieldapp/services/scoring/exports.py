@@ -20,18 +20,17 @@ from zoneinfo import ZoneInfo
 from flask_babel import gettext
 from sqlalchemy import String, cast, func, select
 
+from ... import policy
 from ...domain.grading import GRADE_LABELS
-from ...errors import AppError
 from ...extensions import db
 from ...models import (County, Cycle, Draw, Household, SampleEntry, Town, User, Village,
                        VillageDraw, Visit)
 from ...privacy import masked_for_export
-from ...scoping import require_county, require_cycle, require_role
 from .. import instruments
 from ..visits import FLAG_LABELS
 from ..exports import Column, in_own_context
 from .grades import evaluate
-from .inputs import STAFF_ROLES, covered_county_ids, load_county
+from .inputs import check_scope, covered_county_ids, load_county
 from .mass import pooled_fields
 from .results import reasons_text, results
 from .settings import county_settings
@@ -65,17 +64,15 @@ def _mass_cell(value) -> Any:
 
 
 def export_scope(actor, cycle, county_id: int | None) -> list[int]:
-    """The counties an export covers: one county, or (admins) every county of the cycle."""
-    require_role(actor, *STAFF_ROLES)
-    require_cycle(actor, cycle)
+    """The counties an export covers: one county (county staff: their own by default), or
+    every county of the cycle (those who export city-wide: admins)."""
+    policy.authorize(actor, "export_scores")
+    county_id = county_id if county_id is not None else actor.county_id
     if county_id is None:
-        if actor.role != "admin":
-            county_id = actor.county_id
-        else:
-            return covered_county_ids(cycle)
-    require_county(actor, county_id)
-    if not cycle.covers_county(county_id):
-        raise AppError("not_found")
+        policy.authorize(actor, "export_scores", policy.CITY)
+        policy.authorize(actor, "read_cycles", cycle)
+        return covered_county_ids(cycle)
+    check_scope(actor, "export_scores", cycle, county_id)
     return [county_id]
 
 
@@ -83,9 +80,11 @@ def _county_names(ids: list[int]) -> dict[int, str]:
     return dict(db.session.execute(select(County.id, County.name).where(County.id.in_(ids))).all())
 
 
-def _reload(cycle_id: int, actor_id: int | None) -> tuple[Cycle, User | None]:
-    """The cycle and the acting user in the generator's own session."""
-    return db.session.get(Cycle, cycle_id), (db.session.get(User, actor_id) if actor_id else None)
+def _reload(cycle_id: int, actor) -> tuple[Cycle, Any]:
+    """The cycle and the acting user in the generator's own session (the system actor is
+    not a row: it stays as it is)."""
+    cycle = db.session.get(Cycle, cycle_id)
+    return cycle, (actor if policy.is_system(actor) else db.session.get(User, actor.id))
 
 
 def _preflight(cycle: Cycle, county_ids: list[int]) -> None:
@@ -111,11 +110,11 @@ def scorecard_table(actor, cycle, county_ids: list[int]) -> tuple[list[Column], 
                       ("0" if t == "Secretary ID" else None)) for t in SCORECARD_TITLES]
     names = _county_names(county_ids)
     _preflight(cycle, county_ids)
-    cycle_id, actor_id = cycle.id, actor.id if actor is not None else None
+    cycle_id, who = cycle.id, actor
 
     def rows() -> Iterator[list]:
         for cid in county_ids:
-            cycle, actor = _reload(cycle_id, actor_id)
+            cycle, actor = _reload(cycle_id, who)
             res = results(actor, cycle, cid)
             for r in res["rows"]:
                 yield [names.get(cid), r["town"], r["village_code"], r["village_name"],
@@ -159,11 +158,11 @@ def satisfaction_table(actor, cycle, county_ids: list[int], level: str) -> tuple
         Column(_t("Ballots"), 10, "0")]
     names = _county_names(county_ids)
     _preflight(cycle, county_ids)
-    cycle_id, actor_id = cycle.id, actor.id if actor is not None else None
+    cycle_id, who = cycle.id, actor
 
     def rows() -> Iterator[list]:
         for cid in county_ids:
-            cycle, actor = _reload(cycle_id, actor_id)
+            cycle, actor = _reload(cycle_id, who)
             res = results(actor, cycle, cid)  # the rows the scores page and scorecard show
             if level == "secretary":
                 for r in res["rows"]:
@@ -204,7 +203,8 @@ REVIEW_LABELS = {"pending": "not reviewed", "approved": "approved", "rejected": 
 
 def households_table(actor, cycle, county_ids: list[int]) -> tuple[list[Column], Iterator[list]]:
     """Household-level answers (staff and admins only): ID numbers always masked."""
-    require_role(actor, *STAFF_ROLES)
+    for county_id in county_ids:
+        check_scope(actor, "export_scores", cycle, county_id)
     items: list[tuple[str, str]] = []
     option_labels: dict[str, dict[str, str]] = {}
     titles: dict[str, str] = {}

@@ -16,6 +16,7 @@ from flask_babel import gettext as _
 from sqlalchemy import or_, select
 from sqlalchemy.orm import contains_eager
 
+from ... import policy
 from ...domain import N_
 from ...domain.assessment import person_key
 from ...domain.county_scores import (CountyInput, MeetingInput, SecretaryInput, VillageInput,
@@ -28,7 +29,6 @@ from ...extensions import db
 from ...models import (Ballot, County, Cycle, DisciplineDecision, Draw, FirstSecretary, LeaveRequest,
                        Meeting, PaperTally, SampleEntry, ScoreDecision, ScorecardEntry,
                        SpotCheck, Town, Village, VillageDraw, Visit)
-from ...scoping import require_county, require_cycle, require_role
 from .. import instruments
 from .settings import CountySettings, county_settings
 
@@ -231,16 +231,11 @@ def load_county(cycle: Cycle, county_id: int) -> LoadedCounty:
 
 # --- scope and access -------------------------------------------------------------------
 
-STAFF_ROLES = ("admin", "county_staff")
 
-
-def authorize(actor, cycle: Cycle, county_id: int) -> None:
-    """Staff of the county and admins (the command line, actor None, is trusted)."""
-    if actor is None:
-        return
-    require_role(actor, *STAFF_ROLES)
-    require_county(actor, county_id)
-    require_cycle(actor, cycle)
+def check_scope(actor, verb: str, cycle: Cycle, county_id: int) -> None:
+    """Policy `verb` on one county's scores in the cycle (county staff: their county, in a
+    cycle they read); a county the cycle does not cover has no scores (404)."""
+    policy.authorize(actor, verb, policy.CountyCycle(cycle, county_id))
     if not cycle.covers_county(county_id):
         raise AppError("not_found")
 

@@ -20,6 +20,7 @@ from typing import Any
 from flask_babel import gettext as _
 from sqlalchemy import delete, select
 
+from ... import policy
 from ...audit import record_audit
 from ...domain.county_scores import changed_parts, digest_of, input_digests
 from ...errors import AppError, translate
@@ -29,7 +30,7 @@ from ...models import (AuditLog, Cycle, FirstSecretary, ScoreDecision, ScoreLock
 from ..freeze import ensure_not_finalised, is_finalised, lock_of
 from .entries import MAX_REASON
 from .grades import RESULT_FIELDS, grade_county, identity, recall, summary
-from .inputs import authorize, county_secretaries, covered_county_ids, load_county
+from .inputs import check_scope, county_secretaries, covered_county_ids, load_county
 from .mass import suppressed
 
 COMPARED = tuple(f for f in RESULT_FIELDS if f not in ("mass_reasons", "reasons"))
@@ -60,10 +61,10 @@ def _stored_rows(cycle: Cycle, county_id: int) -> dict[str, Any]:
             "config": config}
 
 
-def results(actor: User | None, cycle: Cycle, county_id: int) -> dict[str, Any]:
+def results(actor: User, cycle: Cycle, county_id: int) -> dict[str, Any]:
     """Finalised counties: the stored results. Open ones: computed now (provisional).
     The scores page, the API and every download read this one function."""
-    authorize(actor, cycle, county_id)
+    check_scope(actor, "read_scores", cycle, county_id)
     if lock_of(cycle.id, county_id) is not None:
         return _stored_rows(cycle, county_id)
     return grade_county(cycle, county_id)
@@ -134,10 +135,10 @@ def _store(cycle: Cycle, county_id: int, live: dict[str, Any], restatement: bool
     return changes
 
 
-def finalise(actor: User | None, cycle: Cycle, county_id: int, *,
+def finalise(actor: User, cycle: Cycle, county_id: int, *,
              accept_incomplete: bool = False) -> dict[str, Any]:
     """Store the county's results and lock it (see the module docstring for what it needs)."""
-    authorize(actor, cycle, county_id)
+    check_scope(actor, "finalise_scores", cycle, county_id)
     ensure_not_finalised(cycle, county_id, what="finalise")
     loaded = load_county(cycle, county_id)
     live = grade_county(cycle, county_id, loaded)
@@ -176,7 +177,7 @@ def finalise(actor: User | None, cycle: Cycle, county_id: int, *,
         record_audit(actor, "scores.restate", cycle, county_id=county_id, cycle_id=cycle.id,
                      reason=_last_unlock_reason(cycle, county_id), changes=changes)
     db.session.add(ScoreLock(cycle_id=cycle.id, county_id=county_id,
-                             finalised_by_id=actor.id if actor else None))
+                             finalised_by_id=actor.id))
     db.session.flush()
     locked = set(db.session.scalars(select(ScoreLock.county_id).where(ScoreLock.cycle_id == cycle.id)))
     if set(covered_county_ids(cycle)) <= locked:
@@ -195,10 +196,10 @@ def _reason(reason: str | None, message: str) -> str:
     return reason
 
 
-def unlock(actor: User | None, cycle: Cycle, county_id: int, reason: str) -> None:
+def unlock(actor: User, cycle: Cycle, county_id: int, reason: str) -> None:
     """Admins only, with a reason: reopen a finalised county. The stored results stay
     until it is finalised again (that is the restatement)."""
-    if actor is not None and actor.role != "admin":
+    if not policy.can(actor, "unlock_scores", policy.CountyCycle(cycle, county_id)):
         raise AppError("forbidden", _("Only an admin can reopen finalised scores."))
     reason = _reason(reason, _("Give a reason for reopening."))
     lock = lock_of(cycle.id, county_id)
@@ -226,7 +227,7 @@ def _upsert_decision(actor, cycle: Cycle, county_id: int, kind: str, key: str,
         d = ScoreDecision(cycle_id=cycle.id, county_id=county_id, kind=kind, key=key)
         db.session.add(d)
     d.subject, d.chosen, d.reason = sorted(subject), sorted(chosen), reason
-    d.decided_by_id = actor.id if actor else None
+    d.decided_by_id = actor.id
     d.decided_at = utcnow()
     db.session.flush()
     record_audit(actor, f"scores.decide_{kind}", d, county_id=county_id, cycle_id=cycle.id,
@@ -235,10 +236,10 @@ def _upsert_decision(actor, cycle: Cycle, county_id: int, kind: str, key: str,
     return d
 
 
-def decide_tie(actor: User | None, cycle: Cycle, county_id: int, chosen: list[int],
+def decide_tie(actor: User, cycle: Cycle, county_id: int, chosen: list[int],
                reason: str) -> ScoreDecision:
     """Staff choose who of the secretaries tied at the 20% line take the remaining places."""
-    authorize(actor, cycle, county_id)
+    check_scope(actor, "enter_scores", cycle, county_id)
     ensure_not_finalised(cycle, county_id, what="tie")
     reason = _reason(reason, _("Give the reason (e.g. the collective decision, 集体研究)."))
     live = grade_county(cycle, county_id)
@@ -253,10 +254,10 @@ def decide_tie(actor: User | None, cycle: Cycle, county_id: int, chosen: list[in
                             sorted(chosen_set), reason)
 
 
-def decide_person(actor: User | None, cycle: Cycle, county_id: int, secretary_id: int,
+def decide_person(actor: User, cycle: Cycle, county_id: int, secretary_id: int,
                   reason: str) -> ScoreDecision:
     """One person assessed in two villages: staff choose the record that is graded."""
-    authorize(actor, cycle, county_id)
+    check_scope(actor, "enter_scores", cycle, county_id)
     ensure_not_finalised(cycle, county_id, what="person")
     reason = _reason(reason, _("Give the reason for the choice."))
     live = grade_county(cycle, county_id)
@@ -309,7 +310,8 @@ def my_results(user: User) -> list[dict[str, Any]]:
     """A secretary's own final results, only from finalised counties. Indexes and
     satisfaction shares over fewer than 5 respondents are suppressed; when either part is
     suppressed both are (otherwise the score would give the hidden one away)."""
-    if user.role != "secretary" or user.secretary_id is None:
+    policy.authorize(user, "read_own_scores")
+    if user.secretary_id is None:
         raise AppError("forbidden")
     stmt = (select(ScoreResult, ScoreLock, Cycle)
             .join(ScoreLock, (ScoreLock.cycle_id == ScoreResult.cycle_id)
