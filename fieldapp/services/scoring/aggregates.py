@@ -43,7 +43,7 @@ from ...extensions import db
 from ...models import (Ballot, Cycle, Draw, FirstSecretary, Meeting, PaperTally, SampleEntry,
                        Village, VillageDraw, Visit)
 from .. import instruments
-from .inputs import ENTRY_ROLES, LoadedCounty
+from .inputs import ENTRY_ROLES, LoadedCounty, load_county
 
 EMPTY = IndexResult(index=None, n_respondents=0, n_scored_answers=0, satisfied_share=None,
                     distribution={})
@@ -338,3 +338,26 @@ def evaluate(loaded: LoadedCounty) -> CountyOutcome | None:
     if agg.bad(loaded.input):
         return None
     return evaluate_county(loaded.input, mass=agg.mass)
+
+
+def cycle_mass(cycle: Cycle, county_ids: list[int]) -> dict[int, tuple[Any, list[str]]]:
+    """secretary id -> (MassEvaluation, reasons) for every secretary of the counties, with
+    one set of aggregate statements per distinct answer valuation (usually one for the
+    whole cycle); the score shown is `result.score` when there are no reasons. Raises
+    LookupError when an answer has no value (the per-county reference raises the 422)."""
+    loads = [load_county(cycle, cid, light=True) for cid in county_ids]
+    groups: dict[tuple, list[LoadedCounty]] = defaultdict(list)
+    for loaded in loads:
+        household, meeting = valuations(loaded)
+        groups[(household.key(), meeting.key())].append(loaded)
+    out: dict[int, tuple[Any, list[str]]] = {}
+    for group in groups.values():
+        household, meeting = valuations(group[0])
+        agg = Aggregates.load(cycle, [g.county_id for g in group], household, meeting)
+        for loaded in group:
+            if agg.bad(loaded.input):
+                raise LookupError(loaded.county_id)
+            for s in loaded.input.secretaries:
+                result, _h, _m, _v, _a, _c, reasons, _st = agg.mass(loaded.input, s)
+                out[s.secretary_id] = (result, reasons)
+    return out
