@@ -217,7 +217,8 @@ def test_explicit_decimal_values_and_weights(personas):
     assert any(r["mass_evaluation"] is not None for r in ref["rows"])
 
 
-def test_an_answer_without_a_value_is_the_same_422(personas):
+@pytest.mark.parametrize("option", ["so_so", None, 3])
+def test_an_answer_without_a_value_is_the_same_422(personas, option):
     """The reference refuses an option the values do not know (422 naming it); the
     set-based path hands such a county to the reference, so the answer is the same."""
     county_id = generate(personas, 7, 4)
@@ -225,7 +226,7 @@ def test_an_answer_without_a_value_is_the_same_422(personas):
     bad = _visit(personas, random.Random(7), entry)
     bad.started_at = datetime(2026, 5, 5, 2, 0, tzinfo=UTC)
     bad.review_status, bad.flags = "approved", []
-    bad.answers = {"overall_satisfaction": "so_so"}
+    bad.answers = {"overall_satisfaction": option}
     db.session.add(bad)
     db.session.commit()
     raised = []
@@ -234,3 +235,15 @@ def test_an_answer_without_a_value_is_the_same_422(personas):
             grade_county(personas.cycle, county_id, loaded)
         raised.append((err.value.code, err.value.errors))
     assert raised[0] == raised[1] and raised[0][0] == "validation_failed"
+
+
+def test_an_answer_without_a_value_in_a_rejected_visit_changes_nothing(personas):
+    county_id = generate(personas, 8, 4)
+    entry = sample_entries(personas.villages["a1"])[0]
+    bad = _visit(personas, random.Random(8), entry)
+    bad.started_at = datetime(2026, 5, 5, 2, 0, tzinfo=UTC)
+    bad.review_status, bad.flags = "rejected", []
+    bad.answers = {"overall_satisfaction": None, "visited_home": "so_so"}
+    db.session.add(bad)
+    db.session.commit()
+    assert_same(personas.cycle, county_id)

@@ -35,15 +35,16 @@ from sqlalchemy import (Date, and_, case, cast, false, func, literal, literal_co
 from sqlalchemy.dialects.postgresql import JSONB
 
 from ...domain.assessment import serves_on
-from ...domain.county_scores import (HOLD_FLAGS, CountyInput, CountyOutcome, SecretaryInput,
-                                     VillageInput, evaluate_county, mass_result)
+from ...domain.county_scores import (HOLD_FLAGS, CountyInput, CountyOutcome, MeetingInput,
+                                     SecretaryInput, VillageInput, evaluate_county, mass_result)
 from ...domain.instruments import overall_item
 from ...domain.scoring import SATISFIED_OPTIONS, IndexResult
 from ...extensions import db
 from ...models import (Ballot, Cycle, Draw, FirstSecretary, Meeting, PaperTally, SampleEntry,
                        Village, VillageDraw, Visit)
 from .. import instruments
-from .inputs import ENTRY_ROLES, LoadedCounty, load_county
+from .inputs import ENTRY_ROLES, LoadedCounty, answer_values, visit_scope
+from .settings import county_settings
 
 EMPTY = IndexResult(index=None, n_respondents=0, n_scored_answers=0, satisfied_share=None,
                     distribution={})
@@ -117,14 +118,32 @@ def _dialect() -> str:
     return db.session.get_bind().dialect.name
 
 
-def _pairs(column, dialect: str):
-    """A JSON object's (key, value-as-text) rows, as a FROM item that may refer to the
-    row before it (implicitly lateral on both databases)."""
+def _option(doc, item: str, dialect: str):
+    """The item's option as text (NULL when absent or JSON null)."""
     if dialect == "postgresql":
-        obj = case((func.json_typeof(column) == "object", column),
-                   else_=literal_column("'{}'::json"))
-        return func.json_each_text(obj).table_valued("key", "value")
-    return func.json_each(column).table_valued("key", "value")
+        return doc.op("->>")(literal(item))
+    return func.json_extract(doc, _path(item))
+
+
+def _present(doc, item: str, dialect: str):
+    """The item is in the answers (maybe as JSON null)."""
+    if dialect == "postgresql":
+        return doc.op("->")(literal(item)).is_not(None)
+    return func.json_type(doc, _path(item)).is_not(None)
+
+
+NULL_ANSWER = "<null>"  # an item answered with JSON null: no option has a value for it
+
+
+def _answer(doc, item: str, dialect: str):
+    """The item's option as text; NULL when absent; NULL_ANSWER when JSON null (the second
+    look at the document only happens then)."""
+    return func.coalesce(_option(doc, item, dialect),
+                         case((_present(doc, item, dialect), literal(NULL_ANSWER)), else_=None))
+
+
+def _path(item: str) -> str:
+    return '$."' + item.replace('"', '""') + '"'
 
 
 def _held(dialect: str):
@@ -146,21 +165,65 @@ def _local_day(dialect: str):
     return func.date(Visit.started_at, "+8 hours")
 
 
-def _answer_sums(pairs, instrument_id, instrument_version, valuation: Valuation):
-    """(is a scored item, n, value sum, positives, bad) over one respondent's answers."""
+def _respondents(key, doc, instrument_id, instrument_version, valuation: Valuation,
+                 dialect: str, source, name: str):
+    """Per respondent (a row of `source`): the number of scored answers `n`, the sum of
+    their scaled values `s`, the 满意/基本满意 among them `pos`, and `bad`: answers to a
+    scored item whose option has no value (the reference raises on those).
+
+    Each item's option is extracted once per row, in a materialized CTE (SQLite 3.40
+    would otherwise parse the JSON again for every use of it)."""
     scaled = valuation.scaled()
-    known = sorted(valuation.values)
+    known = sorted(k for k in valuation.values if k != NULL_ANSWER)
     positive = sorted(k for k in scaled if k in SATISFIED_OPTIONS)
-    is_item = or_(false(), *[and_(instrument_id == iid, instrument_version == ver,
-                                  pairs.c.key.in_(items))
-                             for (iid, ver), items in sorted(valuation.items.items()) if items])
-    one = literal(1)
-    return (is_item,
-            func.sum(case((pairs.c.value.in_(sorted(scaled)), one), else_=0)).label("n"),
-            func.sum(case(*[(pairs.c.value == k, literal(v)) for k, v in sorted(scaled.items())],
-                          else_=0)).label("s"),
-            func.sum(case((pairs.c.value.in_(positive), one), else_=0)).label("pos"),
-            func.sum(case((pairs.c.value.in_(known), 0), else_=one)).label("bad"))
+    owners: dict[str, list[tuple[str, int]]] = defaultdict(list)
+    for ikey, items in sorted(valuation.items.items()):
+        for item in items:
+            owners[item].append(ikey)
+    every = set(valuation.items)
+    items = sorted(owners)
+    applies = {}
+    columns = []
+    for j, item in enumerate(items):
+        option = _answer(doc, item, dialect)
+        if set(owners[item]) != every:  # the item of some instrument versions only
+            applies[item] = or_(*[and_(instrument_id == iid, instrument_version == ver)
+                                  for iid, ver in owners[item]])
+            option = case((applies[item], option), else_=None)
+        columns.append(option.label(f"x{j}"))
+    rows = source.add_columns(key.label("key"), *columns).cte(name).prefix_with("MATERIALIZED")
+    n, total, pos, bad = [literal(0)], [literal(0)], [literal(0)], [literal(0)]
+    for j, item in enumerate(items):
+        x = rows.c[f"x{j}"]
+        n.append(case((x.in_(sorted(scaled)), 1), else_=0))
+        total.append(case(*[(x == k, literal(v)) for k, v in sorted(scaled.items())], else_=0))
+        pos.append(case((x.in_(positive), 1), else_=0))
+        bad.append(case((x.not_in(known), 1), else_=0))  # NULL (absent) is not bad
+    return select(rows.c.key, _plus(n).label("n"), _plus(total).label("s"),
+                  _plus(pos).label("pos"), _plus(bad).label("bad")).subquery()
+
+
+def _plus(terms):
+    out = terms[0]
+    for t in terms[1:]:
+        out = out + t
+    return out
+
+
+def _grouped(per):
+    """(key, n, respondents, value sum, positives, bad) per (key, n)."""
+    return (select(per.c.key, per.c.n, func.count(), func.sum(per.c.s), func.sum(per.c.pos),
+                   func.sum(per.c.bad))
+            .group_by(per.c.key, per.c.n))
+
+
+def _collect(rows) -> dict[int, Part]:
+    parts: dict[int, Part] = defaultdict(Part)
+    for key, n, count, total, pos, bad in rows:
+        part = parts[key]
+        part.respondents += int(count)
+        part.add(int(n), int(count), int(total or 0), int(pos or 0), int(bad or 0))
+    return parts
 
 
 # --- households ---------------------------------------------------------------------------
@@ -197,24 +260,10 @@ def household_parts(cycle: Cycle, county_ids: list[int], valuation: Valuation) -
     """secretary id -> the counted visits' Part (one statement)."""
     dialect = _dialect()
     counted = _counted(cycle, county_ids, dialect)
-    pairs = _pairs(Visit.answers, dialect)
-    is_item, *sums = _answer_sums(pairs, Visit.instrument_id, Visit.instrument_version, valuation)
-    per_visit = (select(counted.c.sid, *sums).select_from(counted)
-                 .join(Visit, Visit.id == counted.c.vid).join(pairs, true())
-                 .where(is_item).group_by(counted.c.sid, counted.c.vid).subquery())
-    stmt = union_all(
-        select(per_visit.c.sid, per_visit.c.n, func.count(), func.sum(per_visit.c.s),
-               func.sum(per_visit.c.pos), func.sum(per_visit.c.bad))
-        .group_by(per_visit.c.sid, per_visit.c.n),
-        select(counted.c.sid, literal(-1), func.count(), literal(0), literal(0), literal(0))
-        .group_by(counted.c.sid))
-    parts: dict[int, Part] = defaultdict(Part)
-    for sid, n, count, total, pos, bad in db.session.execute(stmt):
-        if n == -1:
-            parts[sid].respondents = int(count)
-        else:
-            parts[sid].add(int(n), int(count), int(total or 0), int(pos or 0), int(bad or 0))
-    return parts
+    source = select().select_from(counted).join(Visit, Visit.id == counted.c.vid)
+    per = _respondents(counted.c.sid, Visit.answers, Visit.instrument_id,
+                       Visit.instrument_version, valuation, dialect, source, "visit_answers")
+    return _collect(db.session.execute(_grouped(per)))
 
 
 # --- meetings -----------------------------------------------------------------------------
@@ -232,25 +281,11 @@ def meeting_parts(cycle: Cycle, county_ids: list[int], valuation: Valuation) -> 
     counties' secretaries (two statements)."""
     dialect = _dialect()
     closed = _closed_meetings(cycle, county_ids)
-    pairs = _pairs(Ballot.answers, dialect)
-    is_item, *sums = _answer_sums(pairs, Meeting.instrument_id, Meeting.instrument_version,
-                                  valuation)
-    per_ballot = (select(Ballot.meeting_id, *sums).select_from(Ballot)
-                  .join(Meeting, Meeting.id == Ballot.meeting_id).join(pairs, true())
-                  .where(Ballot.meeting_id.in_(closed), is_item)
-                  .group_by(Ballot.meeting_id, Ballot.id).subquery())
-    stmt = union_all(
-        select(per_ballot.c.meeting_id, per_ballot.c.n, func.count(), func.sum(per_ballot.c.s),
-               func.sum(per_ballot.c.pos), func.sum(per_ballot.c.bad))
-        .group_by(per_ballot.c.meeting_id, per_ballot.c.n),
-        select(Ballot.meeting_id, literal(-1), func.count(), literal(0), literal(0), literal(0))
-        .where(Ballot.meeting_id.in_(closed)).group_by(Ballot.meeting_id))
-    parts: dict[int, Part] = defaultdict(Part)
-    for mid, n, count, total, pos, bad in db.session.execute(stmt):
-        if n == -1:
-            parts[mid].respondents += int(count)
-        else:
-            parts[mid].add(int(n), int(count), int(total or 0), int(pos or 0), int(bad or 0))
+    source = (select().select_from(Ballot).join(Meeting, Meeting.id == Ballot.meeting_id)
+              .where(Ballot.meeting_id.in_(closed)))
+    per = _respondents(Ballot.meeting_id, Ballot.answers, Meeting.instrument_id,
+                       Meeting.instrument_version, valuation, dialect, source, "ballot_answers")
+    parts = _collect(db.session.execute(_grouped(per)))
     tallies = db.session.execute(
         select(PaperTally.meeting_id, Meeting.instrument_id, Meeting.instrument_version,
                PaperTally.option, func.sum(PaperTally.count))
@@ -340,24 +375,100 @@ def evaluate(loaded: LoadedCounty) -> CountyOutcome | None:
     return evaluate_county(loaded.input, mass=agg.mass)
 
 
+# --- every secretary of several counties at once (the city, the province) --------------------
+
+
+@dataclass
+class _MassInput:
+    input: CountyInput
+    household: Valuation
+    meeting: Valuation
+
+
+def _keys_by_county(stmt) -> dict[int, list[tuple[str, int]]]:
+    out: dict[int, list[tuple[str, int]]] = defaultdict(list)
+    for cid, iid, ver, _first in db.session.execute(stmt):
+        out[cid].append((iid, ver))
+    return out
+
+
+def _mass_inputs(cycle: Cycle, county_ids: list[int]) -> list[_MassInput]:
+    """What the mass evaluation needs besides the aggregates, for every county at once:
+    the secretaries, the villages' draws, the meetings (no ballots) and the answer values
+    each county's instrument versions give (a fixed number of statements)."""
+    scope = _in_scope(cycle, county_ids)
+    secretaries = db.session.execute(
+        select(FirstSecretary.id, FirstSecretary.village_id, Village.county_id,
+               FirstSecretary.term_start, FirstSecretary.term_end)
+        .join(Village, Village.id == FirstSecretary.village_id).where(scope)
+        .order_by(FirstSecretary.id)).all()
+    served = select(FirstSecretary.village_id).join(
+        Village, Village.id == FirstSecretary.village_id).where(scope)
+    draws = {vid: (eligible, size) for vid, eligible, size in db.session.execute(
+        select(VillageDraw.village_id, VillageDraw.eligible_count, Draw.sample_size)
+        .join(Draw, VillageDraw.draw_id == Draw.id)
+        .where(Draw.cycle_id == cycle.id, Draw.status == "active",
+               VillageDraw.status == "active", VillageDraw.village_id.in_(served)))}
+    meetings = {sid: (MeetingInput(mid, status, held), (iid, ver))
+                for mid, sid, status, held, iid, ver in db.session.execute(
+                    select(Meeting.id, Meeting.secretary_id, Meeting.status, Meeting.held_on,
+                           Meeting.instrument_id, Meeting.instrument_version)
+                    .join(FirstSecretary, FirstSecretary.id == Meeting.secretary_id)
+                    .join(Village, Village.id == FirstSecretary.village_id)
+                    .where(Meeting.cycle_id == cycle.id, scope).order_by(Meeting.id))}
+    first = func.min(Visit.id)
+    h_keys = _keys_by_county(
+        visit_scope(cycle).add_columns(Village.county_id, Visit.instrument_id,
+                                       Visit.instrument_version, first)
+        .join(Village, Village.id == VillageDraw.village_id)
+        .where(VillageDraw.village_id.in_(served))
+        .group_by(Village.county_id, Visit.instrument_id, Visit.instrument_version)
+        .order_by(first))
+    by_county: dict[int, list] = defaultdict(list)
+    for row in secretaries:
+        by_county[row.county_id].append(row)
+    out = []
+    for cid in county_ids:
+        settings = county_settings(cycle, cid)
+        rows = by_county.get(cid, [])
+        m_keys = [meetings[r.id][1] for r in rows if r.id in meetings]
+        h_values, h_items = answer_values(cycle, settings.explicit_household_values, h_keys[cid])
+        m_values, m_items = answer_values(cycle, settings.explicit_meeting_values, m_keys)
+        villages = {r.village_id: VillageInput(
+            r.village_id, has_draw=r.village_id in draws,
+            eligible=draws.get(r.village_id, (0, 20))[0],
+            sample_size=draws.get(r.village_id, (0, 20))[1]) for r in rows}
+        ci = CountyInput(
+            year=cycle.year, county_id=cid, scoring=settings.scoring,
+            household_values=h_values, household_items=(), meeting_values=m_values,
+            meeting_items=(), census_requires_all=settings.census_requires_all,
+            census_below=settings.census_below, villages=villages,
+            secretaries=tuple(SecretaryInput(
+                secretary_id=r.id, person="", village_id=r.village_id, term_start=r.term_start,
+                term_end=r.term_end, meeting=meetings[r.id][0] if r.id in meetings else None)
+                for r in rows))
+        out.append(_MassInput(ci, Valuation(h_values, {k: tuple(v) for k, v in h_items.items()}),
+                              Valuation(m_values, {k: tuple(v) for k, v in m_items.items()})))
+    return out
+
+
 def cycle_mass(cycle: Cycle, county_ids: list[int]) -> dict[int, tuple[Any, list[str]]]:
     """secretary id -> (MassEvaluation, reasons) for every secretary of the counties, with
     one set of aggregate statements per distinct answer valuation (usually one for the
-    whole cycle); the score shown is `result.score` when there are no reasons. Raises
-    LookupError when an answer has no value (the per-county reference raises the 422)."""
-    loads = [load_county(cycle, cid, light=True) for cid in county_ids]
-    groups: dict[tuple, list[LoadedCounty]] = defaultdict(list)
-    for loaded in loads:
-        household, meeting = valuations(loaded)
-        groups[(household.key(), meeting.key())].append(loaded)
+    whole cycle); the score shown is `result.score` when there are no reasons (as on the
+    scores page). Raises LookupError when a counted answer has no value (the county's
+    scores page says which, with a 422)."""
+    groups: dict[tuple, list[_MassInput]] = defaultdict(list)
+    for m in _mass_inputs(cycle, county_ids):
+        groups[(m.household.key(), m.meeting.key())].append(m)
     out: dict[int, tuple[Any, list[str]]] = {}
     for group in groups.values():
-        household, meeting = valuations(group[0])
-        agg = Aggregates.load(cycle, [g.county_id for g in group], household, meeting)
-        for loaded in group:
-            if agg.bad(loaded.input):
-                raise LookupError(loaded.county_id)
-            for s in loaded.input.secretaries:
-                result, _h, _m, _v, _a, _c, reasons, _st = agg.mass(loaded.input, s)
+        agg = Aggregates.load(cycle, [m.input.county_id for m in group], group[0].household,
+                              group[0].meeting)
+        for m in group:
+            if agg.bad(m.input):
+                raise LookupError(m.input.county_id)
+            for s in m.input.secretaries:
+                result, _h, _m, _v, _a, _c, reasons, _st = agg.mass(m.input, s)
                 out[s.secretary_id] = (result, reasons)
     return out

@@ -106,6 +106,16 @@ class _Valuation:
         return self.values or {"satisfied": 100}
 
 
+def answer_values(cycle: Cycle, explicit: dict | None, keys: list[tuple[str, int]]
+                  ) -> tuple[dict[str, Any], dict[tuple[str, int], list[str]]]:
+    """The option values and the scored items per instrument version, over `keys` in the
+    order the answers meet them (as `load_county` resolves them)."""
+    valuation = _Valuation(cycle.settings or {}, explicit)
+    for key in keys:
+        valuation.add(key)
+    return valuation.final(), valuation.by_instrument()
+
+
 @dataclass
 class LoadedCounty:
     """The domain input plus what the pages show beside it (names, codes, towns)."""
@@ -130,7 +140,7 @@ def _draws(cycle: Cycle, village_ids: list[int]) -> dict[int, tuple[int, int]]:
                        VillageDraw.status == "active", VillageDraw.village_id.in_(village_ids)))}
 
 
-def _visit_scope(cycle: Cycle):
+def visit_scope(cycle: Cycle):
     """Visits of the cycle to a sample or reserve entry of an active draw of the cycle."""
     return (select().select_from(Visit)
             .join(SampleEntry, Visit.sample_entry_id == SampleEntry.id)
@@ -150,7 +160,7 @@ def _village_inputs(village_ids: list[int], draws: dict[int, tuple[int, int]],
 def _villages(cycle: Cycle, village_ids: list[int], valuation: _Valuation) -> dict[int, VillageInput]:
     draws = _draws(cycle, village_ids)
     visits: dict[int, list[VisitInput]] = defaultdict(list)
-    stmt = (_visit_scope(cycle)
+    stmt = (visit_scope(cycle)
             .add_columns(Visit.id, Visit.sample_entry_id, VillageDraw.village_id, Visit.started_at,
                          Visit.instrument_id, Visit.instrument_version, Visit.answers,
                          Visit.review_status, Visit.flags)
@@ -173,7 +183,7 @@ def _villages_light(cycle: Cycle, village_ids: list[int],
     order the full load meets them (first visit id)."""
     first = func.min(Visit.id)
     for iid, ver, _first in db.session.execute(
-            _visit_scope(cycle).add_columns(Visit.instrument_id, Visit.instrument_version, first)
+            visit_scope(cycle).add_columns(Visit.instrument_id, Visit.instrument_version, first)
             .where(VillageDraw.village_id.in_(village_ids))
             .group_by(Visit.instrument_id, Visit.instrument_version).order_by(first)):
         valuation.add((iid, ver))
