@@ -19,7 +19,7 @@ from __future__ import annotations
 import time
 from decimal import ROUND_HALF_UP, Decimal
 
-from sqlalchemy import bindparam, func, select, text
+from sqlalchemy import func, select, text
 
 from bench.harness import Context, Measurement, figure
 
@@ -51,23 +51,19 @@ counted AS (
     AND (vi.started_at AT TIME ZONE 'Asia/Shanghai')::date >= s.term_start
     AND (s.term_end IS NULL OR (vi.started_at AT TIME ZONE 'Asia/Shanghai')::date <= s.term_end)
   GROUP BY s.id, vi.sample_entry_id),
+visit_values AS (
+  SELECT c.sid, {values_h} FROM counted c JOIN visit vi ON vi.id = c.vid
+  CROSS JOIN LATERAL (SELECT vi.answers::jsonb AS j) d),
 per_visit AS (
-  SELECT c.sid, sum(o.val)::numeric / count(o.val) AS mean FROM counted c
-  JOIN visit vi ON vi.id = c.vid
-  CROSS JOIN LATERAL json_each_text(vi.answers) a
-  JOIN (VALUES ('satisfied', 100), ('basically_satisfied', 75), ('dissatisfied', 0),
-               ('unknown', NULL)) o(opt, val) ON o.opt = a.value
-  WHERE a.key IN :items_h
-  GROUP BY c.sid, c.vid HAVING count(o.val) > 0),
+  SELECT sid, ({sum_h})::numeric / ({n_h}) AS mean FROM visit_values WHERE ({n_h}) > 0),
 hh AS (SELECT sid, avg(mean) AS idx, count(*) AS n FROM per_visit GROUP BY sid),
+ballot_values AS (
+  SELECT b.meeting_id, {values_m} FROM ballot b JOIN meeting m ON m.id = b.meeting_id
+  CROSS JOIN LATERAL (SELECT b.answers::jsonb AS j) d
+  WHERE m.cycle_id = :cycle AND m.status = 'closed'),
 per_ballot AS (
-  SELECT b.meeting_id, sum(o.val)::numeric / count(o.val) AS mean FROM ballot b
-  JOIN meeting m ON m.id = b.meeting_id
-  CROSS JOIN LATERAL json_each_text(b.answers) a
-  JOIN (VALUES ('satisfied', 100), ('basically_satisfied', 75), ('dissatisfied', 0),
-               ('unknown', NULL)) o(opt, val) ON o.opt = a.value
-  WHERE m.cycle_id = :cycle AND m.status = 'closed' AND a.key IN :items_m
-  GROUP BY b.meeting_id, b.id HAVING count(o.val) > 0),
+  SELECT meeting_id, ({sum_m})::numeric / ({n_m}) AS mean FROM ballot_values
+  WHERE ({n_m}) > 0),
 mt AS (
   SELECT m.secretary_id AS sid, avg(pb.mean) AS idx, count(*) AS n FROM per_ballot pb
   JOIN meeting m ON m.id = pb.meeting_id JOIN sec s ON s.id = m.secretary_id
@@ -104,23 +100,16 @@ counted AS (
     AND date(vi.started_at, '+8 hours') >= s.term_start
     AND (s.term_end IS NULL OR date(vi.started_at, '+8 hours') <= s.term_end)
   GROUP BY s.id, vi.sample_entry_id),
-opt(opt, val) AS (SELECT 'satisfied', 100 UNION ALL SELECT 'basically_satisfied', 75
-                  UNION ALL SELECT 'dissatisfied', 0 UNION ALL SELECT 'unknown', NULL),
+visit_values AS MATERIALIZED (
+  SELECT c.sid, {values_h} FROM counted c JOIN visit vi ON vi.id = c.vid),
 per_visit AS (
-  SELECT c.sid, sum(o.val) * 1.0 / count(o.val) AS mean FROM counted c
-  JOIN visit vi ON vi.id = c.vid
-  JOIN json_each(vi.answers) a
-  JOIN opt o ON o.opt = a.value
-  WHERE a.key IN ({items_h})
-  GROUP BY c.sid, c.vid HAVING count(o.val) > 0),
+  SELECT sid, ({sum_h}) * 1.0 / ({n_h}) AS mean FROM visit_values WHERE ({n_h}) > 0),
 hh AS (SELECT sid, avg(mean) AS idx, count(*) AS n FROM per_visit GROUP BY sid),
+ballot_values AS MATERIALIZED (
+  SELECT b.meeting_id, {values_m} FROM ballot b JOIN meeting m ON m.id = b.meeting_id
+  WHERE m.cycle_id = :cycle AND m.status = 'closed'),
 per_ballot AS (
-  SELECT b.meeting_id, sum(o.val) * 1.0 / count(o.val) AS mean FROM ballot b
-  JOIN meeting m ON m.id = b.meeting_id
-  JOIN json_each(b.answers) a
-  JOIN opt o ON o.opt = a.value
-  WHERE m.cycle_id = :cycle AND m.status = 'closed' AND a.key IN ({items_m})
-  GROUP BY b.meeting_id, b.id HAVING count(o.val) > 0),
+  SELECT meeting_id, ({sum_m}) * 1.0 / ({n_m}) AS mean FROM ballot_values WHERE ({n_m}) > 0),
 mt AS (
   SELECT m.secretary_id AS sid, avg(pb.mean) AS idx, count(*) AS n FROM per_ballot pb
   JOIN meeting m ON m.id = pb.meeting_id JOIN sec s ON s.id = m.secretary_id
@@ -137,21 +126,37 @@ LEFT JOIN village_draw vd ON vd.village_id = s.village_id AND vd.status = 'activ
 """
 
 
-def _quoted(names) -> str:
-    return ", ".join(f"'{n}'" for n in names)
+VALUE = ("CASE {x} WHEN 'satisfied' THEN 100 WHEN 'basically_satisfied' THEN 75 "
+         "WHEN 'dissatisfied' THEN 0 END")
+
+
+def _sql(template: str, dialect: str, counties: str = "") -> str:
+    """The statement with one value column per item (extracted once per row)."""
+    def extract(doc: str, item: str) -> str:
+        return f"{doc}->>'{item}'" if dialect == "postgresql" else f"json_extract({doc}, '$.{item}')"
+
+    parts = {}
+    for part, items, doc in (("h", ITEMS_H, "d.j" if dialect == "postgresql" else "vi.answers"),
+                             ("m", ITEMS_M, "d.j" if dialect == "postgresql" else "b.answers")):
+        parts[f"values_{part}"] = ", ".join(VALUE.format(x=extract(doc, item)) + f" AS v{k}"
+                                            for k, item in enumerate(items))
+        parts[f"sum_{part}"] = " + ".join(f"coalesce(v{k}, 0)" for k in range(len(items)))
+        parts[f"n_{part}"] = " + ".join(f"(CASE WHEN v{k} IS NULL THEN 0 ELSE 1 END)"
+                                        for k in range(len(items)))
+    parts["counties"] = counties
+    for key, value in parts.items():
+        template = template.replace("{" + key + "}", value)
+    return template
 
 
 def hand_written(session, dialect: str, cycle_id: int, year: int,
                  county_ids: list[int]) -> dict[int, Decimal | None]:
     """secretary id -> mass evaluation (2 decimals) or None, in one statement."""
     if dialect == "postgresql":
-        stmt = text(_PG).bindparams(bindparam("items_h", expanding=True),
-                                    bindparam("items_m", expanding=True))
-        rows = session.execute(stmt, {"counties": county_ids, "cycle": cycle_id, "year": year,
-                                      "items_h": list(ITEMS_H), "items_m": list(ITEMS_M)})
+        rows = session.execute(text(_sql(_PG, dialect)),
+                               {"counties": county_ids, "cycle": cycle_id, "year": year})
         return {sid: (None if v is None else Decimal(v)) for sid, v in rows}
-    sql = _SQLITE.format(counties=", ".join(str(int(c)) for c in county_ids),
-                         items_h=_quoted(ITEMS_H), items_m=_quoted(ITEMS_M))
+    sql = _sql(_SQLITE, dialect, counties=", ".join(str(int(c)) for c in county_ids))
     rows = session.execute(text(sql), {"cycle": cycle_id, "year": str(year)})
     # SQLite computes in binary floats: round the float's shortest decimal half up.
     return {sid: (None if v is None else Decimal(repr(v)).quantize(Decimal("0.01"),

@@ -188,10 +188,20 @@ def test_set_based_grading_equals_the_reference(personas, seed, n_villages):
     assert any(r["meeting_status"] == "open" for r in rows) or n_villages < 10
 
 
-def test_whole_cycle_equals_each_county_reference(personas):
+@pytest.mark.parametrize("two_instruments", [False, True], ids=["one", "two_instruments"])
+def test_whole_cycle_equals_each_county_reference(personas, two_instruments):
     generate(personas, 4, 10, "a")
     generate(personas, 5, 8, "b")
     cycle = personas.cycle
+    if two_instruments:  # household visits answering another instrument's items too
+        rng = random.Random(45)
+        for entry in sample_entries(personas.villages["b1"])[:12]:
+            v = _visit(personas, rng, entry)
+            v.instrument_id, v.review_status, v.flags = "democratic_ballot", "approved", []
+            v.started_at = datetime(2026, 8, 1, 3, 0, tzinfo=UTC)
+            v.answers = _answers(rng, BALLOT_ITEMS, BALLOT_OPTIONS)
+            db.session.add(v)
+        db.session.commit()
     ids = covered_county_ids(cycle)
     got = aggregates.cycle_mass(cycle, ids)
     want = {}

@@ -30,8 +30,7 @@ from datetime import date
 from fractions import Fraction
 from typing import Any, Iterable, Mapping
 
-from sqlalchemy import (Date, and_, case, cast, false, func, literal, literal_column, not_,
-                        or_, select, true, union_all)
+from sqlalchemy import Date, and_, case, cast, func, literal, not_, or_, select
 from sqlalchemy.dialects.postgresql import JSONB
 
 from ...domain.assessment import serves_on
@@ -392,6 +391,25 @@ def _keys_by_county(stmt) -> dict[int, list[tuple[str, int]]]:
     return out
 
 
+def _household_keys(cycle: Cycle, county_ids: list[int], served) -> Mapping[int, list]:
+    """county id -> the instrument versions its counted-or-not visits use, in the order
+    the full load meets them. When the whole cycle uses one version (the usual case), a
+    scan of the cycle's visits says so: every county gets it (a county without visits has
+    no answer to value, so its values change nothing)."""
+    keys = db.session.execute(select(Visit.instrument_id, Visit.instrument_version)
+                              .where(Visit.cycle_id == cycle.id).distinct().limit(2)).all()
+    if len(keys) < 2:
+        return defaultdict(lambda: [tuple(k) for k in keys])
+    first = func.min(Visit.id)
+    return _keys_by_county(
+        visit_scope(cycle).add_columns(Village.county_id, Visit.instrument_id,
+                                       Visit.instrument_version, first)
+        .join(Village, Village.id == VillageDraw.village_id)
+        .where(VillageDraw.village_id.in_(served))
+        .group_by(Village.county_id, Visit.instrument_id, Visit.instrument_version)
+        .order_by(first))
+
+
 def _mass_inputs(cycle: Cycle, county_ids: list[int]) -> list[_MassInput]:
     """What the mass evaluation needs besides the aggregates, for every county at once:
     the secretaries, the villages' draws, the meetings (no ballots) and the answer values
@@ -416,14 +434,7 @@ def _mass_inputs(cycle: Cycle, county_ids: list[int]) -> list[_MassInput]:
                     .join(FirstSecretary, FirstSecretary.id == Meeting.secretary_id)
                     .join(Village, Village.id == FirstSecretary.village_id)
                     .where(Meeting.cycle_id == cycle.id, scope).order_by(Meeting.id))}
-    first = func.min(Visit.id)
-    h_keys = _keys_by_county(
-        visit_scope(cycle).add_columns(Village.county_id, Visit.instrument_id,
-                                       Visit.instrument_version, first)
-        .join(Village, Village.id == VillageDraw.village_id)
-        .where(VillageDraw.village_id.in_(served))
-        .group_by(Village.county_id, Visit.instrument_id, Visit.instrument_version)
-        .order_by(first))
+    h_keys = _household_keys(cycle, county_ids, served)
     by_county: dict[int, list] = defaultdict(list)
     for row in secretaries:
         by_county[row.county_id].append(row)
