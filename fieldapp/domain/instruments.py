@@ -128,6 +128,17 @@ def _err(e: dict[str, list[str]], path: str, msgid: str) -> None:
     e.setdefault(path, []).append(msgid)
 
 
+def _check_new_id(e: dict[str, list[str]], path: str, value: object, seen: set[str],
+                  duplicate: str) -> None:
+    """An option code or item id: well formed and not seen before in its list."""
+    if not isinstance(value, str) or not _ID_RE.match(value):
+        _err(e, path, _BAD_ID)
+    elif value in seen:
+        _err(e, path, duplicate)
+    else:
+        seen.add(value)
+
+
 def _parse_option(e: dict[str, list[str]], opath: str, opt: object,
                   codes: set[str]) -> Option | None:
     if not isinstance(opt, Mapping):
@@ -135,12 +146,7 @@ def _parse_option(e: dict[str, list[str]], opath: str, opt: object,
         return None
     _unknown_keys(e, opath, opt, _OPTION_KEYS)
     code = opt.get("code")
-    if not isinstance(code, str) or not _ID_RE.match(code):
-        _err(e, f"{opath}.code", _BAD_ID)
-    elif code in codes:
-        _err(e, f"{opath}.code", N_("Duplicate option code."))
-    else:
-        codes.add(code)
+    _check_new_id(e, f"{opath}.code", code, codes, N_("Duplicate option code."))
     _check_label(e, f"{opath}.label", opt.get("label"))
     if "value" not in opt or not _is_value(opt.get("value")):
         _err(e, f"{opath}.value", N_("Must be a number from 0 to 100, or null (not scored)."))
@@ -189,12 +195,7 @@ def _parse_item(e: dict[str, list[str]], path: str, it: object, seen: set[str],
         _err(e, path, N_("Expected an object."))
         return None
     item_id, kind = it.get("id"), it.get("type")
-    if not isinstance(item_id, str) or not _ID_RE.match(item_id):
-        _err(e, f"{path}.id", _BAD_ID)
-    elif item_id in seen:
-        _err(e, f"{path}.id", N_("Duplicate item id."))
-    else:
-        seen.add(item_id)
+    _check_new_id(e, f"{path}.id", item_id, seen, N_("Duplicate item id."))
     if kind not in ITEM_TYPES:
         _err(e, f"{path}.type", N_("Must be choice, integer or text."))
         return None
