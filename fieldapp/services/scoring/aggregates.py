@@ -30,7 +30,7 @@ from datetime import date
 from fractions import Fraction
 from typing import Any, Iterable, Mapping
 
-from sqlalchemy import Date, and_, case, cast, func, literal, not_, or_, select
+from sqlalchemy import BigInteger, Date, and_, case, cast, func, literal, not_, or_, select
 from sqlalchemy.dialects.postgresql import JSONB
 
 from ...domain.assessment import serves_on
@@ -164,42 +164,46 @@ def _local_day(dialect: str):
     return func.date(Visit.started_at, "+8 hours")
 
 
+# Per answer, one integer says what it adds to its respondent: n (a scored answer) in the
+# high field, pos (满意/基本满意) in the middle one, bad (no value) in the low one. Summed
+# over a respondent's answers, `packed // N` is the respondent's n; summed over a group
+# of respondents, `packed % N` still holds the group's positives and bad answers apart
+# (fewer than FIELD of each in one group: a secretary's visits or a meeting's ballots).
+FIELD = 1 << 20
+N = FIELD * FIELD
+
+
 def _respondents(key, doc, instrument_id, instrument_version, valuation: Valuation,
                  dialect: str, source, name: str):
-    """Per respondent (a row of `source`): the number of scored answers `n`, the sum of
-    their scaled values `s`, the 满意/基本满意 among them `pos`, and `bad`: answers to a
-    scored item whose option has no value (the reference raises on those).
+    """Per respondent (a row of `source`): `s`, the sum of their scaled values, and
+    `packed` (above): the number of scored answers, the 满意/基本满意 among them, and the
+    answers to a scored item whose option has no value (the reference raises on those).
 
     Each item's option is extracted once per row, in a materialized CTE (SQLite 3.40
     would otherwise parse the JSON again for every use of it)."""
     scaled = valuation.scaled()
-    known = sorted(k for k in valuation.values if k != NULL_ANSWER)
-    positive = sorted(k for k in scaled if k in SATISFIED_OPTIONS)
     owners: dict[str, list[tuple[str, int]]] = defaultdict(list)
     for ikey, items in sorted(valuation.items.items()):
         for item in items:
             owners[item].append(ikey)
     every = set(valuation.items)
     items = sorted(owners)
-    applies = {}
     columns = []
     for j, item in enumerate(items):
         option = _answer(doc, item, dialect)
         if set(owners[item]) != every:  # the item of some instrument versions only
-            applies[item] = or_(*[and_(instrument_id == iid, instrument_version == ver)
-                                  for iid, ver in owners[item]])
-            option = case((applies[item], option), else_=None)
+            option = case((or_(*[and_(instrument_id == iid, instrument_version == ver)
+                                 for iid, ver in owners[item]]), option), else_=None)
         columns.append(option.label(f"x{j}"))
     rows = source.add_columns(key.label("key"), *columns).cte(name).prefix_with("MATERIALIZED")
-    n, total, pos, bad = [literal(0)], [literal(0)], [literal(0)], [literal(0)]
-    for j, item in enumerate(items):
+    codes = {k: (N + (FIELD if k in SATISFIED_OPTIONS else 0)) if k in scaled else 0
+             for k in valuation.values if k != NULL_ANSWER}
+    total, packed = [literal(0)], [literal(0)]
+    for j in range(len(items)):
         x = rows.c[f"x{j}"]
-        n.append(case((x.in_(sorted(scaled)), 1), else_=0))
-        total.append(case(*[(x == k, literal(v)) for k, v in sorted(scaled.items())], else_=0))
-        pos.append(case((x.in_(positive), 1), else_=0))
-        bad.append(case((x.not_in(known), 1), else_=0))  # NULL (absent) is not bad
-    return select(rows.c.key, _plus(n).label("n"), _plus(total).label("s"),
-                  _plus(pos).label("pos"), _plus(bad).label("bad")).subquery()
+        total.append(case(scaled, value=x, else_=0))
+        packed.append(case(codes, value=x, else_=case((x.is_(None), 0), else_=1)))
+    return select(rows.c.key, _plus(total).label("s"), _plus(packed).label("packed")).subquery()
 
 
 def _plus(terms):
@@ -210,18 +214,20 @@ def _plus(terms):
 
 
 def _grouped(per):
-    """(key, n, respondents, value sum, positives, bad) per (key, n)."""
-    return (select(per.c.key, per.c.n, func.count(), func.sum(per.c.s), func.sum(per.c.pos),
-                   func.sum(per.c.bad))
-            .group_by(per.c.key, per.c.n))
+    """(key, n, respondents, value sum, positives and bad packed) per (key, n)."""
+    big = literal(N, BigInteger)
+    n = (per.c.packed // big).label("n")
+    return (select(per.c.key, n, func.count(), func.sum(per.c.s), func.sum(per.c.packed % big))
+            .group_by(per.c.key, n))
 
 
 def _collect(rows) -> dict[int, Part]:
     parts: dict[int, Part] = defaultdict(Part)
-    for key, n, count, total, pos, bad in rows:
+    for key, n, count, total, rest in rows:
         part = parts[key]
         part.respondents += int(count)
-        part.add(int(n), int(count), int(total or 0), int(pos or 0), int(bad or 0))
+        pos, bad = divmod(int(rest or 0), FIELD)
+        part.add(int(n), int(count), int(total or 0), pos, bad)
     return parts
 
 
