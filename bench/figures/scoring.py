@@ -9,10 +9,13 @@ that gives the same numbers (asserted inside the figure before any time is repor
   caps, recall) for the largest county, against the same statement restricted to it.
   Goal: ≤ 2x the hand-written SQL.
 
-The hand-written SQL knows what the generated data uses (the default answer values, the
-default weights, 15 visits or every household below 20, a meeting held during the term,
-held visits only once approved) and computes in the database's own numbers; fieldapp
-computes exactly (fractions, half up): they must agree to the cent on every secretary.
+The hand-written SQL knows what the generated data uses (the five items of each
+instrument, the default answer values and weights, 15 visits or every household below
+20, a meeting held during the term, held visits only once approved); it reads each item
+once per visit or ballot (json_extract; ->> on jsonb) and computes in the database's own
+numbers. fieldapp computes exactly (fractions, half up): they must agree on every
+secretary (to the cent; `agree_exactly` counts the identical ones, SQLite's floats may
+land a cent off at an exact half).
 """
 from __future__ import annotations
 

@@ -18,7 +18,7 @@ from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from fieldapp.extensions import db
 from fieldapp.models import (Ballot, Cycle, FirstSecretary, Meeting, PaperTally, ScorecardEntry,
@@ -163,6 +163,11 @@ def generate(personas, seed: int, n_villages: int, county: str = "a") -> int:
     for s in secretaries:
         _meeting(personas, rng, s)
         _entry(personas, rng, s)
+    db.session.flush()
+    # JSON null flags and answers (the reference reads them as none).
+    ids = [v for v in db.session.scalars(select(Visit.id).order_by(Visit.id))]
+    db.session.execute(update(Visit).where(Visit.id.in_(ids[3::11])).values(flags=None))
+    db.session.execute(update(Visit).where(Visit.id.in_(ids[5::29])).values(answers=None))
     db.session.commit()
     return c.id
 

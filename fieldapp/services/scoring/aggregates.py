@@ -4,11 +4,12 @@ The reference (domain/county_scores.py) reads every counted visit and ballot int
 Here the database does that work, for one county or several at once, in a few statements:
 
 - households: the latest counting visit per (secretary, sample entry) made during the
-  secretary's term (GROUP BY secretary, entry), then per visit the number of scored
-  answers `n`, the sum of their values, the 满意/基本满意 answers and the answers whose
-  option has no value; then per (secretary, n): visits, value sums, positives;
-- meetings: the same per ballot of the closed meetings, grouped per (meeting, n), and the
-  paper tallies summed per (meeting, option).
+  secretary's term (GROUP BY secretary, entry); per visit, each scored item's option is
+  read once, giving the number of scored answers `n`, the sum of their values, the
+  满意/基本满意 answers and the answers whose option has no value; then per
+  (secretary, n): visits, value sums, positives (one statement);
+- meetings: the same per ballot of the closed meetings, per (meeting, n), and the paper
+  tallies summed per (meeting, option) (two statements).
 
 An index is the mean over respondents of each respondent's mean value. Grouping the
 respondents by their number of scored answers `n` keeps it exact:
@@ -148,7 +149,7 @@ def _path(item: str) -> str:
 def _held(dialect: str):
     """The visit carries a flag that holds it until staff approve it."""
     if dialect == "postgresql":
-        flags = cast(Visit.flags, JSONB)
+        flags = func.coalesce(cast(Visit.flags, JSONB), cast(literal("[]"), JSONB))
         return or_(*[flags.op("@>")(cast(literal(f'[{{"code": "{code}"}}]'), JSONB))
                      for code in sorted(HOLD_FLAGS)])
     each = func.json_each(Visit.flags).table_valued("value")
