@@ -62,6 +62,7 @@ per_visit AS (
 hh AS (SELECT sid, avg(mean) AS idx, count(*) AS n FROM per_visit GROUP BY sid),
 ballot_values AS (
   SELECT b.meeting_id, {values_m} FROM ballot b JOIN meeting m ON m.id = b.meeting_id
+  JOIN sec s ON s.id = m.secretary_id
   CROSS JOIN LATERAL (SELECT b.answers::jsonb AS j) d
   WHERE m.cycle_id = :cycle AND m.status = 'closed'),
 per_ballot AS (
@@ -110,6 +111,7 @@ per_visit AS (
 hh AS (SELECT sid, avg(mean) AS idx, count(*) AS n FROM per_visit GROUP BY sid),
 ballot_values AS MATERIALIZED (
   SELECT b.meeting_id, {values_m} FROM ballot b JOIN meeting m ON m.id = b.meeting_id
+  JOIN sec s ON s.id = m.secretary_id
   WHERE m.cycle_id = :cycle AND m.status = 'closed'),
 per_ballot AS (
   SELECT meeting_id, ({sum_m}) * 1.0 / ({n_m}) AS mean FROM ballot_values WHERE ({n_m}) > 0),

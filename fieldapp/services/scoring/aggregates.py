@@ -31,8 +31,10 @@ from datetime import date
 from fractions import Fraction
 from typing import Any, Iterable, Mapping
 
-from sqlalchemy import BigInteger, Date, and_, case, cast, func, literal, not_, or_, select
+from sqlalchemy import (JSON, BigInteger, Date, Text, and_, case, cast, func, literal, not_, or_,
+                        select, true)
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.sql import column
 
 from ...domain.assessment import serves_on
 from ...domain.county_scores import (HOLD_FLAGS, CountyInput, CountyOutcome, MeetingInput,
@@ -118,11 +120,17 @@ def _dialect() -> str:
     return db.session.get_bind().dialect.name
 
 
-def _option(doc, item: str, dialect: str):
-    """The item's option as text (NULL when absent or JSON null)."""
-    if dialect == "postgresql":
-        return doc.op("->>")(literal(item))
-    return func.json_extract(doc, _path(item))
+def _options(source, doc, items: list[str], dialect: str):
+    """(source, {item: its option as text, NULL when absent or JSON null}), reading each
+    document once: PostgreSQL parses a `json` column again for every ->>, so its items
+    come from one json_to_record per row (a document that is not an object reads as {})."""
+    if dialect != "postgresql" or not items:
+        return source, {item: func.json_extract(doc, _path(item)) for item in items}
+    obj = case((func.json_typeof(doc) == "object", doc), else_=cast(literal("{}"), JSON))
+    record = (func.json_to_record(obj)
+              .table_valued(*[column(item, Text) for item in items])
+              .render_derived(name="answer_record", with_types=True))
+    return source.outerjoin(record, true()), {item: record.c[item] for item in items}
 
 
 def _present(doc, item: str, dialect: str):
@@ -135,10 +143,10 @@ def _present(doc, item: str, dialect: str):
 NULL_ANSWER = "<null>"  # an item answered with JSON null: no option has a value for it
 
 
-def _answer(doc, item: str, dialect: str):
+def _answer(option, doc, item: str, dialect: str):
     """The item's option as text; NULL when absent; NULL_ANSWER when JSON null (the second
     look at the document only happens then)."""
-    return func.coalesce(_option(doc, item, dialect),
+    return func.coalesce(option,
                          case((_present(doc, item, dialect), literal(NULL_ANSWER)), else_=None))
 
 
@@ -148,10 +156,11 @@ def _path(item: str) -> str:
 
 def _held(dialect: str):
     """The visit carries a flag that holds it until staff approve it."""
-    if dialect == "postgresql":
-        flags = func.coalesce(cast(Visit.flags, JSONB), cast(literal("[]"), JSONB))
-        return or_(*[flags.op("@>")(cast(literal(f'[{{"code": "{code}"}}]'), JSONB))
-                     for code in sorted(HOLD_FLAGS)])
+    if dialect == "postgresql":  # most visits have no flag: no jsonb for those
+        flags = cast(Visit.flags, JSONB)
+        return case((func.coalesce(cast(Visit.flags, Text), "[]").in_(("[]", "null")), False),
+                    else_=or_(*[flags.op("@>")(cast(literal(f'[{{"code": "{code}"}}]'), JSONB))
+                                for code in sorted(HOLD_FLAGS)]))
     each = func.json_each(Visit.flags).table_valued("value")
     return (select(func.count()).select_from(each)
             .where(func.json_extract(each.c.value, "$.code").in_(sorted(HOLD_FLAGS)))
@@ -190,8 +199,9 @@ def _respondents(key, doc, instrument_id, instrument_version, valuation: Valuati
     every = set(valuation.items)
     items = sorted(owners)
     columns = []
+    source, options = _options(source, doc, items, dialect)
     for j, item in enumerate(items):
-        option = _answer(doc, item, dialect)
+        option = _answer(options[item], doc, item, dialect)
         if set(owners[item]) != every:  # the item of some instrument versions only
             option = case((or_(*[and_(instrument_id == iid, instrument_version == ver)
                                  for iid, ver in owners[item]]), option), else_=None)
