@@ -87,7 +87,6 @@ def grade_county(cycle: Cycle, county_id: int, loaded: LoadedCounty | None = Non
     `_loaded`/`_outcome` are None (they hold no visits: callers that pool answers load
     the county). With `loaded` (finalising, `scores recompute`), the reference computes
     everything from the loaded rows; both give the same rows."""
-    outcome = None
     if loaded is None:
         light, outcome = _set_based(cycle, county_id)
         if outcome is not None:

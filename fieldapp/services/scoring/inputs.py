@@ -223,6 +223,54 @@ def _meetings(cycle: Cycle, secretary_ids: list[int], valuation: _Valuation,
     return out
 
 
+def _residency(cycle: Cycle, ids: list[int]) -> tuple[dict[int, list[SpotCheckFact]],
+                                                        dict[int, list[LeavePeriod]]]:
+    """Spot checks and approved leave of the secretaries in the cycle year."""
+    lo, hi = date(cycle.year, 1, 1), date(cycle.year, 12, 31)
+    spots: dict[int, list[SpotCheckFact]] = defaultdict(list)
+    leaves: dict[int, list[LeavePeriod]] = defaultdict(list)
+    if not ids:
+        return spots, leaves
+    for sid, day, present in db.session.execute(
+            select(SpotCheck.secretary_id, SpotCheck.day, SpotCheck.present)
+            .where(SpotCheck.secretary_id.in_(ids), SpotCheck.day.between(lo, hi))
+            .order_by(SpotCheck.day, SpotCheck.id)):
+        spots[sid].append(SpotCheckFact(day, present))
+    for sid, start, end in db.session.execute(
+            select(LeaveRequest.secretary_id, LeaveRequest.start, LeaveRequest.end)
+            .where(LeaveRequest.secretary_id.in_(ids), LeaveRequest.status == "approved",
+                   LeaveRequest.start <= hi, LeaveRequest.end >= lo)
+            .order_by(LeaveRequest.start, LeaveRequest.id)):
+        leaves[sid].append(LeavePeriod(start, end, "approved"))
+    return spots, leaves
+
+
+def _secretary_inputs(cycle: Cycle, secretaries: list[FirstSecretary],
+                      meetings: dict[int, MeetingInput]) -> list[SecretaryInput]:
+    """Each secretary with the components entered, the confirmed discipline, the meeting,
+    spot checks and approved leave."""
+    ids = [s.id for s in secretaries]
+    entries = {e.secretary_id: e for e in db.session.scalars(select(ScorecardEntry).where(
+        ScorecardEntry.cycle_id == cycle.id, ScorecardEntry.secretary_id.in_(ids)))} if ids else {}
+    confirmed = dict(db.session.execute(select(DisciplineDecision.secretary_id, DisciplineDecision.score)
+                                        .where(DisciplineDecision.cycle_id == cycle.id,
+                                               DisciplineDecision.secretary_id.in_(ids))).all()) if ids else {}
+    spots, leaves = _residency(cycle, ids)
+    inputs = []
+    for s in secretaries:
+        e = entries.get(s.id)
+        inputs.append(SecretaryInput(
+            secretary_id=s.id, person=person_key(s.phone), village_id=s.village_id,
+            term_start=s.term_start, term_end=s.term_end,
+            work_performance=e.work_performance if e else None,
+            work_discipline_entered=e.work_discipline if e else None,
+            work_discipline_confirmed=confirmed.get(s.id),
+            work_evaluation=e.work_evaluation if e else None,
+            meeting=meetings.get(s.id), spot_checks=tuple(spots[s.id]),
+            leaves=tuple(leaves[s.id])))
+    return inputs
+
+
 def load_county(cycle: Cycle, county_id: int, *, light: bool = False) -> LoadedCounty:
     """Every input of one county's scores in `cycle` (no access check: callers check).
 
@@ -237,41 +285,10 @@ def load_county(cycle: Cycle, county_id: int, *, light: bool = False) -> LoadedC
     load_villages = _villages_light if light else _villages
     villages = load_villages(cycle, village_ids, h_val) if village_ids else {}
     meetings = _meetings(cycle, ids, m_val, light) if ids else {}
-    entries = {e.secretary_id: e for e in db.session.scalars(select(ScorecardEntry).where(
-        ScorecardEntry.cycle_id == cycle.id, ScorecardEntry.secretary_id.in_(ids)))} if ids else {}
-    confirmed = dict(db.session.execute(select(DisciplineDecision.secretary_id, DisciplineDecision.score)
-                                        .where(DisciplineDecision.cycle_id == cycle.id,
-                                               DisciplineDecision.secretary_id.in_(ids))).all()) if ids else {}
-    lo, hi = date(cycle.year, 1, 1), date(cycle.year, 12, 31)
-    spots: dict[int, list[SpotCheckFact]] = defaultdict(list)
-    leaves: dict[int, list[LeavePeriod]] = defaultdict(list)
-    if ids:
-        for sid, day, present in db.session.execute(
-                select(SpotCheck.secretary_id, SpotCheck.day, SpotCheck.present)
-                .where(SpotCheck.secretary_id.in_(ids), SpotCheck.day.between(lo, hi))
-                .order_by(SpotCheck.day, SpotCheck.id)):
-            spots[sid].append(SpotCheckFact(day, present))
-        for sid, start, end in db.session.execute(
-                select(LeaveRequest.secretary_id, LeaveRequest.start, LeaveRequest.end)
-                .where(LeaveRequest.secretary_id.in_(ids), LeaveRequest.status == "approved",
-                       LeaveRequest.start <= hi, LeaveRequest.end >= lo)
-                .order_by(LeaveRequest.start, LeaveRequest.id)):
-            leaves[sid].append(LeavePeriod(start, end, "approved"))
     decisions = {(d.kind, d.key): d for d in db.session.scalars(select(ScoreDecision).where(
         ScoreDecision.cycle_id == cycle.id, ScoreDecision.county_id == county_id))}
     tie = decisions.get(("tie", "tie"))
-    inputs = []
-    for s in secretaries:
-        e = entries.get(s.id)
-        inputs.append(SecretaryInput(
-            secretary_id=s.id, person=person_key(s.phone), village_id=s.village_id,
-            term_start=s.term_start, term_end=s.term_end,
-            work_performance=e.work_performance if e else None,
-            work_discipline_entered=e.work_discipline if e else None,
-            work_discipline_confirmed=confirmed.get(s.id),
-            work_evaluation=e.work_evaluation if e else None,
-            meeting=meetings.get(s.id), spot_checks=tuple(spots[s.id]),
-            leaves=tuple(leaves[s.id])))
+    inputs = _secretary_inputs(cycle, secretaries, meetings)
     ci = CountyInput(
         year=cycle.year, county_id=county_id, scoring=settings.scoring,
         household_values=h_val.final(), household_items=tuple(h_val.items),
