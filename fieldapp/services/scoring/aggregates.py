@@ -104,8 +104,11 @@ class Part:
             return EMPTY
         scored = sum(c for c, _s in self.by_n.values())
         answers = sum(n * c for n, (c, _s) in self.by_n.items())
-        exact = (sum((Fraction(s, n) for n, (_c, s) in self.by_n.items()), Fraction(0))
-                 / scale / scored) if scored else None
+        exact = None
+        if scored:  # sum over n of S_n / n, over one common denominator
+            common = math.lcm(*self.by_n)
+            exact = Fraction(sum(s * (common // n) for n, (_c, s) in self.by_n.items()),
+                             common * scale * scored)
         return IndexResult(index=float(exact) if exact is not None else None,
                            n_respondents=self.respondents, n_scored_answers=answers,
                            satisfied_share=self.positive / answers if answers else None,
