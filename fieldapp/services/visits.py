@@ -281,7 +281,10 @@ def store_visit(data: dict, ctx: SyncContext) -> StoreResult:
                        data=lambda: {"flags": [f["code"] for f in row["flags"]]})
 
 
-_INSERT_VISITS = insert(Visit).returning(Visit.id, sort_by_parameter_order=True)
+# Rows come back in any order (one multi-row INSERT ... RETURNING on both databases):
+# matched by the client's UUID.
+_INSERT_VISITS = insert(Visit.__table__).returning(Visit.__table__.c.client_uuid,
+                                                   Visit.__table__.c.id)
 _UPDATE_FLAGS = (update(Visit.__table__).where(Visit.__table__.c.id == bindparam("visit_id"))
                  .values(flags=bindparam("flags")))
 
@@ -296,9 +299,9 @@ def _insert_new_visits(evaluator_id: int, new: list[NewVisit]) -> None:
     changed: list[dict[str, Any]] = []
     for cycle_id, visits in by_cycle.items():
         changed += flag_new_visits(cycle_id, evaluator_id, visits, t)
-    ids = db.session.scalars(_INSERT_VISITS, [n.row for n in new]).all()
-    for n, visit_id in zip(new, ids):
-        n.row["id"] = visit_id
+    ids = dict(db.session.execute(_INSERT_VISITS, [n.row for n in new]).all())
+    for n in new:
+        n.row["id"] = ids[n.row["client_uuid"]]
     if changed:
         db.session.execute(_UPDATE_FLAGS, changed)
 
