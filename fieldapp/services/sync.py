@@ -157,12 +157,7 @@ def _screen(user: User, batch: dict, received_at: datetime
         seen[uuid] = digest
         existing = ledger.get(uuid)
         if existing is not None:
-            if existing.content_hash == digest and existing.user_id == user.id:
-                result.update(status="duplicate", id=existing.object_id)
-            else:
-                ok = False
-                result.update(status="conflict", errors={
-                    "uuid": [_("A different record with this ID was already received.")]})
+            ok = _known(existing, digest, user, result) and ok
             continue
         spec = REGISTRY.get(rtype)
         if spec is None or not policy.can(user, spec.verb):
@@ -185,15 +180,40 @@ def _screen(user: User, batch: dict, received_at: datetime
     return ok, results, pending
 
 
-def _process(user: User, batch: dict, received_at: datetime) -> tuple[bool, list[dict]]:
-    ok, results, pending = _screen(user, batch, received_at)
-    work = BatchWork()
+def _known(existing: ClientRecord, digest: str, user: User, result: dict) -> bool:
+    """A UUID already in the ledger: `duplicate` (True) or `conflict` (False)."""
+    if existing.content_hash == digest and existing.user_id == user.id:
+        result.update(status="duplicate", id=existing.object_id)
+        return True
+    result.update(status="conflict", errors={
+        "uuid": [_("A different record with this ID was already received.")]})
+    return False
+
+
+def _prepare(user: User, pending: list[_Pending], work: BatchWork,
+             results: list[dict]) -> tuple[bool, list[_Pending]]:
+    """Each record type's `prepare`, then the ledger once more when one ran: a prepare
+    may have waited for rows locked by a concurrent request (the same batch sent twice),
+    whose records are now in the ledger and are duplicates, not errors."""
     by_type: dict[str, list[_Pending]] = {}
     for p in pending:
         by_type.setdefault(p.type.name, []).append(p)
-    for records in by_type.values():
-        if records[0].type.prepare is not None:
-            records[0].type.prepare(user, [p.data for p in records], work)
+    prepared = [records for records in by_type.values() if records[0].type.prepare is not None]
+    for records in prepared:
+        records[0].type.prepare(user, [p.data for p in records], work)
+    if not prepared:
+        return True, pending
+    ledger = _ledger([p.uuid for p in pending])
+    ok = all([_known(ledger[p.uuid], p.digest, user, results[p.index])
+              for p in pending if p.uuid in ledger])
+    return ok, [p for p in pending if p.uuid not in ledger]
+
+
+def _process(user: User, batch: dict, received_at: datetime) -> tuple[bool, list[dict]]:
+    ok, results, pending = _screen(user, batch, received_at)
+    work = BatchWork()
+    still_ok, pending = _prepare(user, pending, work, results)
+    ok = ok and still_ok
     stored: list[tuple[_Pending, StoreResult]] = []
     for p in pending:
         try:

@@ -169,6 +169,7 @@ def _answers_errors(messages: Any) -> dict[str, list[str]]:
 _PREPARED = "visits.prepared"
 _NEW = "visits.new"
 _FROZEN = "visits.finalised"
+_LOADERS = "visits.instruments"
 
 
 @dataclass
@@ -229,10 +230,22 @@ def _entry_errors(entry: SampleEntry | None, prepared: _Prepared,
     return {}
 
 
-def _instrument_errors(data: dict) -> tuple[dict[str, list[str]], Any, dict[str, Any]]:
+def _answers_loader(work: BatchWork, instrument_id: str, version: int) -> tuple[Any, Schema | None]:
+    """The instrument and an answers schema instance, looked up once per batch."""
+    loaders = work.state.setdefault(_LOADERS, {})
+    key = (instrument_id, version)
+    if key not in loaders:
+        instrument = instruments.find(instrument_id, version)
+        loaders[key] = (instrument, instruments.answers_schema_for(instrument)()
+                        if instrument is not None else None)
+    return loaders[key]
+
+
+def _instrument_errors(data: dict, work: BatchWork
+                       ) -> tuple[dict[str, list[str]], Any, dict[str, Any]]:
     """Errors about the questionnaire and its answers; the instrument and loaded answers."""
-    instrument = instruments.find(data["instrument_id"], data["instrument_version"])
-    if instrument is None:
+    instrument, schema = _answers_loader(work, data["instrument_id"], data["instrument_version"])
+    if instrument is None or schema is None:
         known = instruments.known_versions(data["instrument_id"])
         if not known:
             return {"instrument_id": [_("Unknown questionnaire.")]}, None, {}
@@ -240,7 +253,7 @@ def _instrument_errors(data: dict) -> tuple[dict[str, list[str]], Any, dict[str,
             "Version %(version)s of this questionnaire is not known (known: %(known)s).",
             version=data["instrument_version"], known=", ".join(map(str, known)))]}, None, {}
     try:
-        return {}, instrument, instruments.answers_schema_for(instrument)().load(data["answers"])
+        return {}, instrument, schema.load(data["answers"])
     except ValidationError as err:
         return _answers_errors(err.messages), instrument, {}
 
@@ -249,7 +262,7 @@ def store_visit(data: dict, ctx: SyncContext) -> StoreResult:
     """The `visit` sync handler: validate fully, then mark the entry visited and queue the
     row; the batch's visits are flagged and inserted together at its end."""
     prepared: _Prepared = ctx.batch.state[_PREPARED]
-    errors, instrument, answers = _instrument_errors(data)
+    errors, instrument, answers = _instrument_errors(data, ctx.batch)
     entry = prepared.by_token.get(data["sample_token"])
     errors.update(_entry_errors(entry, prepared, ctx.batch))
     if data["ended_at"] < data["started_at"]:

@@ -11,10 +11,11 @@ from fieldapp.models import EvaluatorAssignment
 from .test_query_counts import count_queries
 from .visit_helpers import BASE, drawn, ev, record, sync, tokens, visit_payload  # noqa: F401
 
-# login session, ledger, sample entries, assignments, score lock, entries' status,
-# flag window, positions, visits insert, ledger insert, and the neighbours' changed flags
-# (one executemany, when a new visit changes a stored visit's flags)
-VISIT_BATCH_STATEMENTS = 11
+# login session, ledger, sample entries (locked), the ledger again (a concurrent resend may
+# have stored the batch meanwhile), assignments, score lock, entries' status, flag window,
+# positions, visits insert, ledger insert, and the neighbours' changed flags (one
+# executemany, when a new visit changes a stored visit's flags)
+VISIT_BATCH_STATEMENTS = 12
 
 
 def _statements(app, client, records) -> int:
