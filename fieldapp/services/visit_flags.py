@@ -20,9 +20,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Select, and_, or_, select, union_all
+from sqlalchemy import and_, bindparam, or_, select, union_all
 
 from ..domain import flags as flagdom
 from ..domain.flags import Fence, FlagThresholds, VisitFacts, visit_time_flags
@@ -70,29 +71,36 @@ _WINDOW_COLUMNS = (Visit.id, Visit.client_uuid, Visit.started_at, Visit.ended_at
                    Village.radius_m, Draw.seed_recorded_at, Cycle.year)
 
 
-def _series_select(cycle_id: int, evaluator_id: int) -> Select:
-    return (select(*_WINDOW_COLUMNS)
+def _window_statement():
+    # Built once with bind parameters: SQLAlchemy compiles it once per process.
+    lo = bindparam("lo", type_=Visit.started_at.type)
+    hi = bindparam("hi", type_=Visit.started_at.type)
+    base = (select(*_WINDOW_COLUMNS)
             .join(SampleEntry, Visit.sample_entry_id == SampleEntry.id)
             .join(VillageDraw, SampleEntry.village_draw_id == VillageDraw.id)
             .join(Draw, VillageDraw.draw_id == Draw.id)
             .join(Cycle, Visit.cycle_id == Cycle.id)
             .join(Village, Visit.village_id == Village.id)
-            .where(Visit.cycle_id == cycle_id, Visit.evaluator_id == evaluator_id))
+            .where(Visit.cycle_id == bindparam("cycle_id"),
+                   Visit.evaluator_id == bindparam("evaluator_id")))
+    located = and_(Visit.lat.is_not(None), Visit.lon.is_not(None))
+    before = (base.where(Visit.started_at < lo, located)
+              .order_by(Visit.started_at.desc(), Visit.ended_at.desc(), Visit.id.desc()).limit(2))
+    after = (base.where(Visit.started_at > hi, located)
+             .order_by(Visit.started_at, Visit.ended_at, Visit.id).limit(2))
+    return union_all(base.where(Visit.started_at.between(lo, hi)),
+                     *(select(*part.subquery().c) for part in (before, after)))
+
+
+_WINDOW = _window_statement()
 
 
 def _window(cycle_id: int, evaluator_id: int, lo: datetime, hi: datetime
             ) -> tuple[list[_Loaded], set[int]]:
     """The evaluator's stored visits from `lo` to `hi` (by start) and the two located ones
     on each side, in the reference's order (by id); and the ids not to rewrite."""
-    base = _series_select(cycle_id, evaluator_id)
-    located = and_(Visit.lat.is_not(None), Visit.lon.is_not(None))
-    before = (base.where(Visit.started_at < lo, located)
-              .order_by(Visit.started_at.desc(), Visit.ended_at.desc(), Visit.id.desc()).limit(2))
-    after = (base.where(Visit.started_at > hi, located)
-             .order_by(Visit.started_at, Visit.ended_at, Visit.id).limit(2))
-    parts = [base.where(Visit.started_at.between(lo, hi))]
-    parts += [select(*part.subquery().c) for part in (before, after)]
-    rows = db.session.execute(union_all(*parts)).all()
+    rows = db.session.execute(_WINDOW, {"cycle_id": cycle_id, "evaluator_id": evaluator_id,
+                                        "lo": lo, "hi": hi}).all()
     loaded = sorted((_loaded(r) for r in rows), key=lambda v: v.id)
     order = (lambda v: (v.facts.started_at, v.facts.ended_at, v.id))
     edge: set[int] = set()
@@ -119,25 +127,31 @@ def _key(lat: float, lon: float, t: FlagThresholds) -> tuple[float, float]:
     return (round(lat, t.repeat_coord_decimals), round(lon, t.repeat_coord_decimals))
 
 
-def _near(coords: list[tuple[float, float]], decimals: int) -> Any:
-    """Visits whose position rounds like one of `coords` (a little wider: the rounding is
-    Python's; the rows are rounded again below)."""
-    half = 0.5 * 10 ** -decimals * 1.01
-    return or_(*(and_(Visit.lat.between(lat - half, lat + half),
-                      Visit.lon.between(lon - half, lon + half)) for lat, lon in coords))
+@lru_cache(maxsize=128)
+def _positions_statement(n: int):
+    """The cycle's visits within a small box around each of n positions (built once per n)."""
+    boxes = [and_(Visit.lat.between(bindparam(f"lat_lo{i}"), bindparam(f"lat_hi{i}")),
+                  Visit.lon.between(bindparam(f"lon_lo{i}"), bindparam(f"lon_hi{i}")))
+             for i in range(n)]
+    return (select(Visit.id, Visit.lat, Visit.lon, Visit.started_at, Visit.flags,
+                   SampleEntry.household_id)
+            .join(SampleEntry, Visit.sample_entry_id == SampleEntry.id)
+            .where(Visit.cycle_id == bindparam("cycle_id"), or_(*boxes)))
 
 
 def _at_positions(cycle_id: int, coords: set[tuple[float, float]], t: FlagThresholds) -> list[Any]:
-    """The cycle's stored visits (every evaluator) at these rounded positions."""
+    """The cycle's stored visits (every evaluator) at these rounded positions: a box a
+    little wider than the rounding (which is Python's), the rows are rounded again after."""
+    half = 0.5 * 10 ** -t.repeat_coord_decimals * 1.01
     ordered = sorted(coords)
     rows: list[Any] = []
     for i in range(0, len(ordered), _COORDS_PER_QUERY):
-        rows += db.session.execute(
-            select(Visit.id, Visit.lat, Visit.lon, Visit.started_at, Visit.flags,
-                   SampleEntry.household_id)
-            .join(SampleEntry, Visit.sample_entry_id == SampleEntry.id)
-            .where(Visit.cycle_id == cycle_id,
-                   _near(ordered[i:i + _COORDS_PER_QUERY], t.repeat_coord_decimals))).all()
+        chunk = ordered[i:i + _COORDS_PER_QUERY]
+        params: dict[str, Any] = {"cycle_id": cycle_id}
+        for k, (lat, lon) in enumerate(chunk):
+            params.update({f"lat_lo{k}": lat - half, f"lat_hi{k}": lat + half,
+                           f"lon_lo{k}": lon - half, f"lon_hi{k}": lon + half})
+        rows += db.session.execute(_positions_statement(len(chunk)), params).all()
     return rows
 
 
