@@ -173,6 +173,36 @@ def _splice_repeated(flags: list[dict], repeated: dict | None) -> list[dict]:
     return [*rest[:at], repeated, *rest[at:]]
 
 
+def _keys(facts: list[VisitFacts], t: FlagThresholds) -> set[tuple[float, float]]:
+    return {_key(f.lat, f.lon, t) for f in facts if f.lat is not None and f.lon is not None}
+
+
+def _position_index(cycle_id: int, facts: list[VisitFacts], new_facts: list[VisitFacts],
+                    t: FlagThresholds) -> tuple[list[Any], dict]:
+    """The cycle's stored visits at these visits' positions, and the coordinate index over
+    them and the new visits (not stored yet)."""
+    coords = _keys(facts, t)
+    stored = _at_positions(cycle_id, coords, t) if coords else []
+    index_input = [VisitFacts(household=r.household_id, started_at=r.started_at, lat=r.lat,
+                              lon=r.lon) for r in stored] + new_facts
+    return stored, flagdom.visit_coordinate_index(index_input, t.repeat_coord_decimals)
+
+
+def _respliced(stored: list[Any], skip: set[int], new_keys: set[tuple[float, float]],
+               index: dict, t: FlagThresholds, updates: dict[int, list[dict]]) -> None:
+    """Stored visits at a new visit's position, not flagged again in the window: their
+    repeated-position flag (the only one a new visit elsewhere in time can change)."""
+    for r in stored:
+        if r.id in skip or _key(r.lat, r.lon, t) not in new_keys:
+            continue
+        one = VisitFacts(household=r.household_id, started_at=r.started_at, lat=r.lat, lon=r.lon)
+        repeated = next((f.to_dict() for f in flagdom.visit_flag_series([one], index, None, t)[0]
+                         if f.code == "repeated_coordinates"), None)
+        spliced = _splice_repeated(list(r.flags or []), repeated)
+        if spliced != list(r.flags or []):
+            updates[r.id] = spliced
+
+
 def flag_new_visits(cycle_id: int, evaluator_id: int, new: list[NewVisit],
                     t: FlagThresholds) -> list[dict[str, Any]]:
     """Set each new visit's `row["flags"]`; return the stored visits whose flags change,
@@ -181,35 +211,17 @@ def flag_new_visits(cycle_id: int, evaluator_id: int, new: list[NewVisit],
     loaded, edge = _window(cycle_id, evaluator_id, min(starts), max(starts))
     new_facts = [_facts(n.row, n.household_id) for n in new]
     series_facts = [v.facts for v in loaded] + new_facts
-    coords = {_key(f.lat, f.lon, t) for f in series_facts if f.lat is not None and f.lon is not None}
-    stored = _at_positions(cycle_id, coords, t) if coords else []
-    index_input = [VisitFacts(household=r.household_id, started_at=r.started_at, lat=r.lat,
-                              lon=r.lon) for r in stored] + new_facts
-    index = flagdom.visit_coordinate_index(index_input, t.repeat_coord_decimals)
-
-    fences = [v.fence for v in loaded] + [n.fence for n in new]
-    by_position = {id(f): fence for f, fence in zip(series_facts, fences)}
-    series = flagdom.visit_flag_series(series_facts, index, lambda f: by_position[id(f)], t)
+    stored, index = _position_index(cycle_id, series_facts, new_facts, t)
+    fences = {id(f): fence for f, fence in zip(
+        series_facts, [v.fence for v in loaded] + [n.fence for n in new])}
+    series = flagdom.visit_flag_series(series_facts, index, lambda f: fences[id(f)], t)
     updates: dict[int, list[dict]] = {}
     for v, found in zip(loaded, series):
-        if v.id in edge:
-            continue
         flags = _full_flags(v.facts, found, v.seed_recorded_at, v.cycle_year)
-        if flags != v.flags:
+        if v.id not in edge and flags != v.flags:
             updates[v.id] = flags
     for n, facts, found in zip(new, new_facts, series[len(loaded):]):
         n.row["flags"] = _full_flags(facts, found, n.seed_recorded_at, n.cycle_year)
-
-    rewritten = {v.id for v in loaded if v.id not in edge}
-    new_keys = {_key(f.lat, f.lon, t) for f in new_facts if f.lat is not None and f.lon is not None}
-    for r in stored:
-        if r.id in rewritten or _key(r.lat, r.lon, t) not in new_keys:
-            continue
-        current = updates.get(r.id, list(r.flags or []))
-        one = VisitFacts(household=r.household_id, started_at=r.started_at, lat=r.lat, lon=r.lon)
-        repeated = next((f.to_dict() for f in flagdom.visit_flag_series([one], index, None, t)[0]
-                         if f.code == "repeated_coordinates"), None)
-        spliced = _splice_repeated(current, repeated)
-        if spliced != list(r.flags or []):
-            updates[r.id] = spliced
+    _respliced(stored, {v.id for v in loaded if v.id not in edge}, _keys(new_facts, t), index,
+               t, updates)
     return [{"visit_id": k, "flags": v} for k, v in updates.items()]
