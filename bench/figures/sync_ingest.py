@@ -28,6 +28,7 @@ from bench.harness import Context, Measurement, figure, gunicorn
 from bench.loadgen import Http, Secretary, login
 
 BATCH = 20
+BASELINE_RUNS = 3  # the median is reported
 ITEMS = {"visited_home": "satisfied", "assistance_satisfaction": "satisfied",
          "policy_delivered": "basically_satisfied", "income_improved": "unknown",
          "overall_satisfaction": "satisfied", "respondent_family_members": 3}
@@ -270,8 +271,11 @@ def ingest(ctx: Context, workers: int, clients: int, batches: int) -> Measuremen
     try:
         with gunicorn("fieldapp:create_app()", ctx.url, workers) as server:
             app_s, ok, failed = asyncio.run(_clients(server.port, evaluators))
-        _forget(ctx.url, top, uuids)  # the baseline stores the very same rows again
-        base_s, _uuids = _baseline(ctx.url, ctx.dialect, evaluators, top + 10_000_000)
+        runs = []
+        for _ in range(1 if ctx.quick else BASELINE_RUNS):  # it lasts a fraction of a second
+            _forget(ctx.url, top, uuids)  # the baseline stores the very same rows again
+            runs.append(_baseline(ctx.url, ctx.dialect, evaluators, top + 10_000_000)[0])
+        base_s = sorted(runs)[len(runs) // 2]
     finally:
         _forget(ctx.url, top, uuids)
         _set_entries(ctx.url, ids, "visited")
@@ -283,6 +287,7 @@ def ingest(ctx: Context, workers: int, clients: int, batches: int) -> Measuremen
         goal=">= 0.5 of raw executemany", met=failed == 0 and app_rate >= 0.5 * base_rate,
         details={"workers": workers, "clients": clients, "batches_per_client": batches,
                  "batch": BATCH, "app_s": round(app_s, 2), "baseline_s": round(base_s, 3),
+                 "baseline_runs_s": [round(r, 3) for r in runs],
                  "failed_batches": failed,
                  "app_ms_per_batch": round(app_s / max(1, ok) * clients * 1e3, 1)})
 
