@@ -1,8 +1,9 @@
 """Sync and draw throughput, each as a ratio against a baseline measured in the same run.
 
 - sync: a batch of 20 new visits through POST /api/sync (validation against the instrument,
-  storage, flag recomputation) against the fixed cost of one authenticated request
-  (GET /api/me) on the same client; and a replay of the same batch (all `duplicate`).
+  storage, flags against a window of neighbours) against the fixed cost of one
+  authenticated request (GET /api/me) on the same client; and a replay of the same batch
+  (all `duplicate`). The concurrent figure under gunicorn is bench/figures/sync_ingest.py.
 - draw: a county draw (80 villages x 60 households, stored with keys and ranks) against
   computing the same HMAC ranking in memory with the pure domain function.
 Run: make bench
