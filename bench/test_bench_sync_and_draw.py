@@ -16,7 +16,8 @@ from bench.timing import best_of
 from fieldapp.policy import SYSTEM
 from fieldapp.domain.sampling import draw_village
 from fieldapp.extensions import db
-from fieldapp.models import ClientRecord, County, Household, SampleEntry, Town, Village, Visit
+from fieldapp.models import (ClientRecord, County, Draw, Household, SampleEntry, Town, Village,
+                             VillageDraw, Visit)
 from fieldapp.services.draws import run_draw
 from tests.api.visit_helpers import a1, draw, record, sync, tokens, visit_payload
 
@@ -72,8 +73,10 @@ def test_draw_ratio(db, personas, benchmark):
     seeds = iter(f"基准种子 {i}" for i in range(100))
 
     def void_previous():
-        from fieldapp.models import Draw
+        # As an admin's void does: the draw and its villages' draws (services/draws.py).
         for existing in db.session.scalars(db.select(Draw).where(Draw.status == "active")):
+            existing.status = "voided"
+        for existing in db.session.scalars(db.select(VillageDraw).where(VillageDraw.status == "active")):
             existing.status = "voided"
         db.session.commit()
 
