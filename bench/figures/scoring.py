@@ -31,7 +31,6 @@ ITEMS_H = ("visited_home", "assistance_satisfaction", "policy_delivered", "incom
            "overall_satisfaction")
 ITEMS_M = ("overall", "stays_in_village", "branch_building", "poverty_relief",
            "serving_villagers")
-HELD = ("before_seed", "outside_cycle_year", "future_time")
 
 _PG = """
 WITH sec AS (
