@@ -201,7 +201,6 @@ def _empty_index() -> IndexResult:
 
 def mass_of(ci: CountyInput, s: SecretaryInput) -> tuple[MassEvaluation, IndexResult, IndexResult,
                                                           list[VisitInput], list, list, list[str], str | None]:
-    cfg = ci.scoring
     village = ci.villages.get(s.village_id) or VillageInput(s.village_id)
     visits = counted_visits(village, s)
     answers = [v.answers for v in visits]
@@ -223,6 +222,18 @@ def mass_of(ci: CountyInput, s: SecretaryInput) -> tuple[MassEvaluation, IndexRe
             m_categories.extend([category] * count)
     meeting = (item_mean(m_answers, ci.meeting_values, ci.meeting_items)
                if held and m_answers else _empty_index())
+    m_status = m.status if m is not None else None
+    result, reasons = mass_result(ci, village, household, meeting, m_status)
+    return (result, household, meeting, visits, m_answers, m_categories, reasons, m_status)
+
+
+def mass_result(ci: CountyInput, village: VillageInput, household: IndexResult,
+                meeting: IndexResult, meeting_status: str | None) -> tuple[MassEvaluation, list[str]]:
+    """The score and its reasons from the two indexes (the counted visits' and, when the
+    meeting of the secretary's term is closed, its ballots'): shared by `mass_of` and the
+    set-based path (services/scoring/aggregates.py), which computes the indexes in SQL."""
+    cfg = ci.scoring
+    held = meeting_status == "closed"
     census_below = ci.census_below if ci.census_below is not None else village.sample_size
     eligible = village.eligible if village.has_draw else 0
     required = required_visits(eligible, cfg.min_visits, census_below, ci.census_requires_all)
@@ -232,14 +243,16 @@ def mass_of(ci: CountyInput, s: SecretaryInput) -> tuple[MassEvaluation, IndexRe
     reasons = list(result.reasons)
     if not village.has_draw and cfg.w_h > 0:
         reasons.insert(0, NO_DRAW)
-    if m is not None and not held and cfg.w_m > 0:
+    if meeting_status is not None and not held and cfg.w_m > 0:
         reasons = [MEETING_NOT_CLOSED if r == NOT_HELD else r for r in reasons]
-    return (result, household, meeting, visits, m_answers, m_categories, reasons,
-            m.status if m is not None else None)
+    return result, reasons
 
 
-def evaluate_county(ci: CountyInput) -> CountyOutcome:
-    """Every secretary of the county whose term touches the cycle year, graded."""
+def evaluate_county(ci: CountyInput, mass=mass_of) -> CountyOutcome:
+    """Every secretary of the county whose term touches the cycle year, graded.
+
+    `mass(ci, s)` gives a secretary's mass evaluation as `mass_of` does; the set-based
+    path passes one that reads SQL aggregates instead of `ci`'s visits and ballots."""
     g = ci.grading
     outcomes: list[SecretaryOutcome] = []
     assessed_ids = {s.secretary_id for s in ci.secretaries
@@ -251,7 +264,7 @@ def evaluate_county(ci: CountyInput) -> CountyOutcome:
     duplicates = {p: ids for p, ids in persons.items() if len(ids) > 1}
     graded: list[dgrade.GradedEntry] = []
     for s in ci.secretaries:
-        result, household, meeting, visits, m_answers, m_cats, mass_reasons, m_status = mass_of(ci, s)
+        result, household, meeting, visits, m_answers, m_cats, mass_reasons, m_status = mass(ci, s)
         score = result.score if NO_DRAW not in mass_reasons else None
         o = SecretaryOutcome(
             secretary_id=s.secretary_id, assessed=s.secretary_id in assessed_ids, status="",

@@ -13,6 +13,7 @@ from fieldapp.models import Draw, FirstSecretary, Visit
 from fieldapp.services import meetings as msvc
 from fieldapp.domain.county_scores import NO_DRAW, required_visits
 from fieldapp.services.scoring.grades import grade_county
+from fieldapp.services.scoring.inputs import load_county
 from fieldapp.services.scoring.results import finalise
 
 from .scores_helpers import (add_visits, ballot_answers, close, enter, full_village,
@@ -36,7 +37,10 @@ class _Mass:
 
     def __init__(self, personas, key):
         s = secretary(personas, key)
-        res = grade_county(personas.cycle, s.village.county_id)
+        # The reference path (with the loaded rows) keeps the domain outcome in `_outcome`.
+        loaded = load_county(personas.cycle, s.village.county_id)
+        res = grade_county(personas.cycle, s.village.county_id, loaded)
+        assert res["rows"] == grade_county(personas.cycle, s.village.county_id)["rows"]
         self.row = next(r for r in res["rows"] + res["not_assessed"] if r["secretary_id"] == s.id)
         self.outcome = next(o for o in res["_outcome"].secretaries if o.secretary_id == s.id)
         self.household, self.meeting, self.result = (self.outcome.household, self.outcome.meeting,

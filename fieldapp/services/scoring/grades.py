@@ -20,6 +20,7 @@ from ...domain import grading as dgrade
 from ...domain.county_scores import CountyOutcome, evaluate_county
 from ...errors import AppError, translate
 from ...models import Cycle
+from . import aggregates
 from .inputs import LoadedCounty, load_county
 from .mass import mass_fields
 
@@ -66,13 +67,36 @@ def recall(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [r for _i, r in sorted(bad, key=lambda p: (p[1]["total"], p[0]))]
 
 
+def _set_based(cycle: Cycle, county_id: int) -> tuple[LoadedCounty, CountyOutcome | None]:
+    """The county graded from SQL aggregates (aggregates.py); the outcome is None when the
+    reference must decide (an answer whose option has no value: it raises a 422)."""
+    light = load_county(cycle, county_id, light=True)
+    try:
+        return light, aggregates.evaluate(light)
+    except ValueError as err:
+        raise AppError("validation_failed", errors={"answer_values": [translate(str(err))]}) from err
+
+
 def grade_county(cycle: Cycle, county_id: int, loaded: LoadedCounty | None = None) -> dict[str, Any]:
     """Live results of the county in the cycle (no access check).
 
     `rows`: the assessed secretaries (and those 待定 as one person in two villages);
-    `not_assessed`: the others whose term touches the year, with the reason."""
-    loaded = loaded or load_county(cycle, county_id)
-    outcome = evaluate(loaded)
+    `not_assessed`: the others whose term touches the year, with the reason.
+
+    Without `loaded`, the mass evaluation comes from SQL aggregates (aggregates.py) and
+    `_loaded`/`_outcome` are None (they hold no visits: callers that pool answers load
+    the county). With `loaded` (finalising, `scores recompute`), the reference computes
+    everything from the loaded rows; both give the same rows."""
+    if loaded is None:
+        light, outcome = _set_based(cycle, county_id)
+        if outcome is not None:
+            return _result(cycle, county_id, light, outcome, keep=False)
+        loaded = load_county(cycle, county_id)
+    return _result(cycle, county_id, loaded, evaluate(loaded), keep=True)
+
+
+def _result(cycle: Cycle, county_id: int, loaded: LoadedCounty, outcome: CountyOutcome,
+            keep: bool) -> dict[str, Any]:
     rows, not_assessed = [], []
     for o in outcome.secretaries:
         s = loaded.secretaries[o.secretary_id]
@@ -95,4 +119,5 @@ def grade_county(cycle: Cycle, county_id: int, loaded: LoadedCounty | None = Non
             "duplicates": [{"person": p, "secretary_ids": ids,
                             "chosen": loaded.input.person_choices.get(p)}
                            for p, ids in sorted(outcome.duplicate_persons.items())],
-            "config": loaded.settings.snapshot(), "_outcome": outcome, "_loaded": loaded}
+            "config": loaded.settings.snapshot(), "_outcome": outcome if keep else None,
+            "_loaded": loaded if keep else None}

@@ -13,7 +13,7 @@ from datetime import date
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import contains_eager
 
 from ... import policy
@@ -92,10 +92,28 @@ class _Valuation:
                         code=code)]})
                 self.values[code] = value
 
+    def by_instrument(self) -> dict[tuple[str, int], list[str]]:
+        """(instrument id, version) -> its scored item ids (without the prefix)."""
+        out: dict[tuple[str, int], list[str]] = {}
+        for key in self.seen:
+            pre = _prefix(*key)
+            out[key] = [item[len(pre):] for item in self.items if item.startswith(pre)]
+        return out
+
     def final(self) -> dict[str, Any]:
         if self.explicit is not None:
             return dict(self.explicit)
         return self.values or {"satisfied": 100}
+
+
+def answer_values(cycle: Cycle, explicit: dict | None, keys: list[tuple[str, int]]
+                  ) -> tuple[dict[str, Any], dict[tuple[str, int], list[str]]]:
+    """The option values and the scored items per instrument version, over `keys` in the
+    order the answers meet them (as `load_county` resolves them)."""
+    valuation = _Valuation(cycle.settings or {}, explicit)
+    for key in keys:
+        valuation.add(key)
+    return valuation.final(), valuation.by_instrument()
 
 
 @dataclass
@@ -108,26 +126,45 @@ class LoadedCounty:
     input: CountyInput
     secretaries: dict[int, FirstSecretary]
     decisions: dict[tuple[str, str], ScoreDecision]
+    # "household" | "meeting" -> (instrument id, version) -> scored item ids
+    scored_items: dict[str, dict[tuple[str, int], list[str]]] = field(default_factory=dict)
 
 
-def _villages(cycle: Cycle, village_ids: list[int], valuation: _Valuation) -> dict[int, VillageInput]:
-    draws: dict[int, tuple[int, int]] = {}
-    for village_id, eligible, sample_size in db.session.execute(
-            select(VillageDraw.village_id, VillageDraw.eligible_count, Draw.sample_size)
-            .join(Draw, VillageDraw.draw_id == Draw.id)
-            .where(Draw.cycle_id == cycle.id, Draw.status == "active",
-                   VillageDraw.status == "active", VillageDraw.village_id.in_(village_ids))):
-        draws[village_id] = (eligible, sample_size)
-    visits: dict[int, list[VisitInput]] = defaultdict(list)
-    stmt = (select(Visit.id, Visit.sample_entry_id, VillageDraw.village_id, Visit.started_at,
-                   Visit.instrument_id, Visit.instrument_version, Visit.answers,
-                   Visit.review_status, Visit.flags)
+def _draws(cycle: Cycle, village_ids: list[int]) -> dict[int, tuple[int, int]]:
+    """village id -> (eligible households, sample size) of its active draw in the cycle."""
+    return {village_id: (eligible, sample_size) for village_id, eligible, sample_size in
+            db.session.execute(
+                select(VillageDraw.village_id, VillageDraw.eligible_count, Draw.sample_size)
+                .join(Draw, VillageDraw.draw_id == Draw.id)
+                .where(Draw.cycle_id == cycle.id, Draw.status == "active",
+                       VillageDraw.status == "active", VillageDraw.village_id.in_(village_ids)))}
+
+
+def visit_scope(cycle: Cycle):
+    """Visits of the cycle to a sample or reserve entry of an active draw of the cycle."""
+    return (select().select_from(Visit)
             .join(SampleEntry, Visit.sample_entry_id == SampleEntry.id)
             .join(VillageDraw, SampleEntry.village_draw_id == VillageDraw.id)
             .join(Draw, VillageDraw.draw_id == Draw.id)
             .where(Visit.cycle_id == cycle.id, Draw.cycle_id == cycle.id, Draw.status == "active",
-                   VillageDraw.status == "active", SampleEntry.role.in_(ENTRY_ROLES),
-                   VillageDraw.village_id.in_(village_ids))
+                   VillageDraw.status == "active", SampleEntry.role.in_(ENTRY_ROLES)))
+
+
+def _village_inputs(village_ids: list[int], draws: dict[int, tuple[int, int]],
+                    visits: dict[int, list[VisitInput]]) -> dict[int, VillageInput]:
+    return {vid: VillageInput(vid, has_draw=vid in draws, eligible=draws.get(vid, (0, 20))[0],
+                              sample_size=draws.get(vid, (0, 20))[1], visits=tuple(visits[vid]))
+            for vid in village_ids}
+
+
+def _villages(cycle: Cycle, village_ids: list[int], valuation: _Valuation) -> dict[int, VillageInput]:
+    draws = _draws(cycle, village_ids)
+    visits: dict[int, list[VisitInput]] = defaultdict(list)
+    stmt = (visit_scope(cycle)
+            .add_columns(Visit.id, Visit.sample_entry_id, VillageDraw.village_id, Visit.started_at,
+                         Visit.instrument_id, Visit.instrument_version, Visit.answers,
+                         Visit.review_status, Visit.flags)
+            .where(VillageDraw.village_id.in_(village_ids))
             .order_by(Visit.id)
             .execution_options(yield_per=2000))
     for vid, entry_id, village_id, started, iid, ver, answers, review, flags in db.session.execute(stmt):
@@ -136,16 +173,32 @@ def _villages(cycle: Cycle, village_ids: list[int], valuation: _Valuation) -> di
             visit_id=vid, entry_id=entry_id, day=local_day(started),
             answers=_prefixed((iid, ver), answers), review=review or "pending",
             flags=tuple(sorted({f.get("code") for f in flags or [] if f.get("code")}))))
-    return {vid: VillageInput(vid, has_draw=vid in draws, eligible=draws.get(vid, (0, 20))[0],
-                              sample_size=draws.get(vid, (0, 20))[1], visits=tuple(visits[vid]))
-            for vid in village_ids}
+    return _village_inputs(village_ids, draws, visits)
 
 
-def _meetings(cycle: Cycle, secretary_ids: list[int], valuation: _Valuation) -> dict[int, MeetingInput]:
+def _villages_light(cycle: Cycle, village_ids: list[int],
+                    valuation: _Valuation) -> dict[int, VillageInput]:
+    """The villages' draws without their visits (the set-based path aggregates those in
+    SQL): the answer values come from the instrument versions the visits use, in the
+    order the full load meets them (first visit id)."""
+    first = func.min(Visit.id)
+    for iid, ver, _first in db.session.execute(
+            visit_scope(cycle).add_columns(Visit.instrument_id, Visit.instrument_version, first)
+            .where(VillageDraw.village_id.in_(village_ids))
+            .group_by(Visit.instrument_id, Visit.instrument_version).order_by(first)):
+        valuation.add((iid, ver))
+    return _village_inputs(village_ids, _draws(cycle, village_ids), defaultdict(list))
+
+
+def _meetings(cycle: Cycle, secretary_ids: list[int], valuation: _Valuation,
+              light: bool = False) -> dict[int, MeetingInput]:
     meetings = {m.id: m for m in db.session.scalars(select(Meeting).where(
         Meeting.cycle_id == cycle.id, Meeting.secretary_id.in_(secretary_ids)))}
-    if not meetings:
-        return {}
+    if not meetings or light:  # light: ballots and tallies are aggregated in SQL
+        for m in meetings.values():
+            valuation.add((m.instrument_id, m.instrument_version))
+        return {m.secretary_id: MeetingInput(m.id, m.status, m.held_on)
+                for m in meetings.values()}
     ballots: dict[int, list] = defaultdict(list)
     # Ballots in id order: ids are random, so this order says nothing about voting order.
     for meeting_id, category, answers in db.session.execute(
@@ -170,39 +223,39 @@ def _meetings(cycle: Cycle, secretary_ids: list[int], valuation: _Valuation) -> 
     return out
 
 
-def load_county(cycle: Cycle, county_id: int) -> LoadedCounty:
-    """Every input of one county's scores in `cycle` (no access check: callers check)."""
-    settings = county_settings(cycle, county_id)
-    secretaries = county_secretaries(cycle, county_id)
+def _residency(cycle: Cycle, ids: list[int]) -> tuple[dict[int, list[SpotCheckFact]],
+                                                        dict[int, list[LeavePeriod]]]:
+    """Spot checks and approved leave of the secretaries in the cycle year."""
+    lo, hi = date(cycle.year, 1, 1), date(cycle.year, 12, 31)
+    spots: dict[int, list[SpotCheckFact]] = defaultdict(list)
+    leaves: dict[int, list[LeavePeriod]] = defaultdict(list)
+    if not ids:
+        return spots, leaves
+    for sid, day, present in db.session.execute(
+            select(SpotCheck.secretary_id, SpotCheck.day, SpotCheck.present)
+            .where(SpotCheck.secretary_id.in_(ids), SpotCheck.day.between(lo, hi))
+            .order_by(SpotCheck.day, SpotCheck.id)):
+        spots[sid].append(SpotCheckFact(day, present))
+    for sid, start, end in db.session.execute(
+            select(LeaveRequest.secretary_id, LeaveRequest.start, LeaveRequest.end)
+            .where(LeaveRequest.secretary_id.in_(ids), LeaveRequest.status == "approved",
+                   LeaveRequest.start <= hi, LeaveRequest.end >= lo)
+            .order_by(LeaveRequest.start, LeaveRequest.id)):
+        leaves[sid].append(LeavePeriod(start, end, "approved"))
+    return spots, leaves
+
+
+def _secretary_inputs(cycle: Cycle, secretaries: list[FirstSecretary],
+                      meetings: dict[int, MeetingInput]) -> list[SecretaryInput]:
+    """Each secretary with the components entered, the confirmed discipline, the meeting,
+    spot checks and approved leave."""
     ids = [s.id for s in secretaries]
-    village_ids = sorted({s.village_id for s in secretaries})
-    h_val = _Valuation(cycle.settings or {}, settings.explicit_household_values)
-    m_val = _Valuation(cycle.settings or {}, settings.explicit_meeting_values)
-    villages = _villages(cycle, village_ids, h_val) if village_ids else {}
-    meetings = _meetings(cycle, ids, m_val) if ids else {}
     entries = {e.secretary_id: e for e in db.session.scalars(select(ScorecardEntry).where(
         ScorecardEntry.cycle_id == cycle.id, ScorecardEntry.secretary_id.in_(ids)))} if ids else {}
     confirmed = dict(db.session.execute(select(DisciplineDecision.secretary_id, DisciplineDecision.score)
                                         .where(DisciplineDecision.cycle_id == cycle.id,
                                                DisciplineDecision.secretary_id.in_(ids))).all()) if ids else {}
-    lo, hi = date(cycle.year, 1, 1), date(cycle.year, 12, 31)
-    spots: dict[int, list[SpotCheckFact]] = defaultdict(list)
-    leaves: dict[int, list[LeavePeriod]] = defaultdict(list)
-    if ids:
-        for sid, day, present in db.session.execute(
-                select(SpotCheck.secretary_id, SpotCheck.day, SpotCheck.present)
-                .where(SpotCheck.secretary_id.in_(ids), SpotCheck.day.between(lo, hi))
-                .order_by(SpotCheck.day, SpotCheck.id)):
-            spots[sid].append(SpotCheckFact(day, present))
-        for sid, start, end in db.session.execute(
-                select(LeaveRequest.secretary_id, LeaveRequest.start, LeaveRequest.end)
-                .where(LeaveRequest.secretary_id.in_(ids), LeaveRequest.status == "approved",
-                       LeaveRequest.start <= hi, LeaveRequest.end >= lo)
-                .order_by(LeaveRequest.start, LeaveRequest.id)):
-            leaves[sid].append(LeavePeriod(start, end, "approved"))
-    decisions = {(d.kind, d.key): d for d in db.session.scalars(select(ScoreDecision).where(
-        ScoreDecision.cycle_id == cycle.id, ScoreDecision.county_id == county_id))}
-    tie = decisions.get(("tie", "tie"))
+    spots, leaves = _residency(cycle, ids)
     inputs = []
     for s in secretaries:
         e = entries.get(s.id)
@@ -215,6 +268,27 @@ def load_county(cycle: Cycle, county_id: int) -> LoadedCounty:
             work_evaluation=e.work_evaluation if e else None,
             meeting=meetings.get(s.id), spot_checks=tuple(spots[s.id]),
             leaves=tuple(leaves[s.id])))
+    return inputs
+
+
+def load_county(cycle: Cycle, county_id: int, *, light: bool = False) -> LoadedCounty:
+    """Every input of one county's scores in `cycle` (no access check: callers check).
+
+    `light`: without the visits, ballots and paper tallies (villages keep their draw,
+    meetings their status and date) for the set-based mass evaluation (aggregates.py)."""
+    settings = county_settings(cycle, county_id)
+    secretaries = county_secretaries(cycle, county_id)
+    ids = [s.id for s in secretaries]
+    village_ids = sorted({s.village_id for s in secretaries})
+    h_val = _Valuation(cycle.settings or {}, settings.explicit_household_values)
+    m_val = _Valuation(cycle.settings or {}, settings.explicit_meeting_values)
+    load_villages = _villages_light if light else _villages
+    villages = load_villages(cycle, village_ids, h_val) if village_ids else {}
+    meetings = _meetings(cycle, ids, m_val, light) if ids else {}
+    decisions = {(d.kind, d.key): d for d in db.session.scalars(select(ScoreDecision).where(
+        ScoreDecision.cycle_id == cycle.id, ScoreDecision.county_id == county_id))}
+    tie = decisions.get(("tie", "tie"))
+    inputs = _secretary_inputs(cycle, secretaries, meetings)
     ci = CountyInput(
         year=cycle.year, county_id=county_id, scoring=settings.scoring,
         household_values=h_val.final(), household_items=tuple(h_val.items),
@@ -226,7 +300,8 @@ def load_county(cycle: Cycle, county_id: int) -> LoadedCounty:
                         if kind == "person" and d.chosen},
         tie_decision=TieDecision(frozenset(tie.subject), frozenset(tie.chosen)) if tie else None,
         settings_snapshot=settings.snapshot())
-    return LoadedCounty(cycle, county_id, settings, ci, {s.id: s for s in secretaries}, decisions)
+    return LoadedCounty(cycle, county_id, settings, ci, {s.id: s for s in secretaries}, decisions,
+                        {"household": h_val.by_instrument(), "meeting": m_val.by_instrument()})
 
 
 # --- scope and access -------------------------------------------------------------------

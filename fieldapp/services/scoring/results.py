@@ -19,6 +19,7 @@ from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import delete, select
+from sqlalchemy.orm import joinedload
 
 from ... import policy
 from ...audit import record_audit
@@ -26,7 +27,7 @@ from ...domain.county_scores import changed_parts, digest_of, input_digests
 from ...errors import AppError, translate
 from ...extensions import db
 from ...models import (AuditLog, Cycle, FirstSecretary, ScoreDecision, ScoreLock, ScoreResult,
-                       User, utcnow)
+                       User, Village, utcnow)
 from ..freeze import ensure_not_finalised, is_finalised, lock_of
 from .entries import MAX_REASON
 from .grades import RESULT_FIELDS, grade_county, identity, recall, summary
@@ -39,8 +40,10 @@ COMPARED = tuple(f for f in RESULT_FIELDS if f not in ("mass_reasons", "reasons"
 def _stored_rows(cycle: Cycle, county_id: int) -> dict[str, Any]:
     stored = {r.secretary_id: r for r in db.session.scalars(select(ScoreResult).where(
         ScoreResult.cycle_id == cycle.id, ScoreResult.county_id == county_id))}
+    # Village and town with the secretary: identity() reads both, once per row.
     secretaries = {s.id: s for s in db.session.scalars(
-        select(FirstSecretary).where(FirstSecretary.id.in_(list(stored))))} if stored else {}
+        select(FirstSecretary).where(FirstSecretary.id.in_(list(stored)))
+        .options(joinedload(FirstSecretary.village).joinedload(Village.town)))} if stored else {}
     rows = []
     for sid, r in stored.items():
         s = secretaries[sid]
