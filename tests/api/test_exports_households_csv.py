@@ -127,3 +127,4 @@ def test_households_csv_scope_still_enforced(personas, login_as):
     assert len(list(csv.reader(io.StringIO(text)))) == 2
     assert db.session.scalar(select(SampleEntry.id).where(SampleEntry.id == entry.id))
     assert db.session.query(Visit).count() == 1
+
