@@ -106,8 +106,8 @@ def _draw_villages(draw: Draw, villages: list[Village],
                    eligible_of: dict[int, list[tuple[int, str]]]) -> int:
     """Draw each village into `draw` (the same algorithm for county and single draws);
     returns the number of eligible households. Every village is ranked in memory first,
-    then stored with two bulk statements (village results, then every entry): no flush per
-    village, no ORM object per household."""
+    then stored with bulk statements (village results, then every entry in multi-row
+    VALUES statements): no flush per village, no ORM object per household."""
     results = []
     for village in villages:
         eligible = eligible_of.get(village.id, [])
@@ -135,9 +135,29 @@ def _draw_villages(draw: Draw, villages: list[Village],
                      "status": {"sample": "pending", "reserve": "reserve_unused"}.get(r.role, "unused"),
                      "token": new_token() if r.role != "unused" else None}
                     for r in result.ranked]
-    if entries:
-        db.session.execute(insert(SampleEntry), entries)
+    _store_entries(entries)
     return sum(len(eligible) for _v, eligible, _r in results)
+
+
+ENTRY_COLUMNS = ("village_draw_id", "village_id", "household_id", "household_no", "hmac_key",
+                 "rank", "role", "status", "token")
+
+
+def _store_entries(entries: list[dict[str, Any]]) -> None:
+    """Every household's entry in one bulk write, in the draw's transaction. PostgreSQL:
+    COPY FROM STDIN (an executemany would send one INSERT per household); SQLite: one
+    executemany of one prepared INSERT."""
+    if not entries:
+        return
+    conn = db.session.connection()
+    if conn.dialect.name != "postgresql":
+        db.session.execute(insert(SampleEntry.__table__), entries)
+        return
+    cols = ", ".join(ENTRY_COLUMNS)
+    with conn.connection.driver_connection.cursor() as cur:
+        with cur.copy(f"COPY sample_entry ({cols}) FROM STDIN") as copy:
+            for e in entries:
+                copy.write_row([e[c] for c in ENTRY_COLUMNS])
 
 
 def _draw_county(actor: User, cycle: Cycle, county: County, seed: str,
