@@ -31,6 +31,7 @@ from ..errors import AppError, translate
 from ..extensions import db
 from ..models import (County, Cycle, Draw, Household, Replacement, SampleEntry, User, Village,
                       VillageDraw, Visit, new_token, utcnow)
+from . import bulk
 from .cycles import effective_settings
 from .freeze import ensure_not_finalised
 
@@ -135,29 +136,9 @@ def _draw_villages(draw: Draw, villages: list[Village],
                      "status": {"sample": "pending", "reserve": "reserve_unused"}.get(r.role, "unused"),
                      "token": new_token() if r.role != "unused" else None}
                     for r in result.ranked]
-    _store_entries(entries)
+    # COPY on PostgreSQL: an executemany would send one INSERT per household.
+    bulk.insert_rows(SampleEntry.__table__, entries)
     return sum(len(eligible) for _v, eligible, _r in results)
-
-
-ENTRY_COLUMNS = ("village_draw_id", "village_id", "household_id", "household_no", "hmac_key",
-                 "rank", "role", "status", "token")
-
-
-def _store_entries(entries: list[dict[str, Any]]) -> None:
-    """Every household's entry in one bulk write, in the draw's transaction. PostgreSQL:
-    COPY FROM STDIN (an executemany would send one INSERT per household); SQLite: one
-    executemany of one prepared INSERT."""
-    if not entries:
-        return
-    conn = db.session.connection()
-    if conn.dialect.name != "postgresql":
-        db.session.execute(insert(SampleEntry.__table__), entries)
-        return
-    cols = ", ".join(ENTRY_COLUMNS)
-    with conn.connection.driver_connection.cursor() as cur:
-        with cur.copy(f"COPY sample_entry ({cols}) FROM STDIN") as copy:
-            for e in entries:
-                copy.write_row([e[c] for c in ENTRY_COLUMNS])
 
 
 def _draw_county(actor: User, cycle: Cycle, county: County, seed: str,

@@ -1,0 +1,30 @@
+"""Many new rows of one table in one bulk write, inside the session's transaction.
+
+PostgreSQL: `COPY table (columns) FROM STDIN` (an executemany there is one INSERT a row,
+a protocol round each); SQLite: one executemany of one prepared INSERT. The rows are not
+ORM objects: nothing is added to the session, and a rollback takes them back as usual.
+Column defaults are not applied: give every column the rows need.
+"""
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+from sqlalchemy import Table, insert
+
+from ..extensions import db
+
+
+def insert_rows(table: Table, rows: Sequence[dict[str, Any]]) -> None:
+    """Insert `rows` (dicts with the same keys) into `table`."""
+    if not rows:
+        return
+    conn = db.session.connection()
+    if conn.dialect.name != "postgresql":
+        conn.execute(insert(table), list(rows))
+        return
+    columns = list(rows[0])
+    quote = conn.dialect.identifier_preparer.quote
+    sql = f"COPY {quote(table.name)} ({', '.join(quote(c) for c in columns)}) FROM STDIN"
+    with conn.connection.driver_connection.cursor() as cur, cur.copy(sql) as copy:
+        for row in rows:
+            copy.write_row([row[c] for c in columns])
