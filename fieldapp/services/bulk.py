@@ -1,15 +1,16 @@
 """Many new rows of one table in one bulk write, inside the session's transaction.
 
 PostgreSQL: `COPY table (columns) FROM STDIN` (an executemany there is one INSERT a row,
-a protocol round each); SQLite: one executemany of one prepared INSERT. The rows are not
-ORM objects: nothing is added to the session, and a rollback takes them back as usual.
-Column defaults are not applied: give every column the rows need.
+a protocol round each); SQLite: one executemany of one prepared INSERT on the DB-API cursor.
+The rows are not ORM objects: nothing is added to the session, and a rollback takes them
+back as usual. Neither column defaults nor type conversions are applied: give every column
+the rows need, as plain values (str, int, float, None).
 """
 from __future__ import annotations
 
 from typing import Any, Sequence
 
-from sqlalchemy import Table, insert
+from sqlalchemy import Table
 
 from ..extensions import db
 
@@ -19,12 +20,15 @@ def insert_rows(table: Table, rows: Sequence[dict[str, Any]]) -> None:
     if not rows:
         return
     conn = db.session.connection()
-    if conn.dialect.name != "postgresql":
-        conn.execute(insert(table), list(rows))
-        return
     columns = list(rows[0])
     quote = conn.dialect.identifier_preparer.quote
+    raw = conn.connection.driver_connection
+    if conn.dialect.name == "sqlite":
+        sql = (f"INSERT INTO {quote(table.name)} ({', '.join(quote(c) for c in columns)}) "
+               f"VALUES ({', '.join('?' for _c in columns)})")
+        raw.executemany(sql, [tuple(row[c] for c in columns) for row in rows])
+        return
     sql = f"COPY {quote(table.name)} ({', '.join(quote(c) for c in columns)}) FROM STDIN"
-    with conn.connection.driver_connection.cursor() as cur, cur.copy(sql) as copy:
+    with raw.cursor() as cur, cur.copy(sql) as copy:
         for row in rows:
             copy.write_row([row[c] for c in columns])
