@@ -82,12 +82,12 @@ GUARD_REGEX = f"^([\\t\\r]|{_regex_class(SKIPPED_CHARS)}*{_regex_class(''.join(F
 def sql_guard(value: ColumnElement, dialect: str, python_guard: str = "fieldapp_neutralise"
               ) -> ColumnElement:
     """`neutralise` in SQL for a text column (for exports that the database writes):
-    exactly the same rule. Empty text becomes NULL (both write an empty cell).
+    exactly the same rule.
 
     Only a cell whose first character is in GUARD_FIRST is checked further: on PostgreSQL
     by a regular expression of the same classes, on SQLite by calling `neutralise` itself
-    (registered on the connection as `python_guard`, see `register_sql_guard`)."""
-    value = func.nullif(value, "")
+    (registered on the connection as `python_guard`, see `register_sql_guard`). `value`
+    is named several times: give a column, not an expression to compute."""
     firsts = sorted({ord(c) for c in GUARD_FIRST})
     if dialect == "postgresql":
         risky = func.ascii(value).in_(firsts) & value.regexp_match(GUARD_REGEX)

@@ -28,11 +28,12 @@ from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.engine import Engine
 
 from ...models import County, Household, SampleEntry, Town, Village, Visit
-from ..exports import _csv_text, register_sql_guard, sql_guard
+from ...privacy import masked_for_export
+from ..exports import register_sql_guard, sql_guard
 
 ROWS_PER_CHUNK = 2000
 GUARD_FN = "fieldapp_neutralise"
-REAL_FN = "fieldapp_csv_text"
+MASK_FN = "fieldapp_masked_for_export"
 # str.strip() strips exactly the characters for which str.isspace() holds.
 STRIPPED = "".join(c for c in map(chr, range(0x10000)) if c.isspace())
 
@@ -51,12 +52,13 @@ def _mapped(value, words: dict[str, str], else_=None):
 
 
 def _masked(dialect: str, id_number):
-    """privacy.masked_for_export: stripped, short values all '*', else 6 + 8 '*' + 4."""
-    t = func.btrim(id_number, STRIPPED) if dialect == "postgresql" else func.trim(id_number, STRIPPED)
+    """privacy.masked_for_export: stripped, short values all '*', else 6 + 8 '*' + 4
+    (SQLite calls it)."""
+    if dialect != "postgresql":
+        return getattr(func, MASK_FN)(id_number)
+    t = func.btrim(id_number, STRIPPED)
     n = func.length(t)
-    stars = (func.repeat("*", n) if dialect == "postgresql"
-             else func.substr("*" * 10, 1, n))
-    return case((id_number.is_(None), None), (n <= 10, stars),
+    return case((id_number.is_(None), None), (n <= 10, func.repeat("*", n)),
                 else_=func.substr(t, 1, 6) + "********" + func.substr(t, n - 3, 4))
 
 
@@ -88,51 +90,45 @@ def _answers(dialect: str, item_ids: list[str]):
     return [record.c[item_id] for item_id in item_ids], record
 
 
-def final_select(dialect: str, words, joins: Callable, cycle_id: int, county_ids: list[int]):
-    """The export's rows with every cell final (see the module docstring)."""
+def _cells(dialect: str, words) -> tuple[list, Any]:
+    """(name, expression) of every cell in the export's order, and the answers' record."""
     answers, record = _answers(dialect, [item_id for item_id, _l in words.items])
     instrument = (_mapped(Visit.instrument_id, words.titles) + " v"
                   + cast(Visit.instrument_version, String))
-    inner = (joins(select(
-        County.name.label("county"), Town.name.label("town"), Village.code.label("code"),
-        Village.name.label("village"), Household.household_no.label("household_no"),
-        Household.head_name.label("head"), _masked(dialect, Household.id_number).label("id"),
-        _mapped(SampleEntry.role, words.role).label("role"),
-        _local_minute(dialect, Visit.started_at).label("visited"),
-        instrument.label("instrument"),
-        *[_mapped(a, words.option_labels.get(item_id, {})).label(f"a{i}")
-          for i, (a, (item_id, _l)) in enumerate(zip(answers, words.items))],
-        _flags(dialect, words.flag).label("flags"),
-        _mapped(Visit.review_status, words.review).label("review"), Visit.note.label("note"),
-        Village.county_id.label("k_county"), Visit.id.label("k_visit")), cycle_id, county_ids)
-        .join(County, County.id == Village.county_id))
+    cells = [("county", County.name), ("town", Town.name), ("code", Village.code),
+             ("village", Village.name), ("household_no", Household.household_no),
+             ("head", Household.head_name), ("id", _masked(dialect, Household.id_number)),
+             ("role", _mapped(SampleEntry.role, words.role)),
+             ("visited", _local_minute(dialect, Visit.started_at)), ("instrument", instrument),
+             *[(f"a{i}", _mapped(a, words.option_labels.get(item_id, {})))
+               for i, (a, (item_id, _l)) in enumerate(zip(answers, words.items))],
+             ("flags", _flags(dialect, words.flag)),
+             ("review", _mapped(Visit.review_status, words.review)), ("note", Visit.note)]
+    return cells, record
+
+
+def final_select(dialect: str, words, joins: Callable, cycle_id: int, county_ids: list[int]):
+    """The export's rows with every cell final (see the module docstring)."""
+    cells, record = _cells(dialect, words)
+    # PostgreSQL's COPY quotes empty text (""), csv.writer does not: empty text is NULL.
+    final = [func.nullif(expr, "") if dialect == "postgresql" else expr for _n, expr in cells]
+    keys = (Village.county_id, Village.code, Household.household_no, Visit.id)
+    inner = joins(select(*[e.label(name) for e, (name, _x) in zip(final, cells)],
+                         *[k.label(f"k{i}") for i, k in enumerate(keys)]), cycle_id, county_ids)
+    inner = inner.join(County, County.id == Village.county_id)
     if record is not None:
         inner = inner.join(record, true())
     # Sorted before the cells are guarded: narrower rows to sort (the outer ORDER BY then
-    # costs nothing, the subquery's rows already come in that order).
-    inner = inner.order_by(Village.county_id, Village.code, Household.household_no, Visit.id)
-    # A fence (OFFSET 0): the guard below names each cell several times, the cell's
-    # expression (JSON, subqueries) must still be computed once.
-    if dialect == "sqlite":  # SQLite needs a LIMIT with an OFFSET
-        inner = inner.limit(literal_column("-1"))
-    inner = inner.offset(literal_column("0")).subquery("r")
-    text_cells = ["county", "town", "code", "village", "household_no", "head", "id", "role",
-                  "visited", "instrument"]
-    cells = [sql_guard(inner.c[name], dialect, GUARD_FN) for name in text_cells]
-    cells += [_answer_cell(dialect, inner.c[f"a{i}"]) for i in range(len(words.items))]
-    cells += [sql_guard(inner.c[name], dialect, GUARD_FN) for name in ("flags", "review", "note")]
-    return select(*cells).order_by(inner.c.k_county, inner.c.code, inner.c.household_no,
-                                   inner.c.k_visit)
-
-
-def _answer_cell(dialect: str, value):
-    """An answer: text is guarded; on SQLite a JSON number stays a number (csv_chunks
-    writes an integer as is and a real as `_csv_text` formats it)."""
+    # costs nothing on PostgreSQL: the subquery's rows already come in that order).
     if dialect == "postgresql":
-        return sql_guard(value, dialect, GUARD_FN)
-    return case((func.typeof(value) == "real", getattr(func, REAL_FN)(value)),
-                (func.typeof(value) == "text", sql_guard(value, dialect, GUARD_FN)),
-                else_=value)
+        inner = inner.order_by(*keys)
+    else:  # SQLite needs a LIMIT with an OFFSET (and would sort twice)
+        inner = inner.limit(literal_column("-1"))
+    # A fence (OFFSET 0): the guard names each cell several times, the cell's expression
+    # (JSON, subqueries) must still be computed once.
+    inner = inner.offset(literal_column("0")).subquery("r")
+    return (select(*[sql_guard(inner.c[name], dialect, GUARD_FN) for name, _e in cells])
+            .order_by(*[inner.c[f"k{i}"] for i in range(len(keys))]))
 
 
 def _sql(engine: Engine, stmt) -> str:
@@ -168,7 +164,7 @@ def _cursor_lines(engine: Engine, stmt) -> Iterator[str]:
     with engine.connect() as conn:
         raw = conn.connection.driver_connection
         register_sql_guard(raw, GUARD_FN)
-        raw.create_function(REAL_FN, 1, _csv_text, deterministic=True)
+        raw.create_function(MASK_FN, 1, masked_for_export, deterministic=True)
         cur = raw.cursor()
         try:
             cur.execute(sql)
