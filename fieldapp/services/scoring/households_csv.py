@@ -127,7 +127,9 @@ def final_select(dialect: str, words, joins: Callable, cycle_id: int, county_ids
     # A fence (OFFSET 0): the guard names each cell several times, the cell's expression
     # (JSON, subqueries) must still be computed once.
     inner = inner.offset(literal_column("0")).subquery("r")
-    return (select(*[sql_guard(inner.c[name], dialect, GUARD_FN) for name, _e in cells])
+    # The local time is digits by construction: the one cell that needs no guard.
+    return (select(*[inner.c[name] if name == "visited" else sql_guard(inner.c[name], dialect, GUARD_FN)
+                     for name, _e in cells])
             .order_by(*[inner.c[f"k{i}"] for i in range(len(keys))]))
 
 
