@@ -76,17 +76,19 @@ def roster_import(ctx: Context) -> Measurement:
     from fieldapp.models import AuditLog, County
     from fieldapp.services.roster import import_roster
 
+    villages, per_village, rounds = (2, 20, 1) if ctx.quick else (N_VILLAGES, PER_VILLAGE, ROUNDS)
+    rows = villages * per_village
     app = ctx.app()
     with app.test_request_context():
         county = db.session.scalar(select(County).order_by(County.code))
         county_code, county_name = county.code, county.name
-        data = workbook(county_code, county_name)
+        data = workbook(county_code, county_name, villages, per_village)
         files = [("roster.xlsx", data)]
         audit_after = db.session.scalar(select(func.max(AuditLog.id))) or 0
         _forget(county_code, audit_after)
         created = unchanged = float("inf")
         counts = {}
-        for _ in range(ROUNDS):
+        for _ in range(rounds):
             start = time.perf_counter()
             report = import_roster(SYSTEM, files)
             created = min(created, time.perf_counter() - start)
@@ -94,7 +96,7 @@ def roster_import(ctx: Context) -> Measurement:
             start = time.perf_counter()
             again = import_roster(SYSTEM, files)
             unchanged = min(unchanged, time.perf_counter() - start)
-            assert again.counts["households"].unchanged == N_VILLAGES * PER_VILLAGE, again.counts
+            assert again.counts["households"].unchanged == rows, again.counts
             db.session.remove()
             _forget(county_code, audit_after)
 
@@ -104,15 +106,14 @@ def roster_import(ctx: Context) -> Measurement:
                 for _row in ws.iter_rows(values_only=True):
                     pass
 
-        baseline = best_of(lambda: parse_roster(files), repeat=ROUNDS)
-        reading = best_of(read_only, repeat=ROUNDS)
+        baseline = best_of(lambda: parse_roster(files), repeat=rounds)
+        reading = best_of(read_only, repeat=rounds)
         db.session.remove()
         db.engine.dispose()
-    rows = N_VILLAGES * PER_VILLAGE
     return Measurement(
         value=created, baseline=baseline, unit="s", ratio_kind="times",
         goal="within 3x of reading and validating the workbook", met=created <= 3 * baseline,
-        details={"households": rows, "secretaries": N_VILLAGES, "villages": N_VILLAGES,
+        details={"households": rows, "secretaries": villages, "villages": villages,
                  "rows_per_s": round(rows / created),
                  "reimport_unchanged_s": round(unchanged, 3),
                  "reading_only_s": round(reading, 3),
