@@ -12,11 +12,17 @@ from __future__ import annotations
 import io
 import time
 
+import openpyxl
 from sqlalchemy import delete, func, select
 
 from bench.harness import Context, Measurement, figure
 from bench.timing import best_of
+from fieldapp.domain.idcard import check_char
+from fieldapp.domain.roster_file import parse_roster
+from fieldapp.extensions import db
+from fieldapp.models import AuditLog, County, FirstSecretary, Household, Town, Village
 from fieldapp.policy import SYSTEM
+from fieldapp.services.roster import import_roster
 
 ROUNDS = 3
 N_VILLAGES = 20
@@ -25,10 +31,6 @@ PER_VILLAGE = 100
 
 def workbook(county_code: str, county_name: str, villages: int = N_VILLAGES,
              per_village: int = PER_VILLAGE) -> bytes:
-    import openpyxl
-
-    from fieldapp.domain.idcard import check_char
-
     wb = openpyxl.Workbook(write_only=True)
     ws = wb.create_sheet("户")
     ws.append(["县区", "镇办", "村名", "村代码", "户编号", "户主姓名", "身份证号", "家庭人口",
@@ -55,9 +57,6 @@ def workbook(county_code: str, county_name: str, villages: int = N_VILLAGES,
 
 def _forget(county_code: str, audit_after: int) -> None:
     """Delete what an import of `workbook` stored (its villages are all 9xx9xx codes)."""
-    from fieldapp.extensions import db
-    from fieldapp.models import AuditLog, FirstSecretary, Household, Town, Village
-
     villages = select(Village.id).where(Village.code.like(f"{county_code}9__9__"))
     db.session.execute(delete(Household).where(Household.village_id.in_(villages)))
     db.session.execute(delete(FirstSecretary).where(FirstSecretary.village_id.in_(villages)))
@@ -69,13 +68,6 @@ def _forget(county_code: str, audit_after: int) -> None:
 
 @figure("roster_import", "roster import of 2,000 households")
 def roster_import(ctx: Context) -> Measurement:
-    import openpyxl
-
-    from fieldapp.domain.roster_file import parse_roster
-    from fieldapp.extensions import db
-    from fieldapp.models import AuditLog, County
-    from fieldapp.services.roster import import_roster
-
     villages, per_village, rounds = (2, 20, 1) if ctx.quick else (N_VILLAGES, PER_VILLAGE, ROUNDS)
     rows = villages * per_village
     app = ctx.app()

@@ -11,6 +11,10 @@ Generic writers anyone may reuse:
   a leading apostrophe, so Excel never runs them as formulas (CSV injection). Numbers are
   written as numbers and never touched.
 
+- `sql_guard(column, dialect)`: the same guard in SQL, for a table the database writes
+  itself; `StreamedTable`: rows that also bring such a CSV body (`csv_chunks` then writes
+  the header and streams that body: the households export, scoring/households_csv.py).
+
 `rows` is any iterable of sequences (a generator over a `yield_per` query is ideal); for
 CSV it is consumed after the view returned, inside the request context that
 `stream_with_context` keeps alive (same session, same locale). The area-specific tables

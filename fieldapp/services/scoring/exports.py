@@ -6,7 +6,8 @@ kind "satisfaction" satisfaction and mass evaluation by secretary, village, town
                     county: counts and secretary-level values from the same `results`
                     rows; indexes above the secretary pooled over the counted answers
 kind "households"   household-level raw answers with their review, ID numbers masked
-                    (staff and admins only)
+                    (staff and admins only); as CSV written by the database itself
+                    (households_csv.py: COPY on PostgreSQL), the same bytes as these rows
 
 Rows are lazy generators (services/exports.in_own_context): one county at a time, the
 smallest unit that can be graded (the 20% cap ranks the whole county).
