@@ -9,11 +9,15 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, jsonify, request
-from flask_babel import gettext, lazy_gettext as _l
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from marshmallow import INCLUDE, Schema, fields
 from sqlalchemy.exc import DataError
 from werkzeug.exceptions import HTTPException
+
+from .extensions import db
+from .validation_messages import translate_message
 
 # code -> (HTTP status, default message). Messages are English msgids; zh_Hans is default.
 CATALOGUE: dict[str, tuple[int, Any]] = {
@@ -96,8 +100,6 @@ def error_response(err: AppError):
 
 def flatten_messages(messages: Any, prefix: str = "") -> dict[str, list[str]]:
     """Nested marshmallow messages -> {'answers.item': ['...']}, translated for the user."""
-    from .validation_messages import translate_message
-
     flat: dict[str, list[str]] = {}
     if isinstance(messages, dict):
         for key, value in messages.items():
@@ -154,7 +156,6 @@ def register_error_handlers(app: Flask) -> None:
 
 
 def db_rollback() -> None:
-    from .extensions import db
     db.session.rollback()
 
 

@@ -11,6 +11,7 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from ..models import MEETING_CATEGORIES
+from ..services import instruments
 from ..services import meetings as svc
 
 blp = Blueprint("ballots", __name__, url_prefix="/api",
@@ -53,7 +54,6 @@ def ballot_payload(token: str) -> dict:
     meeting, state = svc.ballot_state(token)
     instrument = None
     if state == "valid":
-        from ..services import instruments
 
         instrument = dict(instruments.get_or_404(meeting.instrument_id, meeting.instrument_version).raw)
     return {"state": state, "meeting": svc.public_meeting_info(meeting),

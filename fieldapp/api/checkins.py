@@ -12,14 +12,14 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from ..auth import Target, actor, requires
+from ..domain.residency import shanghai_today
 from ..errors import AppError
 from ..loading import get_or_404
 from ..models import County, FirstSecretary, LeaveRequest, Village
 from ..services import checkins as svc
 from ..services import residency_export as export
 from ..services.exports import XLSX_MIMETYPE
-from .common import points_in, points_out
-from .common import PageArgs, paginate, page_of
+from .common import PageArgs, page_of, paginate, points_in, points_out
 
 blp = Blueprint("checkins", __name__, url_prefix="/api",
                 description="Residency: check-ins, leave, spot checks, reports")
@@ -333,7 +333,6 @@ class DisciplineConfirmSchema(Schema):
 
 
 def _this_month(args: dict) -> tuple[int, int]:
-    from ..domain.residency import shanghai_today
 
     today = shanghai_today()
     return args.get("year") or today.year, args.get("month") or today.month

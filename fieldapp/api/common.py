@@ -4,6 +4,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields
 
 from ..errors import ErrorSchema  # noqa: F401  (the one error shape, re-exported)
+from ..extensions import db
 
 
 def points_in(**kwargs) -> fields.Decimal:
@@ -35,7 +36,6 @@ def paginate(stmt, args: dict):
     """Offset pagination for listing endpoints: (items, total)."""
     from sqlalchemy import func, select
 
-    from ..extensions import db
 
     total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
     items = db.session.scalars(stmt.limit(args["per_page"]).offset(

@@ -16,6 +16,7 @@ from ..extensions import db
 from ..loading import get_or_404
 from ..models import MEETING_CATEGORIES, Cycle, FirstSecretary, Meeting
 from ..services import meetings as svc
+from ..web.meetings import ballot_url
 
 blp = Blueprint("meetings", __name__, url_prefix="/api",
                 description="Democratic evaluation meetings and their ballot slips")
@@ -194,8 +195,6 @@ class MeetingSlips(MethodView):
     @blp.response(200, MeetingSlipListSchema)
     def get(self, meeting_id):
         """The slip tokens and their ballot URLs (open meetings only)."""
-        from ..web.meetings import ballot_url
-
         meeting = get_or_404(Meeting, meeting_id)
         tokens = svc.slip_tokens(actor(), meeting)
         return {"meeting_id": meeting.id,

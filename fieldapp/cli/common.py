@@ -9,6 +9,7 @@ from sqlalchemy import or_, select
 from ..errors import AppError
 from ..extensions import db
 from ..models import County
+from ..services.roster_places import ensure_county
 
 
 def find_county(ref: str, create: bool = False) -> County:
@@ -16,7 +17,6 @@ def find_county(ref: str, create: bool = False) -> County:
     has no county yet is created from the shipped official codes."""
     county = db.session.scalar(select(County).where(or_(County.code == ref, County.name == ref)))
     if county is None and create and ref.isdigit() and len(ref) == 6:
-        from ..services.roster_places import ensure_county
 
         county = ensure_county(ref)
         if county is not None:

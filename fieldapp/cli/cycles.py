@@ -7,6 +7,9 @@ from sqlalchemy import select
 from .. import policy
 from ..extensions import db
 from ..models import Cycle, EvaluatorAssignment, User, Village
+from ..services.assignments import assign_many
+from ..services.assignments import unassign as do_unassign
+from ..services.cycles import create_cycle, effective_settings
 from .common import fail_on_app_error, find_county
 
 group = click.Group("cycle", help="Assessment cycles and evaluator assignments.")
@@ -36,8 +39,6 @@ def find_village(code: str) -> Village:
 @fail_on_app_error
 def create(year, county_ref, sample_size, reserve_count, include_exited):
     """Create a cycle for one county or for the whole city."""
-    from ..services.cycles import create_cycle
-
     settings = {k: v for k, v in (("sample_size", sample_size), ("reserve_count", reserve_count),
                                   ("include_exited", include_exited)) if v is not None}
     county = find_county(county_ref) if county_ref else None
@@ -48,8 +49,6 @@ def create(year, county_ref, sample_size, reserve_count, include_exited):
 @group.command("list")
 def list_cycles():
     """List cycles: id, year, scope, status, settings."""
-    from ..services.cycles import effective_settings
-
     for cycle in db.session.scalars(select(Cycle).order_by(Cycle.year.desc(), Cycle.id)):
         scope = cycle.county.name if cycle.county else "city-wide"
         click.echo(f"{cycle.id}\t{cycle.year}\t{scope}\t{cycle.status}\t{effective_settings(cycle)}")
@@ -66,8 +65,6 @@ def assign(cycle_id, phone, codes):
 
     Every village is checked first; if one is refused, none is assigned. Villages the
     evaluator already has are reported as unchanged."""
-    from ..services.assignments import assign_many
-
     user = db.session.scalar(select(User).where(User.phone == phone))
     if user is None:
         raise click.ClickException(f"no user with phone {phone}")
@@ -86,8 +83,6 @@ def assign(cycle_id, phone, codes):
 @fail_on_app_error
 def unassign(cycle_id, phone, code):
     """Remove an evaluator's assignment to a village."""
-    from ..services.assignments import unassign as do_unassign
-
     assignment = db.session.scalar(
         select(EvaluatorAssignment).join(User, EvaluatorAssignment.user_id == User.id)
         .where(EvaluatorAssignment.cycle_id == cycle_id, User.phone == phone,

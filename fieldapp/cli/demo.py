@@ -6,6 +6,9 @@ import time
 
 import click
 
+from ..services import demo as service
+
+
 @click.command("demo")
 @click.option("--if-empty", is_flag=True, help="Do nothing when the database already has data.")
 @click.option("--no-activity", is_flag=True,
@@ -14,8 +17,6 @@ import click
 def demo(if_empty: bool, no_activity: bool, print_logins: bool):
     """Load demo data: 12 districts/counties, ~800 villages, households, 797 secretaries,
     and a year of activity in 岐山县 (visits, check-ins, meetings, scores; not finalised)."""
-    from ..services import demo as service
-
     if not print_logins:
         if not service.is_empty():
             if if_empty:

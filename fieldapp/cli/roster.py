@@ -5,9 +5,13 @@ from pathlib import Path
 
 import click
 
-from ..errors import AppError
 from .. import policy
+from ..domain.roster_template import build_template_xlsx
+from ..errors import AppError
 from ..extensions import db
+from ..services.roster import import_roster
+from ..services.roster_places import template_place
+from .common import find_county
 
 group = click.Group("roster", help="Import the county roster (households, first secretaries).")
 
@@ -25,8 +29,6 @@ def _echo_counts(report: dict) -> None:
 @click.option("--dry-run", is_flag=True, help="Validate and count, write nothing.")
 def import_command(files, dry_run):
     """Import one or more XLSX/CSV files; any error stores nothing (exit status 1)."""
-    from ..services.roster import import_roster
-
     payload = [(Path(f).name, Path(f).read_bytes()) for f in files]
     try:
         report = import_roster(policy.SYSTEM, payload, dry_run=dry_run).as_dict()
@@ -50,10 +52,6 @@ def import_command(files, dry_run):
 @click.option("--county", "county_ref", help="County name or code the examples are set in.")
 def template_command(out, county_ref):
     """Write the blank roster template workbook (its examples marked 示例)."""
-    from ..domain.roster_template import build_template_xlsx
-    from ..services.roster_places import template_place
-    from .common import find_county
-
     county = find_county(county_ref) if county_ref else None
     Path(out).write_bytes(build_template_xlsx(template_place(policy.SYSTEM, county)))
     click.echo(out)

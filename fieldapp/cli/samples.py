@@ -11,10 +11,13 @@ import click
 from sqlalchemy import select
 
 from .. import policy
-from ..extensions import db
 from ..domain.sampling import verify_record
+from ..errors import AppError
+from ..extensions import db
 from ..models import Draw, Village, VillageDraw
-from ..services.draws import stored_record_problems
+from ..services.draws import (ensure_voidable, find_village_draw, iso_z, run_draw,
+                              run_village_draw, stored_record_problems, village_record,
+                              void_consequences, void_draw, void_village_draw)
 from .common import fail_on_app_error, find_county
 from .cycles import find_cycle
 
@@ -34,8 +37,6 @@ group = click.Group("sample", help="Household draws: run, export, verify, void."
 def draw(cycle_id, county_ref, village_code, whole_city, seed):
     """Record the seed now and draw the county's villages, or one village (refused if
     already drawn)."""
-    from ..services.draws import iso_z, run_draw, run_village_draw
-
     if sum(map(bool, (county_ref, village_code, whole_city))) != 1:
         raise click.UsageError("give exactly one of --county, --village or --whole-city")
     if village_code:
@@ -57,8 +58,6 @@ def draw(cycle_id, county_ref, village_code, whole_city, seed):
 @click.option("--cycle", "cycle_id", type=int)
 def list_draws(cycle_id):
     """List draws: id, cycle, county, status, seed_recorded_at, seed."""
-    from ..services.draws import iso_z
-
     stmt = select(Draw).order_by(Draw.id)
     if cycle_id is not None:
         stmt = stmt.where(Draw.cycle_id == cycle_id)
@@ -75,9 +74,6 @@ def list_draws(cycle_id):
 @click.option("-o", "--output", type=click.File("w", encoding="utf-8"), default="-")
 def export(cycle_id, code, draw_id, no_keys, output):
     """Print a village's draw record as JSON (what `sample verify` checks)."""
-    from ..errors import AppError
-    from ..services.draws import find_village_draw, village_record
-
     try:
         vd = find_village_draw(cycle_id, code, draw_id)
     except AppError:
@@ -122,8 +118,6 @@ def verify(file):
 def void(draw_id, village_code, reason, yes):
     """Void a draw, or one village of it (operator = admin). It stays visible; the next
     draw needs a new seed. Asks first, naming the visits that stop counting."""
-    from ..services.draws import ensure_voidable, void_consequences, void_draw, void_village_draw
-
     d = db.session.get(Draw, draw_id)
     if d is None:
         raise click.ClickException(f"unknown draw: {draw_id}")

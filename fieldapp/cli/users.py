@@ -4,9 +4,10 @@ from __future__ import annotations
 import click
 from sqlalchemy import select
 
-from ..extensions import db
 from .. import policy
+from ..extensions import db
 from ..models import ROLES, FirstSecretary, User
+from ..services.accounts import create_secretary_accounts, create_user
 from .common import fail_on_app_error, find_county
 
 group = click.Group("user", help="Manage user accounts.")
@@ -25,8 +26,6 @@ group = click.Group("user", help="Manage user accounts.")
 @fail_on_app_error
 def create(phone, name, role, county_ref, secretary_phone, password):
     """Create an account (trusted operator: any role, any county)."""
-    from ..services.accounts import create_user
-
     county = find_county(county_ref, create=True) if county_ref else None
     secretary = None
     if secretary_phone:
@@ -43,8 +42,6 @@ def create(phone, name, role, county_ref, secretary_phone, password):
 @click.option("--county", "county_ref", required=True, help="County name or code.")
 def create_secretaries(county_ref):
     """Accounts for the county's first secretaries that have none; prints initial passwords."""
-    from ..services.accounts import create_secretary_accounts
-
     created = create_secretary_accounts(policy.SYSTEM, find_county(county_ref))
     for user, password in created:
         click.echo(f"{user.phone}\t{password}\t{user.name}")

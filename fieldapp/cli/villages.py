@@ -7,6 +7,7 @@ from sqlalchemy import select
 from .. import policy
 from ..extensions import db
 from ..models import Village
+from ..services.centres import set_centre as set_village_centre
 from .common import fail_on_app_error, find_county
 
 group = click.Group("village", help="Villages and their centres (check-in fences).")
@@ -40,8 +41,6 @@ def list_villages(county_ref, no_centre):
 @fail_on_app_error
 def set_centre(code, lat, lon, system, radius):
     """Set a village's centre and/or radius (audited); earlier check-ins are judged again."""
-    from ..services.centres import set_centre as set_village_centre
-
     village = db.session.scalar(select(Village).where(Village.code == code))
     if village is None:
         raise click.ClickException(f"unknown village code: {code}")

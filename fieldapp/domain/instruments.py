@@ -121,106 +121,125 @@ def _unknown_keys(errors: dict[str, list[str]], path: str, data: Mapping, allowe
         errors.setdefault(f"{path}.{key}" if path else str(key), []).append(N_("Unknown field."))
 
 
+_BAD_ID = N_("Must be lowercase letters, digits and _ (starting with a letter).")
+
+
+def _err(e: dict[str, list[str]], path: str, msgid: str) -> None:
+    e.setdefault(path, []).append(msgid)
+
+
+def _check_new_id(e: dict[str, list[str]], path: str, value: object, seen: set[str],
+                  duplicate: str) -> None:
+    """An option code or item id: well formed and not seen before in its list."""
+    if not isinstance(value, str) or not _ID_RE.match(value):
+        _err(e, path, _BAD_ID)
+    elif value in seen:
+        _err(e, path, duplicate)
+    else:
+        seen.add(value)
+
+
+def _parse_option(e: dict[str, list[str]], opath: str, opt: object,
+                  codes: set[str]) -> Option | None:
+    if not isinstance(opt, Mapping):
+        _err(e, opath, N_("Expected an object."))
+        return None
+    _unknown_keys(e, opath, opt, _OPTION_KEYS)
+    code = opt.get("code")
+    _check_new_id(e, f"{opath}.code", code, codes, N_("Duplicate option code."))
+    _check_label(e, f"{opath}.label", opt.get("label"))
+    if "value" not in opt or not _is_value(opt.get("value")):
+        _err(e, f"{opath}.value", N_("Must be a number from 0 to 100, or null (not scored)."))
+    return Option(code=code, label=opt.get("label"), value=opt.get("value"))
+
+
+def _parse_option_sets(e: dict[str, list[str]], raw_sets: Mapping) -> dict[str, tuple[Option, ...]]:
+    option_sets: dict[str, tuple[Option, ...]] = {}
+    for name, options in raw_sets.items():
+        path = f"option_sets.{name}"
+        if not isinstance(name, str) or not _ID_RE.match(name):
+            _err(e, path, _BAD_ID)
+        if not isinstance(options, list) or not options:
+            _err(e, path, N_("Needs at least one option."))
+            continue
+        codes: set[str] = set()
+        built = [_parse_option(e, f"{path}.{j}", opt, codes) for j, opt in enumerate(options)]
+        option_sets[name] = tuple(o for o in built if o is not None)
+    return option_sets
+
+
+def _check_item_kind(e: dict[str, list[str]], path: str, it: Mapping, kind: str,
+                     raw_sets: Mapping) -> None:
+    """The checks that depend on the item's type (choice, integer, text)."""
+    if it.get("scored") and kind != "choice":
+        _err(e, f"{path}.scored", N_("Only choice items can be scored."))
+    if kind == "choice":
+        set_name = it.get("options")
+        if not isinstance(set_name, str) or set_name not in raw_sets:
+            _err(e, f"{path}.options", N_("Unknown option set."))
+    if kind == "integer":
+        lo, hi = it.get("min"), it.get("max")
+        for name, bound in (("min", lo), ("max", hi)):
+            if bound is not None and not _is_int(bound):
+                _err(e, f"{path}.{name}", N_("Must be a whole number."))
+        if _is_int(lo) and _is_int(hi) and lo > hi:
+            _err(e, f"{path}.max", N_("Must not be less than min."))
+    if kind == "text" and "max_length" in it:
+        if not _is_int(it["max_length"]) or it["max_length"] < 1:
+            _err(e, f"{path}.max_length", N_("Must be a whole number, 1 or more."))
+
+
+def _parse_item(e: dict[str, list[str]], path: str, it: object, seen: set[str],
+                raw_sets: Mapping) -> Item | None:
+    if not isinstance(it, Mapping):
+        _err(e, path, N_("Expected an object."))
+        return None
+    item_id, kind = it.get("id"), it.get("type")
+    _check_new_id(e, f"{path}.id", item_id, seen, N_("Duplicate item id."))
+    if kind not in ITEM_TYPES:
+        _err(e, f"{path}.type", N_("Must be choice, integer or text."))
+        return None
+    _unknown_keys(e, path, it, _ITEM_KEYS[kind])
+    _check_label(e, f"{path}.label", it.get("label"))
+    for flag in ("required", "scored"):
+        if flag in it and not isinstance(it[flag], bool):
+            _err(e, f"{path}.{flag}", N_("Must be true or false."))
+    _check_item_kind(e, path, it, kind, raw_sets)
+    return Item(id=item_id, type=kind, label=it.get("label"),
+                required=bool(it.get("required", False)),
+                scored=bool(it.get("scored", False)), options=it.get("options"),
+                min=it.get("min"), max=it.get("max"), max_length=it.get("max_length"))
+
+
 def parse_instrument(data: object, source: str = "") -> Instrument:
     """Check an instrument's structure and build it; InstrumentError lists every problem."""
     e: dict[str, list[str]] = {}
-
-    def err(path: str, msgid: str) -> None:
-        e.setdefault(path, []).append(msgid)
-
     if not isinstance(data, Mapping):
         raise InstrumentError({"_schema": [N_("Expected an object.")]}, source)
     _unknown_keys(e, "", data, _INSTRUMENT_KEYS)
     iid, version = data.get("id"), data.get("version")
     if not isinstance(iid, str) or not _ID_RE.match(iid):
-        err("id", N_("Must be lowercase letters, digits and _ (starting with a letter)."))
+        _err(e, "id", _BAD_ID)
     if not _is_int(version) or version < 1:
-        err("version", N_("Must be a whole number, 1 or more."))
+        _err(e, "version", N_("Must be a whole number, 1 or more."))
     _check_label(e, "title", data.get("title"))
 
-    option_sets: dict[str, tuple[Option, ...]] = {}
     raw_sets = data.get("option_sets", {})
     if not isinstance(raw_sets, Mapping):
-        err("option_sets", N_("Expected an object."))
+        _err(e, "option_sets", N_("Expected an object."))
         raw_sets = {}
-    for name, options in raw_sets.items():
-        path = f"option_sets.{name}"
-        if not isinstance(name, str) or not _ID_RE.match(name):
-            err(path, N_("Must be lowercase letters, digits and _ (starting with a letter)."))
-        if not isinstance(options, list) or not options:
-            err(path, N_("Needs at least one option."))
-            continue
-        built: list[Option] = []
-        codes: set[str] = set()
-        for j, opt in enumerate(options):
-            opath = f"{path}.{j}"
-            if not isinstance(opt, Mapping):
-                err(opath, N_("Expected an object."))
-                continue
-            _unknown_keys(e, opath, opt, _OPTION_KEYS)
-            code = opt.get("code")
-            if not isinstance(code, str) or not _ID_RE.match(code):
-                err(f"{opath}.code", N_("Must be lowercase letters, digits and _ (starting with a letter)."))
-            elif code in codes:
-                err(f"{opath}.code", N_("Duplicate option code."))
-            else:
-                codes.add(code)
-            _check_label(e, f"{opath}.label", opt.get("label"))
-            if "value" not in opt or not _is_value(opt.get("value")):
-                err(f"{opath}.value", N_("Must be a number from 0 to 100, or null (not scored)."))
-            built.append(Option(code=code, label=opt.get("label"), value=opt.get("value")))
-        option_sets[name] = tuple(built)
+    option_sets = _parse_option_sets(e, raw_sets)
 
-    items: list[Item] = []
     raw_items = data.get("items")
     if not isinstance(raw_items, list) or not raw_items:
-        err("items", N_("Needs at least one item."))
+        _err(e, "items", N_("Needs at least one item."))
         raw_items = []
     seen: set[str] = set()
-    for i, it in enumerate(raw_items):
-        path = f"items.{i}"
-        if not isinstance(it, Mapping):
-            err(path, N_("Expected an object."))
-            continue
-        item_id, kind = it.get("id"), it.get("type")
-        if not isinstance(item_id, str) or not _ID_RE.match(item_id):
-            err(f"{path}.id", N_("Must be lowercase letters, digits and _ (starting with a letter)."))
-        elif item_id in seen:
-            err(f"{path}.id", N_("Duplicate item id."))
-        else:
-            seen.add(item_id)
-        if kind not in ITEM_TYPES:
-            err(f"{path}.type", N_("Must be choice, integer or text."))
-            continue
-        _unknown_keys(e, path, it, _ITEM_KEYS[kind])
-        _check_label(e, f"{path}.label", it.get("label"))
-        for flag in ("required", "scored"):
-            if flag in it and not isinstance(it[flag], bool):
-                err(f"{path}.{flag}", N_("Must be true or false."))
-        if it.get("scored") and kind != "choice":
-            err(f"{path}.scored", N_("Only choice items can be scored."))
-        if kind == "choice":
-            set_name = it.get("options")
-            if not isinstance(set_name, str) or set_name not in raw_sets:
-                err(f"{path}.options", N_("Unknown option set."))
-        if kind == "integer":
-            lo, hi = it.get("min"), it.get("max")
-            for name, bound in (("min", lo), ("max", hi)):
-                if bound is not None and not _is_int(bound):
-                    err(f"{path}.{name}", N_("Must be a whole number."))
-            if _is_int(lo) and _is_int(hi) and lo > hi:
-                err(f"{path}.max", N_("Must not be less than min."))
-        if kind == "text" and "max_length" in it:
-            if not _is_int(it["max_length"]) or it["max_length"] < 1:
-                err(f"{path}.max_length", N_("Must be a whole number, 1 or more."))
-        items.append(Item(id=item_id, type=kind, label=it.get("label"),
-                          required=bool(it.get("required", False)),
-                          scored=bool(it.get("scored", False)), options=it.get("options"),
-                          min=it.get("min"), max=it.get("max"), max_length=it.get("max_length")))
+    built = [_parse_item(e, f"items.{i}", it, seen, raw_sets) for i, it in enumerate(raw_items)]
     if e:
         raise InstrumentError(e, source)
     return Instrument(id=iid, version=version, title=data["title"], option_sets=option_sets,
-                      items=tuple(items), raw=data)
+                      items=tuple(it for it in built if it is not None), raw=data)
 
 
 def load_instruments(directory: str | Path) -> dict[tuple[str, int], Instrument]:

@@ -12,9 +12,11 @@ from sqlalchemy import select
 
 from .. import policy
 from ..audit import record_audit
+from ..domain.instruments import check_answer_values
 from ..errors import AppError, translate
 from ..extensions import db
 from ..models import DEFAULT_CYCLE_SETTINGS, County, Cycle, Draw, ScoreLock, User
+from ..services.instruments import registry
 from .freeze import ensure_not_finalised
 from .scoring.inputs import covered_county_ids
 from .scoring.settings import county_settings
@@ -26,8 +28,6 @@ DRAW_SETTINGS = ("sample_size", "reserve_count", "include_exited")
 
 def _check_settings(settings: dict[str, Any]) -> None:
     if "answer_values" in settings:
-        from ..services.instruments import registry
-        from ..domain.instruments import check_answer_values
 
         errors = check_answer_values(settings["answer_values"], registry())
         if errors:

@@ -12,18 +12,30 @@ import uuid
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
 from datetime import date, datetime, time, timedelta, timezone
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
 from .. import policy
+from ..audit import record_audit
+from ..domain.assessment import AssessmentRule, is_assessed
 from ..domain.idcard import check_char
+from ..domain.residency import shanghai_today
 from ..extensions import db
-from ..models import (SECRETARY_ROLE, City, County, Cycle, FirstSecretary, Household, SampleEntry,
-                      Town, User, Village)
+from ..models import (MEETING_CATEGORIES, SECRETARY_ROLE, CheckIn, City, County, Cycle, Draw,
+                      EvaluatorAssignment, FirstSecretary, Household, SampleEntry, Town, User,
+                      Village, VillageDraw)
+from .assignments import assign
+from .checkins import cycle_for, decide_leave, record_spot_check, request_leave
+from .cycles import create_cycle
+from .draws import run_draw
+from .meetings import cast_vote, close_meeting, create_meeting, slip_tokens
+from .scoring.entries import save_entry
+from .scoring.inputs import county_secretaries
+from .sync import sync_batch
 
 DEMO_PASSWORD = "demo1234"
 SEED = 20161
@@ -224,8 +236,6 @@ def _demo_password_hash() -> str:
 def _demo_user(phone: str, name: str, role: str, county: County | None = None,
                secretary: FirstSecretary | None = None) -> User:
     """An account with the demo password, audited like `accounts.create_user`."""
-    from ..audit import record_audit
-
     if secretary is not None and county is None:
         county = secretary.village.county
     user = User(phone=phone, role=role, name=name, county_id=county.id if county else None,
@@ -259,10 +269,6 @@ DEMO_SEED_RECORDED_AT = datetime(2026, 3, 1, 13, 30, tzinfo=timezone.utc)  # 21:
 
 def _run_demo_cycle() -> None:
     """岐山县's 2026 cycle: a draw from a published seed, three villages for the evaluator."""
-    from .assignments import assign
-    from .cycles import create_cycle
-    from .draws import run_draw
-
     county = db.session.scalar(select(County).where(County.code == "610323"))
     cycle = create_cycle(policy.DEMO, year=2026, county=county)
     # The seed was published with the lottery draw of 2026-03-01 and recorded that evening,
@@ -351,9 +357,6 @@ def build_activity(*, today: date | None = None, checkin_months: int | None = No
     (3) months up to `today` with leave and spot checks, closed evaluation meetings with
     ballots, and scorecard entries, so that grades, the 20% cap and the recall list
     appear. Returns counts."""
-    from ..domain.residency import shanghai_today
-    from .checkins import cycle_for
-
     county = db.session.scalar(select(County).where(County.code == ACTIVITY_COUNTY))
     real_now = datetime.now(SHANGHAI)
     today = today or shanghai_today()
@@ -373,9 +376,6 @@ def build_activity(*, today: date | None = None, checkin_months: int | None = No
 def _cycle_secretaries(act: _Activity) -> list[FirstSecretary]:
     """The secretaries assessed in the cycle (the default rule: at least 6 months of the
     year), in scorecard order."""
-    from ..domain.assessment import AssessmentRule, is_assessed
-    from .scoring.inputs import county_secretaries
-
     return [s for s in county_secretaries(act.cycle, act.county.id)
             if is_assessed(s.term_start, s.term_end, act.cycle.year, AssessmentRule())]
 
@@ -417,8 +417,6 @@ def _plan_storylines(act: _Activity) -> None:
 
 def _demo_evaluator_villages(act: _Activity) -> list[Village]:
     """The demo evaluator's villages (`_run_demo_cycle`), by code."""
-    from ..models import EvaluatorAssignment
-
     return list(db.session.scalars(select(Village).join(
         EvaluatorAssignment, EvaluatorAssignment.village_id == Village.id).join(
         User, EvaluatorAssignment.user_id == User.id).where(
@@ -447,8 +445,6 @@ def _working_day(day: date) -> date:
 
 def _sync(user: User, records: list[dict], sent_at: datetime) -> list[dict]:
     """POST /api/sync, as the phone sends it at `sent_at`: all or nothing."""
-    from .sync import sync_batch
-
     # Received when the phone sent it: otherwise every replayed record would look
     # synced months late.
     return sync_batch(user, {"device_sent_at": sent_at.astimezone(timezone.utc),
@@ -465,8 +461,6 @@ def _sent(records: list[dict], sent_at: datetime) -> list[dict]:
 def _replay(user: User, records: list[dict]) -> None:
     """Everything one phone sent, as one batch through the sync service: each record keeps
     the time its phone sent it, and the series is re-flagged once (the bulk path)."""
-    from .sync import sync_batch
-
     if records:
         last = max(r["received_at"] for r in records)
         sync_batch(user, {"device_sent_at": last, "records": records}, received_at=last)
@@ -491,8 +485,6 @@ def _visits(act: _Activity) -> None:
 def _evaluator_plan(act: _Activity) -> list[tuple[User, list[tuple[Village, int | None]], date]]:
     """[(evaluator, [(village, visits wanted or None for all)], first day)]; accounts and
     assignments are made here, through services/accounts.py and assignments.py."""
-    from .assignments import assign
-
     demo = db.session.scalar(select(User).where(User.phone == EVALUATOR_PHONE))
     own = _demo_evaluator_villages(act)
     plan = []
@@ -558,7 +550,6 @@ class _Diary:
 
 
 def _entries(village: Village) -> list[tuple[SampleEntry, Household]]:
-    from ..models import Draw, VillageDraw
 
     return list(db.session.execute(
         select(SampleEntry, Household).join(Household, SampleEntry.household_id == Household.id)
@@ -777,8 +768,6 @@ def _checkin_record(act: _Activity, village: Village, at: datetime) -> dict:
 
 def _approved_leave(act: _Activity, user: User, first: date) -> set[date]:
     """The demo secretary's training week, requested on the phone and approved by staff."""
-    from .checkins import decide_leave, request_leave
-
     start = _working_day(first + timedelta(days=40))
     end = start + timedelta(days=4)
     if end >= act.today:
@@ -792,8 +781,6 @@ def _approved_leave(act: _Activity, user: User, first: date) -> set[date]:
 def _pending_leave(act: _Activity, secretaries: list[FirstSecretary],
                    users: dict[int, User]) -> None:
     """A request waiting for the county staff's decision."""
-    from .checkins import request_leave
-
     candidates = [s for s in secretaries if users[s.id].phone != SECRETARY_PHONE]
     if candidates:
         start = act.today + timedelta(days=3)
@@ -805,9 +792,6 @@ def _pending_leave(act: _Activity, secretaries: list[FirstSecretary],
 def _spot_checks(act: _Activity, demo: FirstSecretary | None, first: date) -> None:
     """Unannounced checks (暗访): the demo secretary found in the village; the absent
     secretary missed three times (recalled), the strong one once (no 优秀)."""
-    from ..models import CheckIn
-    from .checkins import record_spot_check
-
     def days_with(secretary_id: int, present: bool) -> list[date]:
         checked = set(db.session.scalars(select(CheckIn.day).where(
             CheckIn.secretary_id == secretary_id, CheckIn.inside_fence.is_(True))))
@@ -841,8 +825,6 @@ def _meetings(act: _Activity) -> None:
 
 
 def _hold_meeting(act: _Activity, secretary: FirstSecretary, upcoming: bool) -> None:
-    from ..models import MEETING_CATEGORIES
-    from .meetings import cast_vote, close_meeting, create_meeting, slip_tokens
 
     rng = act.rng
     participants = {"party_member": rng.randint(6, 12), "cadre": rng.randint(4, 7),
@@ -877,8 +859,6 @@ def _scorecards(act: _Activity) -> None:
     """Work performance, discipline and evaluation for every graded secretary, following
     the village's quality (plus the storylines), entered by the county staff. Not
     finalised."""
-    from .scoring.entries import save_entry
-
     rng = act.rng
     for secretary in _cycle_secretaries(act):
         quality = act.quality[secretary.village_id]

@@ -21,6 +21,7 @@ from .. import policy
 from ..domain import N_
 from ..domain import divisions
 from ..domain import roster_file as rf
+from ..domain.roster_template import DEFAULT_PLACE, TemplatePlace
 from ..extensions import db
 from ..models import City, County, Town, User, Village
 
@@ -245,8 +246,6 @@ def template_place(viewer: Any, county: County | None = None):
     """Where the roster template's examples are set: the given county, else the viewer's
     own (a city-wide importer's: the install's first county; anonymous: none), else the
     default example place."""
-    from ..domain.roster_template import DEFAULT_PLACE, TemplatePlace
-
     if county is None and getattr(viewer, "county_id", None) is not None:
         county = db.session.get(County, viewer.county_id)
     elif county is None and policy.can(viewer, "import_roster", policy.CITY):

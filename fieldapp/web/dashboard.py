@@ -17,7 +17,10 @@ from ..domain import N_
 from ..domain.grading import GRADE_LABELS
 from ..errors import AppError, translate
 from ..extensions import db
-from ..models import County, Cycle, User
+from ..models import MEETING_CATEGORIES, SEVEN_ONES, County, Cycle, User
+from ..services.dashboard import county_dashboard, county_overview
+from ..services.meetings import category_label
+from ..services.scoring.entries import SEVEN_ONES_LABELS
 
 bp = Blueprint("dashboard", __name__)
 
@@ -47,10 +50,6 @@ NO_LABEL = {"_", "rows"}  # the messages say everything (row errors name row and
 def field_label(key: str) -> str:
     """A form error's field key (`participants.cadre`, `tally.cadre.satisfied`,
     `work_performance`) as the page's language names it; "" for no label."""
-    from ..models import MEETING_CATEGORIES, SEVEN_ONES
-    from ..services.meetings import category_label
-    from ..services.scoring.entries import SEVEN_ONES_LABELS
-
     if key in NO_LABEL:
         return ""
     parts = key.split(".")
@@ -128,7 +127,6 @@ def page_scope(user: User) -> PageScope:
 @bp.route("/staff/dashboard")
 @requires("use_staff_pages")
 def dashboard():
-    from ..services.dashboard import county_dashboard, county_overview
 
     user = actor()
     scope = page_scope(user)

@@ -10,6 +10,7 @@ from .. import policy
 from ..auth import actor, log_in, log_out, requires
 from ..errors import AppError
 from ..services import accounts
+from .dashboard import dashboard
 
 bp = Blueprint("web", __name__)
 
@@ -82,7 +83,6 @@ def set_language(code: str):
 @bp.route("/staff/")
 @requires("use_staff_pages")
 def staff_home():
-    from .dashboard import dashboard  # the county dashboard (issue #6) is the staff home
     return dashboard()
 
 

@@ -4,14 +4,15 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from ..auth import Target, actor, requires
-from ..domain.flags import CODES
-from ..services import visits as service
 from ..api.common import paginate
+from ..auth import Target, actor, requires
 from ..domain import N_
+from ..domain.flags import CODES
 from ..errors import AppError, translate
 from ..extensions import db
 from ..models import User, Visit
+from ..services import instruments
+from ..services import visits as service
 
 bp = Blueprint("visits_web", __name__)
 
@@ -75,7 +76,6 @@ def review(visit_id: int):
 @bp.route("/staff/visits/<int:visit_id>")
 @requires("use_staff_pages", Target(Visit, path="visit_id", verb="read_visits"))
 def visit_detail(visit_id: int):
-    from ..services import instruments
     visit = service.get_visit(actor(), visit_id)
     instrument = instruments.find(visit.instrument_id, visit.instrument_version)
     geo_error = translate(GEO_ERRORS[visit.geo_error]) if visit.geo_error in GEO_ERRORS \

@@ -74,10 +74,13 @@ def _function_level_imports(path: Path) -> list[str]:
     return found
 
 
-def test_no_function_level_imports_in_the_scoring_package_and_its_neighbours():
-    paths = sorted((PACKAGE / "services" / "scoring").glob("*.py")) + [
-        PACKAGE / "services" / "freeze.py", PACKAGE / "services" / "meetings.py",
-        PACKAGE / "domain" / "county_scores.py", PACKAGE / "domain" / "points.py",
-        PACKAGE / "domain" / "assessment.py", PACKAGE / "cli" / "scores.py",
-        PACKAGE / "web" / "scores.py", PACKAGE / "api" / "scores.py"]
+# The package root is the app factory: it imports the app's parts inside create_app so
+# that `import fieldapp.domain...` stays free of Flask and the whole app; the CLI group
+# builds the app the same way (fieldapp/__init__.py imports the CLI).
+FACTORY = {PACKAGE / "__init__.py", PACKAGE / "cli" / "__init__.py"}
+
+
+def test_no_function_level_imports_of_our_own_modules_outside_the_app_factory():
+    paths = sorted(p for p in PACKAGE.rglob("*.py") if p not in FACTORY)
     assert [hit for p in paths for hit in _function_level_imports(p)] == []
+
