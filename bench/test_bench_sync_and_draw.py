@@ -1,8 +1,9 @@
 """Sync and draw throughput, each as a ratio against a baseline measured in the same run.
 
 - sync: a batch of 20 new visits through POST /api/sync (validation against the instrument,
-  storage, flag recomputation) against the fixed cost of one authenticated request
-  (GET /api/me) on the same client; and a replay of the same batch (all `duplicate`).
+  storage, flags against a window of neighbours) against the fixed cost of one
+  authenticated request (GET /api/me) on the same client; and a replay of the same batch
+  (all `duplicate`). The concurrent figure under gunicorn is bench/figures/sync_ingest.py.
 - draw: a county draw (80 villages x 60 households, stored with keys and ranks) against
   computing the same HMAC ranking in memory with the pure domain function.
 Run: make bench
@@ -15,7 +16,8 @@ from bench.timing import best_of
 from fieldapp.policy import SYSTEM
 from fieldapp.domain.sampling import draw_village
 from fieldapp.extensions import db
-from fieldapp.models import ClientRecord, County, Household, SampleEntry, Town, Village, Visit
+from fieldapp.models import (ClientRecord, County, Draw, Household, SampleEntry, Town, Village,
+                             VillageDraw, Visit)
 from fieldapp.services.draws import run_draw
 from tests.api.visit_helpers import a1, draw, record, sync, tokens, visit_payload
 
@@ -71,8 +73,10 @@ def test_draw_ratio(db, personas, benchmark):
     seeds = iter(f"基准种子 {i}" for i in range(100))
 
     def void_previous():
-        from fieldapp.models import Draw
+        # As an admin's void does: the draw and its villages' draws (services/draws.py).
         for existing in db.session.scalars(db.select(Draw).where(Draw.status == "active")):
+            existing.status = "voided"
+        for existing in db.session.scalars(db.select(VillageDraw).where(VillageDraw.status == "active")):
             existing.status = "voided"
         db.session.commit()
 

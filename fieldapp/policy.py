@@ -87,7 +87,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, exists, false, select
+from sqlalchemy import Select, exists, false, select, tuple_
 
 from .domain.idcard import mask_id_number
 from .errors import AppError
@@ -215,6 +215,20 @@ def can(user: Any, verb: str, obj: Any = None) -> bool:
     if rule is not None:
         return rule(user, obj)
     return _REACH[user.role](user, verb, obj)
+
+
+def can_each(user: Any, verb: str, objs: list[Any]) -> list[bool]:
+    """`can(user, verb, obj)` for each of `objs`, the same rule; an evaluator's sample
+    entries (a sync batch of visits) are checked against their assignments in one query."""
+    if verb not in VERBS:
+        raise ValueError(f"unknown verb {verb!r}")
+    if (getattr(user, "role", None) == "evaluator" and verb in _verbs_of(user)
+            and verb not in _VERB_REACH and objs and all(isinstance(o, SampleEntry) for o in objs)):
+        pairs = [(e.village_draw.village_id, e.village_draw.draw.cycle_id) for e in objs]
+        found = {tuple(row) for row in db.session.execute(_assignment(user).where(tuple_(
+            EvaluatorAssignment.village_id, EvaluatorAssignment.cycle_id).in_(set(pairs))))}
+        return [pair in found for pair in pairs]
+    return [can(user, verb, o) for o in objs]
 
 
 def authorize(user: Any, verb: str, obj: Any = None) -> None:

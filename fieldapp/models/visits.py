@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Float, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -15,6 +15,9 @@ from .sampling import SampleEntry
 
 class Visit(db.Model):
     __tablename__ = "visit"
+    # Sync flags a new visit against the cycle's visits at the same rounded position
+    # (services/visit_flags.py): a range on lat within the cycle, not a scan of the cycle.
+    __table_args__ = (Index("ix_visit_cycle_lat", "cycle_id", "lat"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     client_uuid: Mapped[str] = mapped_column(String(36), unique=True)
     sample_entry_id: Mapped[int] = mapped_column(ForeignKey("sample_entry.id"), index=True)

@@ -13,6 +13,12 @@ keys, so phones cannot): the batch's deferred work (re-flagging a series) then r
 Record types register themselves (`register`). A handler must validate completely before
 it changes anything, raising `RecordRejected` with field errors; that is what lets the
 batch go on checking the other records and then roll back as a whole.
+
+Per batch, not per record (issue 13): the ledger is read for every UUID of the batch in one
+query and written with one bulk insert; a record type may `prepare` (load in one query
+each what all its records need) before its handler sees the records one by one, and may
+defer its own writes to the batch's end (`BatchWork.once`), returning the id it will get
+as a callable. The ledger rows are written after that deferred work.
 """
 from __future__ import annotations
 
@@ -24,7 +30,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Callable
 
+from flask_babel import gettext as _
 from marshmallow import Schema, ValidationError
+from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from .. import policy
@@ -66,7 +74,8 @@ class SyncContext:
 
 @dataclass
 class StoreResult:
-    object_id: int
+    # A callable when the handler deferred its insert to the end of the batch.
+    object_id: int | Callable[[], int]
     # Extra facts for the phone; a callable is evaluated after the batch's deferred work.
     data: dict[str, Any] | Callable[[], dict[str, Any]] = field(default_factory=dict)
 
@@ -77,6 +86,9 @@ class RecordType:
     schema: type[Schema]
     handler: Callable[[dict, SyncContext], StoreResult]
     verb: str  # what the sender must be granted (fieldapp/policy.py), e.g. "record_visit"
+    # Called once per batch with every valid payload of this type (in batch order) before
+    # the handler runs: load what the records need in a query or two, into `work.state`.
+    prepare: Callable[[User, list[dict], BatchWork], None] | None = None
 
 
 REGISTRY: dict[str, RecordType] = {}
@@ -103,66 +115,139 @@ def content_hash(record_type: str, payload: Any) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
-def _process(user: User, batch: dict, received_at: datetime) -> tuple[bool, list[dict]]:
-    from flask_babel import gettext as _
+@dataclass
+class _Pending:
+    """A record that passed the ledger, the policy and its schema: the handler's turn."""
+    index: int
+    uuid: str
+    type: RecordType
+    digest: str
+    data: dict
+    sent: datetime | None
+    received: datetime
 
+
+def _ledger(uuids: list[str]) -> dict[str, ClientRecord]:
+    """The ledger entries of a batch's UUIDs (one query)."""
+    if not uuids:
+        return {}
+    return {r.uuid: r for r in db.session.scalars(select(ClientRecord).where(
+        ClientRecord.uuid.in_(uuids)))}
+
+
+def _screen(user: User, batch: dict, received_at: datetime
+            ) -> tuple[bool, list[dict], list[_Pending]]:
+    """Replays, conflicts, record types and payload schemas, before any handler runs."""
     device_sent_at = batch.get("device_sent_at")
-    work = BatchWork()
-    late_data: list[tuple[dict, Callable[[], dict[str, Any]]]] = []
     results: list[dict] = []
+    pending: list[_Pending] = []
     seen: dict[str, str] = {}
+    schemas: dict[str, Schema] = {}
+    ledger = _ledger(list({r["uuid"] for r in batch["records"]}))
     ok = True
     for record in batch["records"]:
         uuid, rtype, payload = record["uuid"], record["type"], record["payload"]
         digest = content_hash(rtype, payload)
+        result: dict[str, Any] = {"uuid": uuid}
+        results.append(result)
         if uuid in seen:  # the same record twice in one batch
-            status = "duplicate" if seen[uuid] == digest else "conflict"
-            results.append({"uuid": uuid, "status": status})
-            ok = ok and status == "duplicate"
+            result["status"] = "duplicate" if seen[uuid] == digest else "conflict"
+            ok = ok and result["status"] == "duplicate"
             continue
         seen[uuid] = digest
-        # Replays only (see the module docstring): the time each record reached the server.
-        rec_received = record.get("received_at", received_at)
-        rec_sent = record.get("device_sent_at", device_sent_at)
-        existing = db.session.get(ClientRecord, uuid)
+        existing = ledger.get(uuid)
         if existing is not None:
-            if existing.content_hash == digest and existing.user_id == user.id:
-                results.append({"uuid": uuid, "status": "duplicate", "id": existing.object_id})
-            else:
-                ok = False
-                results.append({"uuid": uuid, "status": "conflict", "errors": {
-                    "uuid": [_("A different record with this ID was already received.")]}})
+            ok = _known(existing, digest, user, result) and ok
             continue
         spec = REGISTRY.get(rtype)
         if spec is None or not policy.can(user, spec.verb):
             ok = False
-            results.append({"uuid": uuid, "status": "rejected",
-                            "errors": {"type": [_("This record type is not accepted from you.")]}})
+            result.update(status="rejected",
+                          errors={"type": [_("This record type is not accepted from you.")]})
             continue
+        if rtype not in schemas:
+            schemas[rtype] = spec.schema()
         try:
-            data = spec.schema().load(payload)
-            stored = spec.handler(data, SyncContext(user, uuid, rec_sent, rec_received, work))
+            data = schemas[rtype].load(payload)
         except ValidationError as err:
             ok = False
-            results.append({"uuid": uuid, "status": "rejected", "errors": flatten_messages(err.messages)})
+            result.update(status="rejected", errors=flatten_messages(err.messages))
+            continue
+        # Replays only (see the module docstring): the time each record reached the server.
+        pending.append(_Pending(len(results) - 1, uuid, spec, digest, data,
+                                record.get("device_sent_at", device_sent_at),
+                                record.get("received_at", received_at)))
+    return ok, results, pending
+
+
+def _known(existing: ClientRecord, digest: str, user: User, result: dict) -> bool:
+    """A UUID already in the ledger: `duplicate` (True) or `conflict` (False)."""
+    if existing.content_hash == digest and existing.user_id == user.id:
+        result.update(status="duplicate", id=existing.object_id)
+        return True
+    result.update(status="conflict", errors={
+        "uuid": [_("A different record with this ID was already received.")]})
+    return False
+
+
+def _prepare(user: User, pending: list[_Pending], work: BatchWork,
+             results: list[dict]) -> tuple[bool, list[_Pending]]:
+    """Each record type's `prepare`, then the ledger once more when one ran: a prepare
+    may have waited for rows locked by a concurrent request (the same batch sent twice),
+    whose records are now in the ledger and are duplicates, not errors."""
+    by_type: dict[str, list[_Pending]] = {}
+    for p in pending:
+        by_type.setdefault(p.type.name, []).append(p)
+    prepared = [records for records in by_type.values() if records[0].type.prepare is not None]
+    for records in prepared:
+        records[0].type.prepare(user, [p.data for p in records], work)
+    if not prepared:
+        return True, pending
+    ledger = _ledger([p.uuid for p in pending])
+    ok = all([_known(ledger[p.uuid], p.digest, user, results[p.index])
+              for p in pending if p.uuid in ledger])
+    return ok, [p for p in pending if p.uuid not in ledger]
+
+
+def _process(user: User, batch: dict, received_at: datetime) -> tuple[bool, list[dict]]:
+    ok, results, pending = _screen(user, batch, received_at)
+    work = BatchWork()
+    still_ok, pending = _prepare(user, pending, work, results)
+    ok = ok and still_ok
+    stored: list[tuple[_Pending, StoreResult]] = []
+    for p in pending:
+        try:
+            outcome = p.type.handler(p.data, SyncContext(user, p.uuid, p.sent, p.received, work))
+        except ValidationError as err:
+            ok = False
+            results[p.index].update(status="rejected", errors=flatten_messages(err.messages))
             continue
         except RecordRejected as err:
             ok = False
-            results.append({"uuid": uuid, "status": "rejected", "errors": err.errors})
+            results[p.index].update(status="rejected", errors=err.errors)
             continue
-        db.session.add(ClientRecord(uuid=uuid, type=rtype, user_id=user.id, content_hash=digest,
-                                    object_id=stored.object_id, received_at=rec_received))
-        result = {"uuid": uuid, "status": "stored", "id": stored.object_id}
-        if callable(stored.data):
-            late_data.append((result, stored.data))
-        elif stored.data:
-            result["data"] = stored.data
-        results.append(result)
+        stored.append((p, outcome))
+        results[p.index].update(status="stored")
     if ok:
-        work.run()
-        for result, compute in late_data:
-            result["data"] = compute()
+        _finish(user, work, stored, results)
     return ok, results
+
+
+def _finish(user: User, work: BatchWork, stored: list[tuple[_Pending, StoreResult]],
+            results: list[dict]) -> None:
+    """The deferred writes, then the ledger in one insert, then what the phones are told."""
+    work.run()
+    rows = []
+    for p, outcome in stored:
+        object_id = outcome.object_id() if callable(outcome.object_id) else outcome.object_id
+        results[p.index]["id"] = object_id
+        rows.append({"uuid": p.uuid, "type": p.type.name, "user_id": user.id,
+                     "content_hash": p.digest, "object_id": object_id, "received_at": p.received})
+        data = outcome.data() if callable(outcome.data) else outcome.data
+        if data:
+            results[p.index]["data"] = data
+    if rows:
+        db.session.execute(insert(ClientRecord), rows)
 
 
 # A batch that lost a race is replayed from the start; the replay sees the winner's rows

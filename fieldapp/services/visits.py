@@ -3,15 +3,18 @@
 A visit arrives from a phone through POST /api/sync (services/sync.py). The handler
 validates everything first (payload, instrument version, answers against the instrument,
 the household's sample entry, the evaluator's assignment) and raises RecordRejected with
-field errors, so a refused batch changes nothing. Then it stores the visit, marks the
-sample entry `visited`, and recomputes the quality flags of the evaluator's visits in the
-cycle (domain/flags.py): speed and repeated-position flags depend on the neighbours in
-time and place, which may arrive out of order, so the whole series is flagged again.
-Flags never discard a visit.
+field errors, so a refused batch changes nothing. What a batch's visits need is loaded
+once (`prepare_visits`: the sample entries, locked, and the policy for all of them); each
+handler marks its entry `visited` and queues its row; at the batch's end the new visits
+are flagged against a bounded window of neighbours (services/visit_flags.py: speed and
+repeated-position flags depend on the neighbours in time and place, which may arrive out
+of order) and inserted in one statement. `refresh_flags` flags a whole series again: the
+reference the window is tested against. Flags never discard a visit.
 """
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -19,7 +22,7 @@ from flask import current_app
 from flask_babel import get_locale, gettext as _
 from flask_babel import lazy_gettext as _l
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
-from sqlalchemy import Select, Text, and_, cast, or_, select
+from sqlalchemy import Select, Text, and_, bindparam, cast, insert, or_, select, update
 from sqlalchemy.orm import joinedload
 
 from ..domain import flags as flagdom
@@ -33,7 +36,8 @@ from ..models import (Cycle, Draw, SampleEntry, User, Village, VillageDraw,
 from ..schema_fields import UtcDateTime
 from .freeze import ensure_not_finalised
 from . import instruments
-from .sync import RecordRejected, RecordType, StoreResult, SyncContext, register
+from .sync import BatchWork, RecordRejected, RecordType, StoreResult, SyncContext, register
+from .visit_flags import NewVisit, flag_new_visits
 
 GEO_ERRORS = ("denied", "unavailable", "timeout", "unsupported")
 MAX_NOTE_LENGTH = 5000
@@ -161,64 +165,117 @@ def _answers_errors(messages: Any) -> dict[str, list[str]]:
     return out
 
 
-def _entry_errors(entry: SampleEntry | None, user: User) -> tuple[dict[str, list[str]], int | None]:
-    """Errors about the household's sample entry, and the cycle the visit belongs to."""
+# Keys of what a batch keeps in `BatchWork.state` (services/sync.py).
+_PREPARED = "visits.prepared"
+_NEW = "visits.new"
+_FROZEN = "visits.finalised"
+_LOADERS = "visits.instruments"
+
+
+@dataclass
+class _Prepared:
+    """What a batch's visits need, loaded once: their sample entries (with the village
+    draw, draw, cycle and village), locked, and whether the sender may visit each."""
+    by_token: dict[str, SampleEntry]
+    allowed: dict[int, bool]
+
+
+def prepare_visits(user: User, payloads: list[dict], work: BatchWork) -> None:
+    """Load the sample entries of all the batch's visits in one query (locked, so two
+    phones visiting one household are serialised) and check the policy for all at once."""
+    tokens = sorted({p["sample_token"] for p in payloads})
+    entries = list(db.session.scalars(
+        select(SampleEntry).where(SampleEntry.token.in_(tokens))
+        .options(joinedload(SampleEntry.village_draw).joinedload(VillageDraw.draw)
+                 .joinedload(Draw.cycle), joinedload(SampleEntry.village))
+        .order_by(SampleEntry.id).with_for_update(of=SampleEntry)).unique())
+    allowed = policy.can_each(user, "record_visit", entries)
+    work.state[_PREPARED] = _Prepared({e.token: e for e in entries},
+                                      {e.id: ok for e, ok in zip(entries, allowed)})
+
+
+def _finalised_message(work: BatchWork, draw: Draw) -> str | None:
+    """ensure_not_finalised, asked once per cycle and county in a batch."""
+    frozen = work.state.setdefault(_FROZEN, {})
+    key = (draw.cycle_id, draw.county_id)
+    if key not in frozen:
+        try:  # the county's scores are computed from the stored answers: they must not move
+            ensure_not_finalised(draw.cycle, draw.county_id, what="visit")
+            frozen[key] = None
+        except AppError as err:
+            frozen[key] = err.message
+    return frozen[key]
+
+
+def _entry_errors(entry: SampleEntry | None, prepared: _Prepared,
+                  work: BatchWork) -> dict[str, list[str]]:
+    """Errors about the household's sample entry (none: it may be visited)."""
     if entry is None:
-        return {"sample_token": [_("Unknown household code.")]}, None
+        return {"sample_token": [_("Unknown household code.")]}
     draw = entry.village_draw.draw
     if draw.status != "active" or entry.village_draw.status != "active":
-        return {"sample_token": [_("This household's draw was voided. Download your tasks again.")]}, None
-    if not policy.can(user, "record_visit", entry):
-        return {"sample_token": [_("This household is not in a village assigned to you in an open cycle.")]}, None
-    try:  # the county's scores are computed from the stored answers: they must not move
-        ensure_not_finalised(draw.cycle, draw.county_id, what="visit")
-    except AppError as err:
-        return {"sample_token": [err.message]}, None
+        return {"sample_token": [_("This household's draw was voided. Download your tasks again.")]}
+    if not prepared.allowed[entry.id]:
+        return {"sample_token": [_("This household is not in a village assigned to you in an open cycle.")]}
+    finalised = _finalised_message(work, draw)
+    if finalised is not None:
+        return {"sample_token": [finalised]}
     if (entry.role, entry.status) not in VISITABLE:
         message = {
             "visited": _("This household has already been visited; a second visit is not accepted."),
             "unreachable": _("This household was marked unreachable and replaced by a reserve."),
             "reserve_unused": _("This reserve household has not been activated."),
         }.get(entry.status, _("This household is not to be visited."))
-        return {"sample_token": [message]}, None
-    return {}, draw.cycle_id
+        return {"sample_token": [message]}
+    return {}
+
+
+def _answers_loader(work: BatchWork, instrument_id: str, version: int) -> tuple[Any, Schema | None]:
+    """The instrument and an answers schema instance, looked up once per batch."""
+    loaders = work.state.setdefault(_LOADERS, {})
+    key = (instrument_id, version)
+    if key not in loaders:
+        instrument = instruments.find(instrument_id, version)
+        loaders[key] = (instrument, instruments.answers_schema_for(instrument)()
+                        if instrument is not None else None)
+    return loaders[key]
+
+
+def _instrument_errors(data: dict, work: BatchWork
+                       ) -> tuple[dict[str, list[str]], Any, dict[str, Any]]:
+    """Errors about the questionnaire and its answers; the instrument and loaded answers."""
+    instrument, schema = _answers_loader(work, data["instrument_id"], data["instrument_version"])
+    if instrument is None or schema is None:
+        known = instruments.known_versions(data["instrument_id"])
+        if not known:
+            return {"instrument_id": [_("Unknown questionnaire.")]}, None, {}
+        return {"instrument_version": [_(
+            "Version %(version)s of this questionnaire is not known (known: %(known)s).",
+            version=data["instrument_version"], known=", ".join(map(str, known)))]}, None, {}
+    try:
+        return {}, instrument, schema.load(data["answers"])
+    except ValidationError as err:
+        return _answers_errors(err.messages), instrument, {}
 
 
 def store_visit(data: dict, ctx: SyncContext) -> StoreResult:
-    """The `visit` sync handler: validate fully, then store, mark visited and flag."""
-    errors: dict[str, list[str]] = {}
-    answers: dict[str, Any] = {}
-    instrument = instruments.find(data["instrument_id"], data["instrument_version"])
-    if instrument is None:
-        known = instruments.known_versions(data["instrument_id"])
-        if not known:
-            errors["instrument_id"] = [_("Unknown questionnaire.")]
-        else:
-            errors["instrument_version"] = [_(
-                "Version %(version)s of this questionnaire is not known (known: %(known)s).",
-                version=data["instrument_version"], known=", ".join(map(str, known)))]
-    else:
-        try:
-            answers = instruments.answers_schema_for(instrument)().load(data["answers"])
-        except ValidationError as err:
-            errors.update(_answers_errors(err.messages))
-
-    entry = db.session.scalar(
-        select(SampleEntry).where(SampleEntry.token == data["sample_token"])
-        .options(joinedload(SampleEntry.village_draw).joinedload(VillageDraw.draw))
-        .with_for_update(of=SampleEntry))
-    entry_errors, cycle_id = _entry_errors(entry, ctx.user)
-    errors.update(entry_errors)
+    """The `visit` sync handler: validate fully, then mark the entry visited and queue the
+    row; the batch's visits are flagged and inserted together at its end."""
+    prepared: _Prepared = ctx.batch.state[_PREPARED]
+    errors, instrument, answers = _instrument_errors(data, ctx.batch)
+    entry = prepared.by_token.get(data["sample_token"])
+    errors.update(_entry_errors(entry, prepared, ctx.batch))
     if data["ended_at"] < data["started_at"]:
         errors["ended_at"] = [_("The end of the visit is before its start.")]
     if errors:
         raise RecordRejected(errors)
-    assert entry is not None and cycle_id is not None and instrument is not None
+    assert entry is not None and instrument is not None
 
+    draw, village = entry.village_draw.draw, entry.village
     fix = data["geo_end"] or data["geo_start"]
-    visit = Visit(
+    row = dict(
         client_uuid=ctx.uuid, sample_entry_id=entry.id, village_id=entry.village_id,
-        cycle_id=cycle_id, evaluator_id=ctx.user.id, instrument_id=instrument.id,
+        cycle_id=draw.cycle_id, evaluator_id=ctx.user.id, instrument_id=instrument.id,
         instrument_version=instrument.version, answers=answers,
         note=(data["note"] or "").strip() or None,
         started_at=data["started_at"], ended_at=data["ended_at"],
@@ -227,18 +284,39 @@ def store_visit(data: dict, ctx: SyncContext) -> StoreResult:
         geo_start=_geo_json(data["geo_start"]), geo_end=_geo_json(data["geo_end"]),
         geo_error=data["geo_error"] if not fix or data["geo_error"] else None,
         device_sent_at=ctx.device_sent_at, received_at=ctx.received_at, flags=[])
-    db.session.add(visit)
-    entry.status = "visited"
-    db.session.flush()
+    entry.status = "visited"  # a later record of the batch sees it (and the replacements)
+    fence = (((village.lat, village.lon), float(village.radius_m))
+             if village.lat is not None and village.lon is not None else None)
+    new = ctx.batch.state.setdefault(_NEW, [])
+    new.append(NewVisit(row, entry.household_id, fence, draw.seed_recorded_at, draw.cycle.year))
+    ctx.batch.once(_NEW, lambda: _insert_new_visits(ctx.user.id, new))
+    return StoreResult(object_id=lambda: row["id"],
+                       data=lambda: {"flags": [f["code"] for f in row["flags"]]})
 
-    # Flags depend on the neighbours in time and place: compute them once per batch.
-    new_visits = ctx.batch.state.setdefault(("visits", cycle_id), [])
-    new_visits.append(visit)
-    ctx.batch.once(("visit_flags", cycle_id),
-                   lambda: refresh_flags(cycle_id, {v.evaluator_id for v in new_visits},
-                                         new_visits=new_visits))
-    return StoreResult(object_id=visit.id,
-                       data=lambda: {"flags": [f["code"] for f in visit.flags]})
+
+# Rows come back in any order (one multi-row INSERT ... RETURNING on both databases):
+# matched by the client's UUID.
+_INSERT_VISITS = insert(Visit.__table__).returning(Visit.__table__.c.client_uuid,
+                                                   Visit.__table__.c.id)
+_UPDATE_FLAGS = (update(Visit.__table__).where(Visit.__table__.c.id == bindparam("visit_id"))
+                 .values(flags=bindparam("flags")))
+
+
+def _insert_new_visits(evaluator_id: int, new: list[NewVisit]) -> None:
+    """Flag the batch's visits (visit_flags.py: a bounded window, not the series), insert
+    them in one statement and rewrite the neighbours' changed flags in one more."""
+    t = thresholds()
+    by_cycle: dict[int, list[NewVisit]] = {}
+    for n in new:
+        by_cycle.setdefault(n.row["cycle_id"], []).append(n)
+    changed: list[dict[str, Any]] = []
+    for cycle_id, visits in by_cycle.items():
+        changed += flag_new_visits(cycle_id, evaluator_id, visits, t)
+    ids = dict(db.session.execute(_INSERT_VISITS, [n.row for n in new]).all())
+    for n in new:
+        n.row["id"] = ids[n.row["client_uuid"]]
+    if changed:
+        db.session.execute(_UPDATE_FLAGS, changed)
 
 
 def _geo_json(geo: dict | None) -> dict | None:
@@ -250,7 +328,7 @@ def _geo_json(geo: dict | None) -> dict | None:
 
 
 register(RecordType(name="visit", schema=VisitPayloadSchema, handler=store_visit,
-                    verb="record_visit"))
+                    verb="record_visit", prepare=prepare_visits))
 
 
 # --- flags ----------------------------------------------------------------------------
