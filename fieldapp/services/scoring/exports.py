@@ -304,6 +304,5 @@ def households_table(actor, cycle, county_ids: list[int]) -> tuple[list[Column],
                          for lab, a in zip(labels, answers)],
                        flags_cell(flags), review_text.get(review, review), note]
 
-    csv_stmt = households_csv.final_select(engine.dialect.name, words, _household_joins,
-                                           cycle.id, county_ids)
-    return columns, StreamedTable(rows, lambda: households_csv.csv_body(engine, csv_stmt))
+    csv_sql = households_csv.export_sql(engine, words, _household_joins, cycle.id, county_ids)
+    return columns, StreamedTable(rows, lambda: households_csv.csv_body(engine, csv_sql))

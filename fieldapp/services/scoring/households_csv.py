@@ -133,19 +133,34 @@ def final_select(dialect: str, words, joins: Callable, cycle_id: int, county_ids
             .order_by(*[inner.c[f"k{i}"] for i in range(len(keys))]))
 
 
-def _sql(engine: Engine, stmt) -> str:
-    return str(stmt.compile(dialect=engine.dialect, compile_kwargs={"literal_binds": True}))
+_SQL_CACHE: dict[tuple, str] = {}
+_SQL_CACHE_SIZE = 64
 
 
-def csv_body(engine: Engine, stmt) -> Iterator[bytes | str]:
+def export_sql(engine: Engine, words, joins: Callable, cycle_id: int, county_ids: list[int]) -> str:
+    """The export's SQL with its values inlined (COPY takes no parameters), compiled once
+    per database kind, words (the locale's), cycle and counties: compiling takes longer
+    than a small county's whole export."""
+    key = (engine.dialect.name, repr(words), cycle_id, tuple(county_ids))
+    sql = _SQL_CACHE.get(key)
+    if sql is None:
+        stmt = final_select(engine.dialect.name, words, joins, cycle_id, county_ids)
+        sql = str(stmt.compile(dialect=engine.dialect, compile_kwargs={"literal_binds": True}))
+        if len(_SQL_CACHE) >= _SQL_CACHE_SIZE:
+            _SQL_CACHE.pop(next(iter(_SQL_CACHE)))
+        _SQL_CACHE[key] = sql
+    return sql
+
+
+def csv_body(engine: Engine, sql: str) -> Iterator[bytes | str]:
     """The CSV lines after the header, in chunks (flat memory however many rows)."""
     if engine.dialect.name == "postgresql":
-        return _copy_lines(engine, stmt)
-    return _cursor_lines(engine, stmt)
+        return _copy_lines(engine, sql)
+    return _cursor_lines(engine, sql)
 
 
-def _copy_lines(engine: Engine, stmt) -> Iterator[bytes]:
-    sql = f"COPY ({_sql(engine, stmt)}) TO STDOUT WITH (FORMAT csv)"
+def _copy_lines(engine: Engine, sql: str) -> Iterator[bytes]:
+    sql = f"COPY ({sql}) TO STDOUT WITH (FORMAT csv)"
     with engine.connect() as conn:
         raw = conn.connection.driver_connection
         with raw.cursor() as cur:
@@ -161,8 +176,7 @@ def _copy_lines(engine: Engine, stmt) -> Iterator[bytes]:
                     yield b"\r\n".join(lines) + b"\r\n"
 
 
-def _cursor_lines(engine: Engine, stmt) -> Iterator[str]:
-    sql = _sql(engine, stmt)
+def _cursor_lines(engine: Engine, sql: str) -> Iterator[str]:
     with engine.connect() as conn:
         raw = conn.connection.driver_connection
         register_sql_guard(raw, GUARD_FN)
