@@ -128,3 +128,22 @@ def test_households_csv_scope_still_enforced(personas, login_as):
     assert db.session.scalar(select(SampleEntry.id).where(SampleEntry.id == entry.id))
     assert db.session.query(Visit).count() == 1
 
+
+
+def test_words_with_percent_signs_reach_the_file_as_written(personas, app):
+    """The SQL is compiled with its words inlined: a % in a label stays one %."""
+    from fieldapp.services.scoring import households_csv
+    from fieldapp.services.scoring.exports import _household_joins, _household_words
+
+    run_draw(personas, "a")
+    add_visit(personas, sample_entries(personas.villages["a1"])[0], household_answers())
+    db.session.commit()
+    with app.test_request_context():
+        words = _household_words()
+        words.role["sample"] = "100% 样本户 %%s"
+        sql = households_csv.export_sql(db.engine, words, _household_joins, personas.cycle.id,
+                                        [personas.counties["a"].id])
+        body = b"".join(c if isinstance(c, bytes) else c.encode()
+                        for c in households_csv.csv_body(db.engine, sql))
+    row = next(csv.reader(io.StringIO(body.decode())))
+    assert row[7] == "100% 样本户 %%s"

@@ -12,7 +12,7 @@ flag labels joined by 、, option labels, the instrument's title), ID numbers ma
   each CopyData message is one row (the protocol says so), ended by LF: it becomes CRLF.
 - SQLite: a raw DB-API cursor, `fetchmany` into `csv.writer` (no ORM rows, no Python per
   cell). The rare cells that start with a character the guard must look at go through
-  `neutralise` itself; real numbers through the same formatting as `csv_chunks`.
+  `neutralise` itself, ID numbers through `masked_for_export`.
 
 No join or filter differs from `households_table`: the scope is the county list the
 caller checked (policy.py), passed in as is.
@@ -146,6 +146,8 @@ def export_sql(engine: Engine, words, joins: Callable, cycle_id: int, county_ids
     if sql is None:
         stmt = final_select(engine.dialect.name, words, joins, cycle_id, county_ids)
         sql = str(stmt.compile(dialect=engine.dialect, compile_kwargs={"literal_binds": True}))
+        if engine.dialect.paramstyle in ("format", "pyformat"):
+            sql = sql.replace("%%", "%")  # the compiler doubled every % for a DB-API call
         if len(_SQL_CACHE) >= _SQL_CACHE_SIZE:
             _SQL_CACHE.pop(next(iter(_SQL_CACHE)))
         _SQL_CACHE[key] = sql
@@ -164,8 +166,7 @@ def _copy_lines(engine: Engine, sql: str) -> Iterator[bytes]:
     with engine.connect() as conn:
         raw = conn.connection.driver_connection
         with raw.cursor() as cur:
-            # params=[]: psycopg then turns the %% that the compiler doubled back into %.
-            with cur.copy(sql, []) as copy:
+            with cur.copy(sql) as copy:
                 lines: list[Any] = []
                 for block in copy:
                     lines.append(block[:-1])  # one row, without its LF
