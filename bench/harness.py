@@ -69,7 +69,7 @@ class Figure:
 
 
 REGISTRY: dict[str, Figure] = {}
-FIGURE_MODULES = ("checkin_burst", "exports", "draws", "sync_ingest", "scoring")
+FIGURE_MODULES = ("checkin_burst", "exports", "draws", "sync_ingest", "scoring", "roster_import")
 
 
 def figure(key: str, title: str, dialects: tuple[str, ...] = ("postgresql", "sqlite")):

@@ -31,6 +31,7 @@ from ..errors import AppError, translate
 from ..extensions import db
 from ..models import (County, Cycle, Draw, Household, Replacement, SampleEntry, User, Village,
                       VillageDraw, Visit, new_token, utcnow)
+from . import bulk
 from .cycles import effective_settings
 from .freeze import ensure_not_finalised
 
@@ -106,8 +107,8 @@ def _draw_villages(draw: Draw, villages: list[Village],
                    eligible_of: dict[int, list[tuple[int, str]]]) -> int:
     """Draw each village into `draw` (the same algorithm for county and single draws);
     returns the number of eligible households. Every village is ranked in memory first,
-    then stored with two bulk statements (village results, then every entry): no flush per
-    village, no ORM object per household."""
+    then stored with bulk statements (village results, then every entry in multi-row
+    VALUES statements): no flush per village, no ORM object per household."""
     results = []
     for village in villages:
         eligible = eligible_of.get(village.id, [])
@@ -135,8 +136,8 @@ def _draw_villages(draw: Draw, villages: list[Village],
                      "status": {"sample": "pending", "reserve": "reserve_unused"}.get(r.role, "unused"),
                      "token": new_token() if r.role != "unused" else None}
                     for r in result.ranked]
-    if entries:
-        db.session.execute(insert(SampleEntry), entries)
+    # COPY on PostgreSQL: an executemany would send one INSERT per household.
+    bulk.insert_rows(SampleEntry.__table__, entries)
     return sum(len(eligible) for _v, eligible, _r in results)
 
 

@@ -11,6 +11,10 @@ Generic writers anyone may reuse:
   a leading apostrophe, so Excel never runs them as formulas (CSV injection). Numbers are
   written as numbers and never touched.
 
+- `sql_guard(column, dialect)`: the same guard in SQL, for a table the database writes
+  itself; `StreamedTable`: rows that also bring such a CSV body (`csv_chunks` then writes
+  the header and streams that body: the households export, scoring/households_csv.py).
+
 `rows` is any iterable of sequences (a generator over a `yield_per` query is ideal); for
 CSV it is consumed after the view returned, inside the request context that
 `stream_with_context` keeps alive (same session, same locale). The area-specific tables
@@ -29,6 +33,8 @@ from typing import Any, Callable, Iterable, Iterator, Sequence
 from urllib.parse import quote
 
 from flask import Response, current_app, has_app_context
+from sqlalchemy import case, func, literal, null
+from sqlalchemy.sql.elements import ColumnElement
 
 # What starts a formula in Excel, WPS or LibreOffice, the full-width forms included (WPS
 # and a Chinese IME turn ＝ into =), and what a spreadsheet skips before it: whitespace
@@ -58,6 +64,61 @@ def neutralise(value: Any) -> Any:
     if value[0] in "\t\r" or (rest and rest[0] in FORMULA_CHARS):
         return "'" + value
     return value
+
+
+def _skipped_chars() -> str:
+    """Every character `_SKIPPED` matches (all of them are in the Basic Multilingual Plane)."""
+    return "".join(c for c in map(chr, range(0x10000)) if _SKIPPED.fullmatch(c))
+
+
+SKIPPED_CHARS = _skipped_chars()
+# A text cell can only need the guard when it starts with one of these.
+GUARD_FIRST = frozenset(SKIPPED_CHARS) | FORMULA_CHARS
+
+
+def _regex_class(chars: str) -> str:
+    return "[" + "".join(f"\\u{ord(c):04x}" for c in sorted(chars) if c != "\x00") + "]"
+
+
+GUARD_REGEX = f"^([\\t\\r]|{_regex_class(SKIPPED_CHARS)}*{_regex_class(''.join(FORMULA_CHARS))})"
+
+
+def sql_guard(value: ColumnElement, dialect: str, python_guard: str = "fieldapp_neutralise"
+              ) -> ColumnElement:
+    """`neutralise` in SQL for a text column (for exports that the database writes):
+    exactly the same rule.
+
+    Only a cell whose first character is in GUARD_FIRST is checked further: on PostgreSQL
+    by a regular expression of the same classes, on SQLite by calling `neutralise` itself
+    (registered on the connection as `python_guard`, see `register_sql_guard`). `value`
+    is named several times: give a column, not an expression to compute."""
+    firsts = sorted({ord(c) for c in GUARD_FIRST})
+    if dialect == "postgresql":
+        risky = func.ascii(value).in_(firsts) & value.regexp_match(GUARD_REGEX)
+        return case((risky, literal("'") + value), else_=value)
+    return case((func.unicode(value).in_(firsts), getattr(func, python_guard)(value)),
+                else_=value)
+
+
+def register_sql_guard(dbapi_connection, name: str = "fieldapp_neutralise") -> None:
+    """Make `neutralise` callable from SQLite SQL on this connection (sql_guard)."""
+    dbapi_connection.create_function(name, 1, neutralise, deterministic=True)
+
+
+class StreamedTable:
+    """Rows that can also write their own CSV body, faster than row by row in Python.
+
+    Iterating gives the rows (XLSX, or any consumer); `csv_body()` yields the CSV lines
+    after the header (bytes or text, lines ending in CRLF), exactly as `csv_chunks` would
+    have written the same rows."""
+
+    def __init__(self, rows: Callable[[], Iterator[Sequence[Any]]],
+                 csv_body: Callable[[], Iterator[bytes | str]]):
+        self._rows = rows
+        self.csv_body = csv_body
+
+    def __iter__(self) -> Iterator[Sequence[Any]]:
+        return iter(self._rows())
 
 
 def in_own_context(make_rows: Callable[[], Iterator[Any]]) -> Iterator[Any]:
@@ -97,11 +158,15 @@ def _csv_text(value: Any) -> Any:
 
 
 def csv_chunks(columns: Sequence[Column], rows: Iterable[Sequence[Any]],
-               rows_per_chunk: int = 500) -> Iterator[str]:
+               rows_per_chunk: int = 500) -> Iterator[str | bytes]:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     buffer.write(BOM)
     writer.writerow([neutralise(c.title) for c in columns])
+    if isinstance(rows, StreamedTable):
+        yield buffer.getvalue()
+        yield from rows.csv_body()
+        return
     n = 0
     for row in rows:
         # Text goes straight to the guard (one call per value); other types are formatted.

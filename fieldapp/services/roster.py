@@ -27,7 +27,7 @@ from ..domain import roster_file as rf
 from ..errors import AppError
 from ..extensions import db
 from ..models import FirstSecretary, Household, Town, User, Village
-from . import centres
+from . import bulk, centres
 from . import roster_places as rp
 from .freeze import ensure_term_not_finalised
 
@@ -205,16 +205,19 @@ def _upsert_households(parsed: rf.RosterParseResult, villages: dict[str, Village
         for household in db.session.scalars(select(Household).where(
                 Household.village_id.in_(village_ids))):
             existing[(household.village_id, household.household_no)] = household
+    new = []
     for row in parsed.households:
         village = villages[row.village_code]
         wanted = {name: getattr(row, name) for name in HOUSEHOLD_FIELDS}
         household = existing.get((village.id, row.household_code))
         if household is None:
-            db.session.add(Household(village_id=village.id, household_no=row.household_code,
-                                     **wanted))
+            new.append({"village_id": village.id, "household_no": row.household_code, **wanted})
             report.counts["households"].add("created")
         else:
             report.counts["households"].add(_apply(household, wanted))
+    # One bulk write for the new ones (COPY on PostgreSQL), no ORM object per household;
+    # changed ones were loaded above and are flushed as updates.
+    bulk.insert_rows(Household.__table__, new)
 
 
 def _upsert_secretaries(parsed: rf.RosterParseResult, villages: dict[str, Village],

@@ -6,7 +6,8 @@ kind "satisfaction" satisfaction and mass evaluation by secretary, village, town
                     county: counts and secretary-level values from the same `results`
                     rows; indexes above the secretary pooled over the counted answers
 kind "households"   household-level raw answers with their review, ID numbers masked
-                    (staff and admins only)
+                    (staff and admins only); as CSV written by the database itself
+                    (households_csv.py: COPY on PostgreSQL), the same bytes as these rows
 
 Rows are lazy generators (services/exports.in_own_context): one county at a time, the
 smallest unit that can be graded (the 20% cap ranks the whole county).
@@ -14,6 +15,7 @@ smallest unit that can be graded (the 20% cap ranks the whole county).
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any, Iterator
 from zoneinfo import ZoneInfo
 
@@ -28,7 +30,8 @@ from ...models import (County, Cycle, Draw, Household, SampleEntry, Town, User, 
 from ...privacy import masked_for_export
 from .. import instruments
 from ..visits import FLAG_LABELS
-from ..exports import Column, in_own_context
+from ..exports import Column, StreamedTable, in_own_context
+from . import households_csv
 from .grades import evaluate
 from .inputs import check_scope, covered_county_ids, load_county
 from .mass import pooled_fields
@@ -201,10 +204,8 @@ def _local_minute_text(dialect: str, column):
 REVIEW_LABELS = {"pending": "not reviewed", "approved": "approved", "rejected": "rejected"}
 
 
-def households_table(actor, cycle, county_ids: list[int]) -> tuple[list[Column], Iterator[list]]:
-    """Household-level answers (staff and admins only): ID numbers always masked."""
-    for county_id in county_ids:
-        check_scope(actor, "export_scores", cycle, county_id)
+def _household_items() -> tuple[list[tuple[str, str]], dict[str, dict[str, str]], dict[str, str]]:
+    """The household visit instrument's items (id, label), option labels, titles (zh)."""
     items: list[tuple[str, str]] = []
     option_labels: dict[str, dict[str, str]] = {}
     titles: dict[str, str] = {}
@@ -217,6 +218,49 @@ def households_table(actor, cycle, county_ids: list[int]) -> tuple[list[Column],
                 items.append((i.id, i.label.get("zh") or i.id))
             for o in ins.options_of(i):
                 option_labels.setdefault(i.id, {})[o.code] = o.label.get("zh") or o.code
+    return items, option_labels, titles
+
+
+@dataclass(frozen=True)
+class _HouseholdWords:
+    """Everything the households export turns from codes into words, read once in the
+    request (its locale)."""
+    items: list[tuple[str, str]]
+    option_labels: dict[str, dict[str, str]]
+    titles: dict[str, str]
+    review: dict[str, str]
+    role: dict[str, str]
+    flag: dict[str, str]
+
+
+def _household_words() -> _HouseholdWords:
+    items, option_labels, titles = _household_items()
+    return _HouseholdWords(items, option_labels, titles,
+                           review={k: _t(v) for k, v in REVIEW_LABELS.items()},
+                           role={"sample": _t("Sample"), "reserve": _t("Reserve")},
+                           flag={code: str(label) for code, label in FLAG_LABELS.items()})
+
+
+def _household_joins(stmt, cycle_id: int, county_ids: list[int]):
+    return (stmt.join(SampleEntry, Visit.sample_entry_id == SampleEntry.id)
+            .join(VillageDraw, SampleEntry.village_draw_id == VillageDraw.id)
+            .join(Draw, VillageDraw.draw_id == Draw.id)
+            .join(Household, SampleEntry.household_id == Household.id)
+            .join(Village, Visit.village_id == Village.id)
+            .join(Town, Village.town_id == Town.id)
+            .where(Visit.cycle_id == cycle_id, Draw.status == "active",
+                   VillageDraw.status == "active", Village.county_id.in_(county_ids)))
+
+
+def households_table(actor, cycle, county_ids: list[int]) -> tuple[list[Column], StreamedTable]:
+    """Household-level answers (staff and admins only): ID numbers always masked.
+
+    Two ways to the same rows: a Python row generator (XLSX, and the reference), and for
+    CSV the whole table written by the database (households_csv.py): the same bytes."""
+    for county_id in county_ids:
+        check_scope(actor, "export_scores", cycle, county_id)
+    words = _household_words()
+    items = words.items
     columns = [Column(_t("County"), 10), Column(_t("Town"), 12), Column(_t("Village code"), 16),
                Column(_t("Village"), 14), Column(_t("Household number"), 18),
                Column(_t("Head of household"), 10), Column(_t("ID number (masked)"), 20),
@@ -225,9 +269,6 @@ def households_table(actor, cycle, county_ids: list[int]) -> tuple[list[Column],
                Column(_t("Quality flags"), 20), Column(_t("Review"), 10),
                Column(_t("Visit note"), 30)]
     names = _county_names(county_ids)
-    review_text = {k: _t(v) for k, v in REVIEW_LABELS.items()}
-    role_text = {"sample": _t("Sample"), "reserve": _t("Reserve")}
-    flag_text = {code: str(label) for code, label in FLAG_LABELS.items()}
     engine = db.engine  # the generator runs after the request: it uses its own connection
     # The database does the per-row work it does fastest: local time as text, each answer
     # as its own column, flags as text ("[]" for most); Python maps labels and masks IDs.
@@ -236,23 +277,16 @@ def households_table(actor, cycle, county_ids: list[int]) -> tuple[list[Column],
             cast(Visit.flags, String), Visit.review_status, Visit.note, Household.household_no,
             Household.head_name, Household.id_number, Village.county_id, Village.code,
             Village.name, Town.name, SampleEntry.role)
-    stmt = (select(*cols)
-            .join(SampleEntry, Visit.sample_entry_id == SampleEntry.id)
-            .join(VillageDraw, SampleEntry.village_draw_id == VillageDraw.id)
-            .join(Draw, VillageDraw.draw_id == Draw.id)
-            .join(Household, SampleEntry.household_id == Household.id)
-            .join(Village, Visit.village_id == Village.id)
-            .join(Town, Village.town_id == Town.id)
-            .where(Visit.cycle_id == cycle.id, Draw.status == "active",
-                   VillageDraw.status == "active", Village.county_id.in_(county_ids))
+    stmt = (_household_joins(select(*cols), cycle.id, county_ids)
             .order_by(Village.county_id, Village.code, Household.household_no, Visit.id))
-    labels = [option_labels.get(item_id, {}) for item_id, _l in items]
+    labels = [words.option_labels.get(item_id, {}) for item_id, _l in items]
     n_items = len(items)
+    role_text, review_text, titles = words.role, words.review, words.titles
 
     def flags_cell(flags: str | None) -> str:
         if not flags or flags == "[]":
             return ""
-        return "、".join(flag_text.get(f.get("code"), f.get("code", "")) for f in json.loads(flags))
+        return "、".join(words.flag.get(f.get("code"), f.get("code", "")) for f in json.loads(flags))
 
     def rows() -> Iterator[list]:
         # A server-side cursor read in chunks: memory stays flat however many visits.
@@ -269,5 +303,6 @@ def households_table(actor, cycle, county_ids: list[int]) -> tuple[list[Column],
                        *[lab.get(a, a) if isinstance(a, str) else a
                          for lab, a in zip(labels, answers)],
                        flags_cell(flags), review_text.get(review, review), note]
-    return columns, rows()
 
+    csv_sql = households_csv.export_sql(engine, words, _household_joins, cycle.id, county_ids)
+    return columns, StreamedTable(rows, lambda: households_csv.csv_body(engine, csv_sql))
