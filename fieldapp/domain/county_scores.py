@@ -248,74 +248,106 @@ def mass_result(ci: CountyInput, village: VillageInput, household: IndexResult,
     return result, reasons
 
 
-def evaluate_county(ci: CountyInput, mass=mass_of) -> CountyOutcome:
-    """Every secretary of the county whose term touches the cycle year, graded.
-
-    `mass(ci, s)` gives a secretary's mass evaluation as `mass_of` does; the set-based
-    path passes one that reads SQL aggregates instead of `ci`'s visits and ballots."""
-    g = ci.grading
-    outcomes: list[SecretaryOutcome] = []
+def _assessed(ci: CountyInput) -> tuple[set[int], dict[str, list[int]]]:
+    """The assessed secretaries' ids, and the persons assessed in more than one village."""
     assessed_ids = {s.secretary_id for s in ci.secretaries
                     if is_assessed(s.term_start, s.term_end, ci.year, ci.assessment)}
     persons: dict[str, list[int]] = {}
     for s in ci.secretaries:
         if s.secretary_id in assessed_ids:
             persons.setdefault(s.person, []).append(s.secretary_id)
-    duplicates = {p: ids for p, ids in persons.items() if len(ids) > 1}
+    return assessed_ids, {p: ids for p, ids in persons.items() if len(ids) > 1}
+
+
+def _outcome(ci: CountyInput, s, mass_parts, assessed: bool) -> SecretaryOutcome:
+    result, household, meeting, visits, m_answers, m_cats, mass_reasons, m_status = mass_parts
+    village = ci.villages.get(s.village_id)
+    return SecretaryOutcome(
+        secretary_id=s.secretary_id, assessed=assessed, status="",
+        reasons=[], mass=result, household=household, meeting=meeting,
+        meeting_status=m_status, counted_visits=visits, meeting_answers=m_answers,
+        meeting_categories=m_cats, mass_reasons=mass_reasons,
+        eligible_households=village.eligible if village is not None and village.has_draw else None)
+
+
+def _not_graded(o: SecretaryOutcome, s, ci: CountyInput,
+                duplicates: dict[str, list[int]]) -> bool:
+    """Sets the status of one not graded here (not assessed, or one of a person's two
+    records not chosen yet or not chosen); True when so."""
+    if not o.assessed:
+        o.status, o.reasons = "not_assessed", [NOT_ASSESSED]
+        return True
+    dup = duplicates.get(s.person)
+    if dup is None:
+        return False
+    chosen = ci.person_choices.get(s.person)
+    if chosen not in dup:
+        o.status, o.pending, o.reasons = "pending", "person", [PERSON_PENDING]
+        return True
+    if chosen != s.secretary_id:
+        o.status, o.assessed, o.reasons = "not_assessed", False, [OTHER_RECORD]
+        return True
+    return False
+
+
+def _entered_components(o: SecretaryOutcome, s) -> None:
+    """Work performance, discipline (entered, else confirmed) and evaluation onto `o`."""
+    if s.work_discipline_entered is not None:
+        wd, o.discipline_source = s.work_discipline_entered, "entered"
+    elif s.work_discipline_confirmed is not None:
+        wd, o.discipline_source = s.work_discipline_confirmed, "confirmed"
+    else:
+        wd = None
+    o.work_performance, o.work_discipline, o.work_evaluation = (
+        s.work_performance, wd, s.work_evaluation)
+
+
+def _graded_entry(o: SecretaryOutcome, s, score, g) -> tuple[dgrade.GradedEntry, list[str]]:
+    """The entry before the 20% cap: incomplete with its reasons, or graded and then held
+    to the spot-check cap."""
+    _entered_components(o, s)
+    wp, wd, we = o.work_performance, o.work_discipline, o.work_evaluation
+    reasons = [] if score is not None else [MASS_INCOMPLETE]
+    for name, value in (("work_performance", wp), ("work_discipline", wd),
+                        ("work_evaluation", we)):
+        if value is None:
+            reasons.append(MISSING[name])
+    if reasons:
+        entry = dgrade.GradedEntry(s.secretary_id, dgrade.Components(
+            wp or Decimal(0), score, wd or Decimal(0), we or Decimal(0)), None, None, "incomplete")
+    else:
+        entry = dgrade.grade_entry(s.secretary_id, dgrade.Components(wp, score, wd, we),
+                                   g.thresholds)
+    o.grade_before_caps = entry.grade
+    in_term = [c for c in s.spot_checks if serves_on(s.term_start, s.term_end, c.day)]
+    o.spot_check_absences = spot_check_absences(in_term, s.leaves)
+    cap = spot_check_grade_cap(o.spot_check_absences, no_excellent_at=g.cap_no_excellent_at,
+                               basic_at=g.cap_basic_at, incompetent_at=g.cap_incompetent_at)
+    if entry.grade is not None and cap is not None and \
+            dgrade.GRADE_ORDER.index(entry.grade) > dgrade.GRADE_ORDER.index(cap):
+        entry = dgrade.GradedEntry(entry.secretary_id, entry.components, entry.total, cap,
+                                   entry.status)
+        o.residency_cap = cap
+    return entry, reasons
+
+
+def evaluate_county(ci: CountyInput, mass=mass_of) -> CountyOutcome:
+    """Every secretary of the county whose term touches the cycle year, graded.
+
+    `mass(ci, s)` gives a secretary's mass evaluation as `mass_of` does; the set-based
+    path passes one that reads SQL aggregates instead of `ci`'s visits and ballots."""
+    g = ci.grading
+    assessed_ids, duplicates = _assessed(ci)
+    outcomes: list[SecretaryOutcome] = []
     graded: list[dgrade.GradedEntry] = []
     for s in ci.secretaries:
-        result, household, meeting, visits, m_answers, m_cats, mass_reasons, m_status = mass(ci, s)
-        score = result.score if NO_DRAW not in mass_reasons else None
-        o = SecretaryOutcome(
-            secretary_id=s.secretary_id, assessed=s.secretary_id in assessed_ids, status="",
-            reasons=[], mass=result, household=household, meeting=meeting,
-            meeting_status=m_status, counted_visits=visits, meeting_answers=m_answers,
-            meeting_categories=m_cats, mass_reasons=mass_reasons,
-            eligible_households=(ci.villages[s.village_id].eligible
-                                 if s.village_id in ci.villages and ci.villages[s.village_id].has_draw
-                                 else None))
+        parts = mass(ci, s)
+        o = _outcome(ci, s, parts, s.secretary_id in assessed_ids)
         outcomes.append(o)
-        if not o.assessed:
-            o.status, o.reasons = "not_assessed", [NOT_ASSESSED]
+        if _not_graded(o, s, ci, duplicates):
             continue
-        dup = duplicates.get(s.person)
-        if dup is not None:
-            chosen = ci.person_choices.get(s.person)
-            if chosen not in dup:
-                o.status, o.pending, o.reasons = "pending", "person", [PERSON_PENDING]
-                continue
-            if chosen != s.secretary_id:
-                o.status, o.assessed, o.reasons = "not_assessed", False, [OTHER_RECORD]
-                continue
-        wp, we = s.work_performance, s.work_evaluation
-        if s.work_discipline_entered is not None:
-            wd, o.discipline_source = s.work_discipline_entered, "entered"
-        elif s.work_discipline_confirmed is not None:
-            wd, o.discipline_source = s.work_discipline_confirmed, "confirmed"
-        else:
-            wd = None
-        o.work_performance, o.work_discipline, o.work_evaluation = wp, wd, we
-        reasons = [] if score is not None else [MASS_INCOMPLETE]
-        for name, value in (("work_performance", wp), ("work_discipline", wd),
-                            ("work_evaluation", we)):
-            if value is None:
-                reasons.append(MISSING[name])
-        if reasons:
-            entry = dgrade.GradedEntry(s.secretary_id, dgrade.Components(
-                wp or Decimal(0), score, wd or Decimal(0), we or Decimal(0)), None, None, "incomplete")
-        else:
-            entry = dgrade.grade_entry(s.secretary_id, dgrade.Components(wp, score, wd, we),
-                                       g.thresholds)
-        o.grade_before_caps = entry.grade
-        in_term = [c for c in s.spot_checks if serves_on(s.term_start, s.term_end, c.day)]
-        o.spot_check_absences = spot_check_absences(in_term, s.leaves)
-        cap = spot_check_grade_cap(o.spot_check_absences, no_excellent_at=g.cap_no_excellent_at,
-                                   basic_at=g.cap_basic_at, incompetent_at=g.cap_incompetent_at)
-        if entry.grade is not None and cap is not None and \
-                dgrade.GRADE_ORDER.index(entry.grade) > dgrade.GRADE_ORDER.index(cap):
-            entry = dgrade.GradedEntry(entry.secretary_id, entry.components, entry.total, cap,
-                                       entry.status)
-            o.residency_cap = cap
+        score = parts[0].score if NO_DRAW not in o.mass_reasons else None
+        entry, reasons = _graded_entry(o, s, score, g)
         o.total, o.status, o.reasons = entry.total, entry.status, reasons
         graded.append(entry)
     base = len({s.person for s in ci.secretaries if s.secretary_id in assessed_ids})
