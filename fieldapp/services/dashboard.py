@@ -15,10 +15,8 @@ from ..models import (CheckIn, Cycle, Draw, FirstSecretary, Household, SampleEnt
                       VillageDraw, Visit)
 from .checkins import county_report
 from .meetings import meetings_for
-from .scoring.grades import evaluate
-from .scoring.inputs import load_county
 from .scoring.mass import pooled_fields
-from .scoring.results import results
+from .scoring.results import results, with_answers
 from .visits import FLAG_LABELS
 
 
@@ -119,8 +117,7 @@ def _flags_and_points(cycle: Cycle, county_id: int, villages: list[Village]) -> 
 
 def _satisfaction_by_town(cycle: Cycle, county_id: int, res: dict[str, Any]) -> list[dict[str, Any]]:
     """Household answers pooled per town, from the same rows the scores page shows."""
-    loaded = res.get("_loaded") or load_county(cycle, county_id)
-    outcome = res.get("_outcome") or evaluate(loaded)
+    loaded, outcome = with_answers(cycle, county_id, res)
     by_id = {o.secretary_id: o for o in outcome.secretaries}
     towns: dict[str, list] = {}
     for r in res["rows"]:
@@ -146,7 +143,8 @@ def county_dashboard(user: User, cycle: Cycle, county_id: int) -> dict[str, Any]
                                        .order_by(Village.code)))
     village_rows = _village_progress(cycle, county_id, villages)
     meetings = meetings_for(user, cycle, county_id)
-    res = results(user, cycle, county_id)  # the rows the scores page and exports show
+    # the rows the scores page and exports show, with the answers the town chart pools
+    res = results(user, cycle, county_id, answers=True)
     flags, map_data = _flags_and_points(cycle, county_id, villages)
     targets = [r["target"] for r in village_rows if r["target"] is not None]
     return {

@@ -314,6 +314,21 @@ def test_evaluator_b_cannot_visit_a1_households(login_as, drawn):
     assert response.status_code == 422
 
 
+def test_a_batch_mixing_an_assigned_and_a_foreign_village_stores_nothing(login_as, drawn):
+    # The batch's sample entries are checked together (policy.can_each): the foreign one
+    # is refused by name and the assigned one is not stored either.
+    b1, a1v = drawn.villages["b1"], a1(drawn)
+    own = record(visit_payload(tokens(b1)[0], b1, 0))
+    foreign = record(visit_payload(tokens(a1v)[0], a1v, 1))
+    response = sync(login_as("evaluator_b"), own, foreign)
+    assert response.status_code == 422
+    results = {r["uuid"]: r for r in response.get_json()["results"]}
+    assert results[foreign["uuid"]]["status"] == "rejected"
+    assert list(results[foreign["uuid"]]["errors"]) == ["sample_token"]
+    assert results[own["uuid"]]["status"] == "pending"
+    assert count(Visit) == 0 and count(ClientRecord) == 0
+
+
 def test_closed_cycle_refuses_visits(ev, drawn):
     drawn.cycle.status = "finalised"
     db.session.commit()

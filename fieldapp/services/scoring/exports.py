@@ -32,10 +32,9 @@ from .. import instruments
 from ..visits import FLAG_LABELS
 from ..exports import Column, StreamedTable, in_own_context
 from . import households_csv
-from .grades import evaluate
-from .inputs import check_scope, covered_county_ids, load_county
+from .inputs import check_scope, covered_county_ids
 from .mass import pooled_fields
-from .results import reasons_text, results
+from .results import reasons_text, results, with_answers
 from .settings import county_settings
 
 LEVELS = ("secretary", "village", "town", "county")
@@ -166,7 +165,8 @@ def satisfaction_table(actor, cycle, county_ids: list[int], level: str) -> tuple
     def rows() -> Iterator[list]:
         for cid in county_ids:
             cycle, actor = _reload(cycle_id, who)
-            res = results(actor, cycle, cid)  # the rows the scores page and scorecard show
+            # the rows the scores page and scorecard show
+            res = results(actor, cycle, cid, answers=level != "secretary")
             if level == "secretary":
                 for r in res["rows"]:
                     yield [*_group_key(level, names.get(cid), r), 1,
@@ -174,8 +174,7 @@ def satisfaction_table(actor, cycle, county_ids: list[int], level: str) -> tuple
                            r["household_index"], r["household_satisfied_share"], r["n_visits"],
                            r["meeting_index"], r["meeting_satisfied_share"], r["n_ballots"]]
             else:
-                loaded = res.get("_loaded") or load_county(cycle, cid)
-                outcome = res.get("_outcome") or evaluate(loaded)
+                loaded, outcome = with_answers(cycle, cid, res)
                 by_id = {o.secretary_id: o for o in outcome.secretaries}
                 groups: dict[tuple, list[dict]] = {}
                 for r in res["rows"]:

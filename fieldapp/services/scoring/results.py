@@ -23,15 +23,16 @@ from sqlalchemy.orm import joinedload
 
 from ... import policy
 from ...audit import record_audit
-from ...domain.county_scores import changed_parts, digest_of, input_digests
+from ...domain.county_scores import CountyOutcome, changed_parts, digest_of, input_digests
 from ...errors import AppError, translate
 from ...extensions import db
 from ...models import (AuditLog, Cycle, FirstSecretary, ScoreDecision, ScoreLock, ScoreResult,
                        User, Village, utcnow)
 from ..freeze import ensure_not_finalised, is_finalised, lock_of
 from .entries import MAX_REASON
-from .grades import RESULT_FIELDS, grade_county, identity, recall, summary
-from .inputs import check_scope, county_secretaries, covered_county_ids, load_county
+from .grades import RESULT_FIELDS, evaluate, grade_county, identity, recall, summary
+from .inputs import (LoadedCounty, check_scope, county_secretaries, covered_county_ids,
+                     load_county)
 from .mass import suppressed
 
 COMPARED = tuple(f for f in RESULT_FIELDS if f not in ("mass_reasons", "reasons"))
@@ -64,13 +65,24 @@ def _stored_rows(cycle: Cycle, county_id: int) -> dict[str, Any]:
             "config": config}
 
 
-def results(actor: User, cycle: Cycle, county_id: int) -> dict[str, Any]:
+def results(actor: User, cycle: Cycle, county_id: int, *, answers: bool = False) -> dict[str, Any]:
     """Finalised counties: the stored results. Open ones: computed now (provisional).
-    The scores page, the API and every download read this one function."""
+    The scores page, the API and every download read this one function.
+
+    `answers`: the caller pools the counted answers (`with_answers`); an open county is
+    then computed once by the reference, which keeps them, not set-based and again."""
     check_scope(actor, "read_scores", cycle, county_id)
     if lock_of(cycle.id, county_id) is not None:
         return _stored_rows(cycle, county_id)
-    return grade_county(cycle, county_id)
+    return grade_county(cycle, county_id, load_county(cycle, county_id) if answers else None)
+
+
+def with_answers(cycle: Cycle, county_id: int,
+                 res: dict[str, Any]) -> tuple[LoadedCounty, CountyOutcome]:
+    """The loaded county and its outcome behind `res`, for pooling answers by town or
+    village (stored results and the set-based path keep neither: loaded here)."""
+    loaded = res.get("_loaded") or load_county(cycle, county_id)
+    return loaded, res.get("_outcome") or evaluate(loaded)
 
 
 def unreviewed_flagged(loaded) -> int:
